@@ -1,0 +1,169 @@
+"""The selected contact on the right (full-screen on phones)."""
+
+import reflex as rx
+
+from contacts_app.components.contact_form import contact_fields, duplicate_link
+from contacts_app.state.contacts import ContactsState
+from contacts_app.views import HistoryEntry
+
+CONSENT_COLORS = {"not_sent": "gray", "pending": "amber", "confirmed": "green", "declined": "red"}
+
+
+def consent_badge() -> rx.Component:
+    return rx.badge(
+        ContactsState.selected.consent_label,
+        color_scheme=rx.match(
+            ContactsState.selected.consent_status,
+            *[(status, color) for status, color in CONSENT_COLORS.items()],
+            "gray",
+        ),
+        variant="soft",
+        size="2",
+    )
+
+
+def opt_out_section() -> rx.Component:
+    selected = ContactsState.selected
+    return rx.box(
+        rx.text("Messaging", weight="bold", size="3"),
+        rx.el.label(
+            rx.checkbox(
+                checked=selected.opted_out,
+                on_change=ContactsState.request_opt_out,
+                aria_disabled=rx.cond(selected.opted_out, "true", "false"),
+                size="2",
+            ),
+            rx.text("Opted out", as_="span", size="3"),
+            class_name="checkbox-label",
+        ),
+        rx.cond(
+            selected.opted_out,
+            rx.callout(
+                rx.text(
+                    selected.opted_out_note,
+                    " No texts will be sent. Only the contact can lift this, by texting START or UNSTOP.",
+                ),
+                icon="ban",
+                color_scheme="red",
+                size="1",
+            ),
+            rx.text(
+                "Ticking this opts the contact out permanently, until they reply START or UNSTOP.",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        rx.hstack(
+            rx.text("Consent message:", size="2"),
+            consent_badge(),
+            align="center",
+            spacing="2",
+        ),
+        class_name="detail-section",
+    )
+
+
+def history_item(entry: HistoryEntry) -> rx.Component:
+    return rx.el.li(
+        rx.text(entry.what, weight="medium", size="2"),
+        rx.text(entry.when, " · ", entry.how, size="1", color_scheme="gray"),
+        rx.cond(entry.detail != "", rx.text("“", entry.detail, "”", size="1", color_scheme="gray")),
+    )
+
+
+def history_section() -> rx.Component:
+    return rx.box(
+        rx.text("Consent history", weight="bold", size="3"),
+        rx.cond(
+            ContactsState.history.length() > 0,
+            rx.el.ol(rx.foreach(ContactsState.history, history_item), class_name="timeline"),
+            rx.text("No opt-out or consent changes yet.", size="2", color_scheme="gray"),
+        ),
+        class_name="detail-section",
+    )
+
+
+def edit_form() -> rx.Component:
+    selected = ContactsState.selected
+    return rx.form(
+        contact_fields(
+            "edit",
+            ContactsState.edit_errors,
+            values={"full_name": selected.full_name, "phone": selected.phone, "email": selected.email},
+            duplicate=duplicate_link(
+                ContactsState.edit_duplicate_id, ContactsState.edit_duplicate_name, ContactsState.select
+            ),
+        ),
+        rx.text(
+            "Email is optional and never used for texting; integrations use it to identify the contact.",
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.button("Update Contact Details", type="submit", size="3", class_name="primary-action"),
+        on_submit=ContactsState.update_contact,
+        key=ContactsState.form_key,
+        class_name="detail-form",
+    )
+
+
+def details_header() -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("arrow-left", size=18),
+            variant="ghost",
+            aria_label="Back to contacts",
+            on_click=ContactsState.close_details,
+            class_name="mobile-only",
+        ),
+        rx.box(
+            rx.heading(ContactsState.selected.full_name, size="6", as_="h2"),
+            rx.text(ContactsState.selected.phone, size="2", color_scheme="gray"),
+        ),
+        align="center",
+        spacing="3",
+        class_name="details-header",
+    )
+
+
+def no_selection() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            ContactsState.line_total > 0,
+            rx.fragment(
+                rx.icon("contact", size=32, color="var(--gray-9)"),
+                rx.text("Choose a contact from the list to see and edit its details.", color_scheme="gray"),
+            ),
+            rx.fragment(
+                rx.icon("user-plus", size=32, color="var(--gray-9)"),
+                rx.text("No contacts yet", weight="bold", size="4"),
+                rx.text("Click “New Contact” at the top right to add your first customer.", color_scheme="gray"),
+            ),
+        ),
+        class_name="empty-state",
+    )
+
+
+def contact_details() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            ContactsState.has_selection,
+            rx.box(
+                details_header(),
+                rx.box(
+                    edit_form(),
+                    rx.box(opt_out_section(), history_section(), class_name="detail-side"),
+                    class_name="detail-body",
+                ),
+                rx.text(
+                    "Added ", ContactsState.selected.created, " · Updated ", ContactsState.selected.updated,
+                    size="1",
+                    color_scheme="gray",
+                ),
+                class_name="details",
+                role="region",
+                aria_label="Contact details",
+            ),
+            no_selection(),
+        ),
+        class_name="contact-detail-pane",
+    )

@@ -1,0 +1,151 @@
+"""The list on the left: search, count, one page of rows, paging."""
+
+import reflex as rx
+from reflex.event import EventHandler, key_event
+
+from contacts_app.state.contacts import ContactsState
+from contacts_app.views import ContactRow
+
+
+class KeyboardListbox(rx.el.Div):
+    """A div that hears keys: the listbox moves its selection with the arrow keys."""
+
+    on_key_down: EventHandler[key_event]
+
+
+def opted_out_badge() -> rx.Component:
+    return rx.badge("Opted out", color_scheme="red", variant="soft", size="1")
+
+
+def row_actions(row: ContactRow) -> rx.Component:
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.button(
+                "Action",
+                rx.icon("chevron-down", size=14),
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+                aria_label=f"Action for {row.full_name}",
+                # Opening the menu must not also open the contact.
+                on_click=rx.stop_propagation,
+            ),
+        ),
+        rx.dropdown_menu.content(
+            rx.dropdown_menu.item("Open", on_click=ContactsState.select(row.id)),
+            rx.dropdown_menu.separator(),
+            rx.dropdown_menu.item(
+                "Delete",
+                color="red",
+                on_click=ContactsState.ask_delete(row.id, row.full_name),
+            ),
+        ),
+    )
+
+
+def contact_row(row: ContactRow) -> rx.Component:
+    selected = ContactsState.selected.id == row.id
+    return rx.box(
+        rx.hstack(
+            rx.box(
+                rx.text(row.full_name, weight="medium", class_name="row-name"),
+                rx.hstack(
+                    rx.text(row.phone, size="2", color_scheme="gray"),
+                    rx.cond(row.opted_out, opted_out_badge()),
+                    spacing="2",
+                    align="center",
+                ),
+                class_name="row-text",
+            ),
+            row_actions(row),
+            justify="between",
+            align="center",
+            width="100%",
+        ),
+        role="option",
+        aria_selected=rx.cond(selected, "true", "false"),
+        id="contact-row-" + row.id.to_string(),
+        class_name=rx.cond(selected, "contact-row selected", "contact-row"),
+        on_click=ContactsState.select(row.id),
+    )
+
+
+def search_box() -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.icon("search", size=16)),
+        placeholder="Search name, phone or e-mail",
+        aria_label="Search contacts",
+        type="search",
+        value=ContactsState.query,
+        on_change=ContactsState.set_query.debounce(250),
+        on_key_down=ContactsState.move_selection,
+        size="3",
+        width="100%",
+    )
+
+
+def pager() -> rx.Component:
+    return rx.cond(
+        ContactsState.page_count > 1,
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("chevron-left", size=16),
+                variant="soft",
+                aria_label="Previous page",
+                disabled=ContactsState.page == 0,
+                on_click=ContactsState.previous_page,
+            ),
+            rx.text(ContactsState.range_label, size="2", color_scheme="gray"),
+            rx.icon_button(
+                rx.icon("chevron-right", size=16),
+                variant="soft",
+                aria_label="Next page",
+                disabled=ContactsState.page + 1 >= ContactsState.page_count,
+                on_click=ContactsState.next_page,
+            ),
+            justify="between",
+            align="center",
+            class_name="pager",
+        ),
+    )
+
+
+def empty_list() -> rx.Component:
+    return rx.cond(
+        ContactsState.query != "",
+        rx.box(
+            rx.text("No contacts match “", ContactsState.query, "”.", weight="medium"),
+            rx.text("Try part of the name, the last four digits of the phone, or the e-mail.", size="2", color_scheme="gray"),
+            class_name="empty-state",
+        ),
+        rx.box(
+            rx.icon("users", size=32, color="var(--gray-9)"),
+            rx.text("No contacts yet", weight="bold", size="4"),
+            rx.text("Add your first customer with “New Contact” at the top right.", size="2", color_scheme="gray"),
+            class_name="empty-state",
+        ),
+    )
+
+
+def contact_list() -> rx.Component:
+    return rx.box(
+        rx.box(
+            search_box(),
+            rx.text(ContactsState.count_label, size="2", color_scheme="gray", class_name="count-label", aria_live="polite"),
+            class_name="list-header",
+        ),
+        rx.cond(
+            ContactsState.rows.length() > 0,
+            KeyboardListbox.create(
+                rx.foreach(ContactsState.rows, contact_row),
+                role="listbox",
+                aria_label="Contacts",
+                tab_index=0,
+                on_key_down=ContactsState.move_selection,
+                class_name="contact-rows",
+            ),
+            rx.cond(ContactsState.loaded, empty_list()),
+        ),
+        pager(),
+        class_name="contact-list-pane",
+    )

@@ -1,0 +1,100 @@
+"""One controlled dialog each for New Contact, delete and opt-out: shared by every row."""
+
+import reflex as rx
+
+from contacts_app.components.contact_form import contact_fields, duplicate_link
+from contacts_app.state.contacts import ContactsState
+
+
+def new_contact_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(rx.icon("plus", size=16), "New Contact", size="2"),
+        ),
+        rx.dialog.content(
+            rx.dialog.title("New Contact"),
+            rx.dialog.description(
+                "Fields marked with ", rx.el.span("*", class_name="required-mark"), " are required.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.form(
+                contact_fields(
+                    "new",
+                    ContactsState.new_errors,
+                    duplicate=duplicate_link(
+                        ContactsState.new_duplicate_id,
+                        ContactsState.new_duplicate_name,
+                        ContactsState.open_duplicate,
+                    ),
+                ),
+                rx.text(
+                    "Email is optional and never used for texting; integrations use it to identify the contact.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                    rx.button("Add Contact", type="submit"),
+                    justify="end",
+                    spacing="3",
+                    margin_top="1em",
+                ),
+                on_submit=ContactsState.add_contact,
+                class_name="dialog-form",
+            ),
+            max_width="440px",
+        ),
+        open=ContactsState.new_open,
+        on_open_change=ContactsState.set_new_open,
+    )
+
+
+def delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete contact?"),
+            rx.alert_dialog.description(
+                "Delete ", rx.el.strong(ContactsState.delete_name),
+                "? Their details and list memberships are removed. "
+                "If they opted out, the line still remembers it.",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Delete", color_scheme="red", on_click=ContactsState.confirm_delete),
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+            max_width="420px",
+        ),
+        open=ContactsState.delete_open,
+        on_open_change=ContactsState.set_delete_open,
+    )
+
+
+def opt_out_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Opt out this contact?"),
+            rx.alert_dialog.description(
+                rx.el.strong(ContactsState.selected.full_name),
+                " will be opted out permanently and receive no texts until they reply START or UNSTOP. "
+                "You cannot undo this yourself.",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Opt Out", color_scheme="red", on_click=ContactsState.confirm_opt_out),
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+            max_width="420px",
+        ),
+        open=ContactsState.opt_out_open,
+        on_open_change=ContactsState.set_opt_out_open,
+    )

@@ -1,0 +1,1 @@
+"""Domain functions: take a Session, return plain values, raise typed errors."""

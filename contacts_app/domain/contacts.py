@@ -1,0 +1,220 @@
+"""Create, update, delete and search contacts of a line."""
+
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from contacts_app.domain import consent
+from contacts_app.models import Account, Contact, Line, utcnow
+from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits
+
+PAGE_SIZE = 50
+MAX_NAME_LENGTH = 200
+DEFAULT_ACCOUNT_NAME = "My Business"
+DEFAULT_LINE_NAME = "Main line"
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    full_name: str
+    phone: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CleanContact:
+    full_name: str
+    phone: str
+    email: str | None
+
+
+@dataclass
+class ContactInvalid(Exception):
+    """One message per field; `duplicate_id` names the contact that already has the phone."""
+
+    errors: dict[str, str]
+    duplicate_id: int | None = None
+    duplicate_name: str | None = None
+
+    def __str__(self) -> str:
+        return " ".join(self.errors.values())
+
+
+class ContactNotFound(LookupError):
+    pass
+
+
+@dataclass
+class ContactPage:
+    rows: list[Contact] = field(default_factory=list)
+    total: int = 0
+
+
+def ensure_default_line(session: Session) -> Line:
+    """A fresh install has one account with one line."""
+    line = session.exec(select(Line).order_by(col(Line.id)).limit(1)).first()
+    if line is not None:
+        return line
+    account = Account(name=DEFAULT_ACCOUNT_NAME)
+    session.add(account)
+    session.flush()
+    line = Line(account_id=account.id, name=DEFAULT_LINE_NAME)
+    session.add(line)
+    session.flush()
+    return line
+
+
+def region_of_line(session: Session, line_id: int) -> str:
+    region = session.exec(
+        select(Account.default_region).join(Line, col(Line.account_id) == Account.id).where(Line.id == line_id)
+    ).first()
+    return region or "US"
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Lower-cased address, None when blank; raises EmailNotValidError when malformed."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    return validate_email(text, check_deliverability=False).normalized.lower()
+
+
+def search_text_for(full_name: str, phone: str, email: str | None) -> str:
+    return "\n".join([full_name.lower(), email or "", phone.lstrip("+")])
+
+
+def clean_contact(
+    session: Session, line_id: int, data: ContactInput, region: str, contact_id: int | None = None
+) -> CleanContact:
+    """Validate every field at once; raise ContactInvalid with a message per bad field."""
+    errors: dict[str, str] = {}
+    name = " ".join((data.full_name or "").split())
+    if not name:
+        errors["full_name"] = "Full Name is required."
+    elif len(name) > MAX_NAME_LENGTH:
+        errors["full_name"] = f"Full Name is too long ({len(name)} characters; the limit is {MAX_NAME_LENGTH})."
+    phone = ""
+    try:
+        phone = normalize_phone(data.phone, region)
+    except PhoneError as exc:
+        errors["phone"] = str(exc)
+    try:
+        email = normalize_email(data.email)
+    except EmailNotValidError as exc:
+        email = None
+        errors["email"] = f"“{data.email.strip()}” is not a valid e-mail address: {exc}"
+    duplicate = None
+    if phone:
+        duplicate = session.exec(
+            select(Contact).where(Contact.line_id == line_id, Contact.phone == phone)
+        ).first()
+        if duplicate is not None and duplicate.id != contact_id:
+            errors["phone"] = f"This number already belongs to {duplicate.full_name} on this line."
+        else:
+            duplicate = None
+    if errors:
+        raise ContactInvalid(
+            errors,
+            duplicate_id=duplicate.id if duplicate else None,
+            duplicate_name=duplicate.full_name if duplicate else None,
+        )
+    return CleanContact(full_name=name, phone=phone, email=email)
+
+
+def create_contact(session: Session, line_id: int, data: ContactInput, actor: str | None = None) -> Contact:
+    clean = clean_contact(session, line_id, data, region_of_line(session, line_id))
+    contact = Contact(
+        line_id=line_id,
+        full_name=clean.full_name,
+        name_key=clean.full_name.lower(),
+        phone=clean.phone,
+        email=clean.email,
+        search_text=search_text_for(clean.full_name, clean.phone, clean.email),
+    )
+    session.add(contact)
+    session.flush()
+    # The line remembers numbers that opted out, even after their contact was deleted.
+    suppression = consent.suppression_for(session, line_id, clean.phone)
+    if suppression is not None:
+        contact.opted_out = True
+        contact.opted_out_at = suppression.created_at
+        contact.opted_out_source = suppression.source
+        contact.opted_out_by = suppression.actor
+        session.add(contact)
+    return contact
+
+
+def get_contact(session: Session, line_id: int, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.line_id != line_id:
+        raise ContactNotFound(f"Contact {contact_id} does not exist on this line.")
+    return contact
+
+
+def update_contact(session: Session, line_id: int, contact_id: int, data: ContactInput) -> Contact:
+    contact = get_contact(session, line_id, contact_id)
+    clean = clean_contact(session, line_id, data, region_of_line(session, line_id), contact_id=contact_id)
+    contact.full_name = clean.full_name
+    contact.name_key = clean.full_name.lower()
+    contact.phone = clean.phone
+    contact.email = clean.email
+    contact.search_text = search_text_for(clean.full_name, clean.phone, clean.email)
+    contact.updated_at = utcnow()
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def delete_contact(session: Session, line_id: int, contact_id: int) -> Contact:
+    contact = get_contact(session, line_id, contact_id)
+    session.delete(contact)
+    session.flush()
+    return contact
+
+
+def _search_filter(query: str):
+    text = " ".join(query.split()).lower()
+    if not text:
+        return None
+    digits = phone_search_digits(text)
+    if digits is not None:
+        return col(Contact.search_text).contains(digits, autoescape=True)
+    # Every word must appear somewhere in name, e-mail or phone.
+    conditions = [col(Contact.search_text).contains(word, autoescape=True) for word in text.split()]
+    return and_(*conditions)
+
+
+def search_contacts(
+    session: Session, line_id: int, query: str = "", offset: int = 0, limit: int = PAGE_SIZE
+) -> ContactPage:
+    """One page of the line's contacts in name order, and how many match in all."""
+    statement = select(Contact).where(Contact.line_id == line_id)
+    count = select(func.count()).select_from(Contact).where(Contact.line_id == line_id)
+    condition = _search_filter(query)
+    if condition is not None:
+        statement = statement.where(condition)
+        count = count.where(condition)
+    rows = session.exec(
+        statement.order_by(col(Contact.name_key), col(Contact.id)).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(count).one()
+    return ContactPage(rows=list(rows), total=total)
+
+
+def position_of(session: Session, line_id: int, contact: Contact, query: str = "") -> int:
+    """Index of the contact in the sorted, filtered list (to open the page it is on)."""
+    count = (
+        select(func.count())
+        .select_from(Contact)
+        .where(Contact.line_id == line_id)
+        .where(
+            (col(Contact.name_key) < contact.name_key)
+            | ((col(Contact.name_key) == contact.name_key) & (col(Contact.id) < contact.id))
+        )
+    )
+    condition = _search_filter(query)
+    if condition is not None:
+        count = count.where(condition)
+    return session.exec(count).one()

@@ -1,0 +1,114 @@
+"""SQLModel tables. Nothing else lives here."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ConsentStatus:
+    NOT_SENT = "not_sent"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    ALL = (NOT_SENT, PENDING, CONFIRMED, DECLINED)
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    # Region used to read numbers written without a country code.
+    default_region: str = "US"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Line(SQLModel, table=True):
+    """A business phone number of an account; contacts belong to a line."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    name: str
+    phone: str | None = Field(default=None, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("line_id", "phone", name="uq_contact_line_phone"),
+        # Paging walks this index in name order, so the first page is cheap at any size.
+        Index("ix_contact_line_name", "line_id", "name_key", "id"),
+        Index("ix_contact_line_email", "line_id", "email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    full_name: str
+    # Lower-cased name for case-insensitive sorting on every database.
+    name_key: str
+    phone: str  # E.164
+    email: str | None = None
+    # name, e-mail and phone digits in one lower-cased column: one LIKE serves search.
+    search_text: str
+    opted_out: bool = False
+    opted_out_at: datetime | None = None
+    opted_out_source: str | None = None
+    opted_out_by: str | None = None
+    consent_status: str = ConsentStatus.NOT_SENT
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """Append-only history of opt-out and consent changes.
+
+    Keyed by line and phone as well as contact, so it outlives the contact and acts as the
+    line's suppression record: a number that opted out comes back opted out.
+    """
+
+    __table_args__ = (Index("ix_consent_event_line_phone", "line_id", "phone", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    contact_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"), index=True),
+    )
+    phone: str
+    kind: str  # see consent.EventKind
+    source: str  # manual / keyword / api / import
+    actor: str | None = None
+    detail: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactList(SQLModel, table=True):
+    """A named segment of a line's contacts (for text blasts)."""
+
+    __tablename__ = "contact_list"
+    __table_args__ = (UniqueConstraint("line_id", "name_key", name="uq_contact_list_line_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id", index=True)
+    name: str
+    # Lower-cased name: list names are unique per line regardless of case.
+    name_key: str
+    description: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ListMembership(SQLModel, table=True):
+    __tablename__ = "list_membership"
+    __table_args__ = (Index("ix_list_membership_contact", "contact_id"),)
+
+    list_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True)
+    )
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+    )
+    added_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,108 @@
+"""Plain rows the page shows, built from domain objects (no Reflex, no database)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contacts_app.domain.consent import EventKind
+from contacts_app.models import ConsentEvent, ConsentStatus, Contact
+from contacts_app.phones import format_phone
+
+CONSENT_LABELS = {
+    ConsentStatus.NOT_SENT: "Not sent",
+    ConsentStatus.PENDING: "Pending",
+    ConsentStatus.CONFIRMED: "Confirmed",
+    ConsentStatus.DECLINED: "Declined",
+}
+EVENT_LABELS = {
+    EventKind.OPTED_OUT: "Opted out",
+    EventKind.OPTED_IN: "Opted back in",
+    EventKind.CONSENT_PENDING: "Consent request sent",
+    EventKind.CONSENT_CONFIRMED: "Consent confirmed",
+    EventKind.CONSENT_DECLINED: "Consent declined",
+}
+SOURCE_LABELS = {
+    "manual": "by hand",
+    "keyword": "by text message",
+    "api": "through the API",
+    "import": "by import",
+}
+
+
+@dataclass
+class ContactRow:
+    id: int = 0
+    full_name: str = ""
+    phone: str = ""
+    opted_out: bool = False
+
+
+@dataclass
+class ContactDetail:
+    id: int = 0
+    full_name: str = ""
+    phone: str = ""
+    phone_e164: str = ""
+    email: str = ""
+    opted_out: bool = False
+    opted_out_note: str = ""
+    consent_status: str = ""
+    consent_label: str = ""
+    created: str = ""
+    updated: str = ""
+
+
+@dataclass
+class HistoryEntry:
+    id: int = 0
+    what: str = ""
+    how: str = ""
+    when: str = ""
+    detail: str = ""
+
+
+def show_time(moment: datetime | None) -> str:
+    return moment.strftime("%b %d, %Y %H:%M UTC") if moment else ""
+
+
+def contact_row(contact: Contact, region: str) -> ContactRow:
+    return ContactRow(
+        id=contact.id or 0,
+        full_name=contact.full_name,
+        phone=format_phone(contact.phone, region),
+        opted_out=contact.opted_out,
+    )
+
+
+def contact_detail(contact: Contact, region: str) -> ContactDetail:
+    note = ""
+    if contact.opted_out:
+        how = SOURCE_LABELS.get(contact.opted_out_source or "", contact.opted_out_source or "")
+        who = f" by {contact.opted_out_by}" if contact.opted_out_by and contact.opted_out_source == "manual" else ""
+        how = "" if who else f" {how}"
+        note = f"Opted out{how}{who} on {show_time(contact.opted_out_at)}."
+    return ContactDetail(
+        id=contact.id or 0,
+        full_name=contact.full_name,
+        phone=format_phone(contact.phone, region),
+        phone_e164=contact.phone,
+        email=contact.email or "",
+        opted_out=contact.opted_out,
+        opted_out_note=note,
+        consent_status=contact.consent_status,
+        consent_label=CONSENT_LABELS.get(contact.consent_status, contact.consent_status),
+        created=show_time(contact.created_at),
+        updated=show_time(contact.updated_at),
+    )
+
+
+def history_entry(event: ConsentEvent) -> HistoryEntry:
+    how = SOURCE_LABELS.get(event.source, event.source)
+    if event.actor:
+        how = f"{how}, {event.actor}"
+    return HistoryEntry(
+        id=event.id or 0,
+        what=EVENT_LABELS.get(event.kind, event.kind),
+        how=how,
+        when=show_time(event.created_at),
+        detail=event.detail or "",
+    )
