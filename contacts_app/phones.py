@@ -10,6 +10,12 @@ DEFAULT_REGION = "US"
 # Characters people put in a phone number besides digits.
 _PHONE_PUNCTUATION = re.compile(r"^[\d\s()+\-.]+$")
 _NON_DIGITS = re.compile(r"\D")
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: ": the country code is unknown",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: ": it has too few digits",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: ": it has too few digits",
+    phonenumbers.NumberParseException.TOO_LONG: ": it has too many digits",
+}
 
 
 @dataclass(frozen=True)
@@ -30,17 +36,36 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         raise PhoneError(raw, f"“{text}” is not a phone number: use digits, spaces, ( ) - . and +.")
     candidates = [text]
     digits = _NON_DIGITS.sub("", text)
-    # "14155552671" written without the plus: try it as an international number too.
-    if not text.startswith("+") and len(digits) > 10:
+    # "14155552671" is how exports write North American numbers; read it as +1 in any region.
+    # Only that shape: any other long digit string would turn a typo into a foreign number
+    # ("415 555 26711" is a valid Swiss number once a plus is put in front).
+    if not text.startswith("+") and len(digits) == 11 and digits.startswith("1"):
         candidates.append("+" + digits)
+    why = ""
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
-        except phonenumbers.NumberParseException:
+        except phonenumbers.NumberParseException as exc:
+            why = why or _PARSE_REASONS.get(exc.error_type, "")
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise PhoneError(raw, f"“{text}” is not a valid phone number.")
+        why = why or _why_invalid(number, region)
+    raise PhoneError(raw, f"“{text}” is not a valid phone number{why}.")
+
+
+def _why_invalid(number: phonenumbers.PhoneNumber, region: str) -> str:
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        return ": it has too few digits"
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        # Usually a foreign number written the way it is dialled at home.
+        return f": it has too many digits for a {region} number (other countries' numbers start with + and their code)"
+    if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+        return ": the country code is unknown"
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        return ": no number of that form is in use (check the area code)"
+    return ""
 
 
 def format_phone(e164: str, region: str = DEFAULT_REGION) -> str:
