@@ -101,6 +101,7 @@ def edit_form() -> rx.Component:
         ),
         rx.button("Update Contact Details", type="submit", size="3", class_name="primary-action"),
         on_submit=ContactsState.update_contact,
+        no_validate=True,
         key=ContactsState.form_key,
         class_name="detail-form",
     )

@@ -18,6 +18,12 @@ def opted_out_badge() -> rx.Component:
 
 
 def row_actions(row: ContactRow) -> rx.Component:
+    # React events bubble out of the menu's portal to the row: stop them here so that
+    # choosing an action does not also open the contact.
+    return rx.box(row_action_menu(row), on_click=rx.stop_propagation)
+
+
+def row_action_menu(row: ContactRow) -> rx.Component:
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.button(
@@ -27,8 +33,6 @@ def row_actions(row: ContactRow) -> rx.Component:
                 color_scheme="gray",
                 size="1",
                 aria_label=f"Action for {row.full_name}",
-                # Opening the menu must not also open the contact.
-                on_click=rx.stop_propagation,
             ),
         ),
         rx.dropdown_menu.content(

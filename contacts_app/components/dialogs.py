@@ -41,6 +41,8 @@ def new_contact_dialog() -> rx.Component:
                     margin_top="1em",
                 ),
                 on_submit=ContactsState.add_contact,
+                # Our own messages, beside the field, replace the browser's validation bubbles.
+                no_validate=True,
                 class_name="dialog-form",
             ),
             max_width="440px",
