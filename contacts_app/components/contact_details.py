@@ -156,7 +156,10 @@ def contact_details() -> rx.Component:
                     class_name="detail-body",
                 ),
                 rx.text(
-                    "Added ", ContactsState.selected.created, " · Updated ", ContactsState.selected.updated,
+                    "Added ",
+                    ContactsState.selected.created,
+                    " · Updated ",
+                    ContactsState.selected.updated,
                     size="1",
                     color_scheme="gray",
                 ),

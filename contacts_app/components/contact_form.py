@@ -60,6 +60,7 @@ def duplicate_link(duplicate_id: rx.Var, duplicate_name: rx.Var, on_open) -> rx.
             variant="ghost",
             size="2",
             on_click=on_open(duplicate_id),
+            class_name="duplicate-link",
         ),
     )
 

@@ -119,7 +119,9 @@ def empty_list() -> rx.Component:
         ContactsState.query != "",
         rx.box(
             rx.text("No contacts match “", ContactsState.query, "”.", weight="medium"),
-            rx.text("Try part of the name, the last four digits of the phone, or the e-mail.", size="2", color_scheme="gray"),
+            rx.text(
+                "Try part of the name, the last four digits of the phone, or the e-mail.", size="2", color_scheme="gray"
+            ),
             class_name="empty-state",
         ),
         rx.box(
@@ -135,7 +137,9 @@ def contact_list() -> rx.Component:
     return rx.box(
         rx.box(
             search_box(),
-            rx.text(ContactsState.count_label, size="2", color_scheme="gray", class_name="count-label", aria_live="polite"),
+            rx.text(
+                ContactsState.count_label, size="2", color_scheme="gray", class_name="count-label", aria_live="polite"
+            ),
             class_name="list-header",
         ),
         rx.cond(

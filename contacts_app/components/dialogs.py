@@ -14,7 +14,9 @@ def new_contact_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("New Contact"),
             rx.dialog.description(
-                "Fields marked with ", rx.el.span("*", class_name="required-mark"), " are required.",
+                "Fields marked with ",
+                rx.el.span("*", class_name="required-mark"),
+                " are required.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -57,9 +59,9 @@ def delete_dialog() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete contact?"),
             rx.alert_dialog.description(
-                "Delete ", rx.el.strong(ContactsState.delete_name),
-                "? Their details and list memberships are removed. "
-                "If they opted out, the line still remembers it.",
+                "Delete ",
+                rx.el.strong(ContactsState.delete_name),
+                "? Their details and list memberships are removed. If they opted out, the line still remembers it.",
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),

@@ -202,7 +202,10 @@ class ContactsState(rx.State):
                 target = self.rows[-1].id
             else:
                 return
-        return ContactsState.select(target)
+        return [
+            ContactsState.select(target),
+            rx.call_script(f"document.getElementById('contact-row-{target}')?.scrollIntoView({{block: 'nearest'}})"),
+        ]
 
     # ----- new contact -----
     @rx.event

@@ -38,7 +38,10 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> 
         if process.poll() is not None:
             raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url + "/ping", timeout=2) as ping, urllib.request.urlopen(url, timeout=2) as page:
+            with (
+                urllib.request.urlopen(url + "/ping", timeout=2) as ping,
+                urllib.request.urlopen(url, timeout=2) as page,
+            ):
                 if ping.status == 200 and page.status == 200:
                     return
         except OSError:
@@ -65,7 +68,17 @@ def app_url(app_database_url, tmp_path_factory) -> Iterator[str]:
     reflex = shutil.which("reflex", path=env["PATH"])
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [reflex, "run", "--env", "prod", "--single-port", "--frontend-port", str(port), "--backend-port", str(port)],
+            [
+                reflex,
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,
