@@ -2,7 +2,9 @@
 
 import reflex as rx
 
+from contacts_app.api import create_api
 from contacts_app.db import get_engine, migrate
+from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.state.contacts import ContactsState
 
@@ -12,6 +14,9 @@ def apply_migrations() -> None:
     migrate(get_engine())
 
 
-app = rx.App(stylesheets=["/styles.css"])
+# The REST API (/api/v1, docs at /api/docs) is a FastAPI app with Reflex mounted beneath it.
+app = rx.App(stylesheets=["/styles.css"], api_transformer=create_api())
 app.register_lifespan_task(apply_migrations)
+# Registered after the migrations, which run first and to completion.
+app.register_lifespan_task(webhook_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)

@@ -112,3 +112,142 @@ class ListMembership(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
     )
     added_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Messaging, review flags, settings, API keys and relay webhooks (issue 5) ---
+
+
+class MessageDirection:
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageStatus:
+    RECEIVED = "received"
+    # Waiting in the default provider's outbox: no carrier is reachable from here.
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Message(SQLModel, table=True):
+    """A text to or from a number on a line; outbound rows double as the default provider's outbox."""
+
+    __table_args__ = (Index("ix_message_line_phone", "line_id", "phone", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    contact_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"), index=True),
+    )
+    direction: str  # MessageDirection
+    phone: str  # the other party, E.164
+    body: str
+    keyword: str | None = None  # keywords.KeywordKind of an inbound message
+    status: str  # MessageStatus
+    provider: str | None = None
+    provider_message_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewFlag(SQLModel, table=True):
+    """A message a person should read (e.g. "please stop texting me"): keyed by line and phone like consent."""
+
+    __tablename__ = "review_flag"
+    __table_args__ = (Index("ix_review_flag_line_phone", "line_id", "phone", "resolved_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    phone: str
+    contact_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"))
+    )
+    message_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("message.id", ondelete="SET NULL"))
+    )
+    reason: str
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+class AccountSettings(SQLModel, table=True):
+    __tablename__ = "account_settings"
+
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # None means the default text, which names the business.
+    consent_message: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    name: str
+    # The first characters of the key, to tell keys apart in a list; the key itself is never stored.
+    prefix: str
+    key_hash: str = Field(unique=True)
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    # None: every line of the account.
+    line_id: int | None = Field(default=None, foreign_key="line.id")
+    url: str
+    events: str  # space-separated event types
+    # Kept readable because signing needs it; shown to the administrator once.
+    secret: str
+    description: str = ""
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus:
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """The durable outbox: the worker's whole state is in these rows."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_delivery_event_endpoint"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str
+    event_type: str
+    endpoint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), nullable=False)
+    )
+    account_id: int = Field(foreign_key="account.id")
+    line_id: int | None = Field(default=None, foreign_key="line.id")
+    # The exact JSON text that is signed and sent.
+    payload: str
+    status: str = DeliveryStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    give_up_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    last_response: str | None = None
+    delivered_at: datetime | None = None

@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from contacts_app.domain import consent
+from contacts_app.domain import consent, events
 from contacts_app.models import Account, Contact, Line, utcnow
 from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits
 
@@ -143,6 +143,7 @@ def create_contact(session: Session, line_id: int, data: ContactInput, actor: st
         contact.opted_out_source = suppression.source
         contact.opted_out_by = suppression.actor
         session.add(contact)
+    events.emit(session, events.CONTACT_CREATED, contact)
     return contact
 
 
@@ -156,6 +157,7 @@ def get_contact(session: Session, line_id: int, contact_id: int) -> Contact:
 def update_contact(session: Session, line_id: int, contact_id: int, data: ContactInput) -> Contact:
     contact = get_contact(session, line_id, contact_id)
     clean = clean_contact(session, line_id, data, region_of_line(session, line_id), contact_id=contact_id)
+    changed = (contact.full_name, contact.phone, contact.email) != (clean.full_name, clean.phone, clean.email)
     contact.full_name = clean.full_name
     contact.name_key = clean.full_name.lower()
     contact.phone = clean.phone
@@ -164,11 +166,15 @@ def update_contact(session: Session, line_id: int, contact_id: int, data: Contac
     contact.updated_at = utcnow()
     session.add(contact)
     session.flush()
+    if changed:
+        events.emit(session, events.CONTACT_UPDATED, contact)
     return contact
 
 
 def delete_contact(session: Session, line_id: int, contact_id: int) -> Contact:
     contact = get_contact(session, line_id, contact_id)
+    # Queued before the row goes, while the payload can still be read from it.
+    events.emit(session, events.CONTACT_DELETED, contact)
     session.delete(contact)
     session.flush()
     return contact

@@ -1,0 +1,32 @@
+"""The FastAPI app: routes, JSON errors, OpenAPI at /api/openapi.json and docs at /api/docs."""
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from contacts_app.api import contacts, inbound
+from contacts_app.api.errors import install_error_handlers
+
+API_DESCRIPTION = """\
+Contacts of a business texting line, inbound texts and consent.
+
+Authenticate with an API key of the account: `Authorization: Bearer ck_...`.
+Routes act on the account's first line unless `line` names another.
+Errors are JSON: `{"error": {"message": "...", "fields": {"phone": "..."}}}`.
+"""
+
+
+def create_api(engine: Engine | None = None) -> FastAPI:
+    """The API; `engine` is for tests, the app uses DATABASE_URL's."""
+    api = FastAPI(
+        title="Contacts API",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    api.state.engine = engine
+    install_error_handlers(api)
+    api.include_router(inbound.router)
+    api.include_router(contacts.router)
+    return api

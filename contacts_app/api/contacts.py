@@ -1,0 +1,263 @@
+"""/api/v1/contacts: the same domain functions, validation and line scoping as the UI."""
+
+import base64
+import binascii
+
+from email_validator import EmailNotValidError
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from contacts_app.api.deps import MAX_ID, Caller, CallerDep, EngineDep, resolve_line
+from contacts_app.api.errors import ApiError, invalid
+from contacts_app.api.schemas import (
+    ConsentRequestOut,
+    ContactCreate,
+    ContactOut,
+    ContactPageOut,
+    ContactPatch,
+    ContactUpsert,
+    ErrorOut,
+)
+from contacts_app.db import session_scope
+from contacts_app.domain import consent
+from contacts_app.domain.consent import OptOutLocked, Source
+from contacts_app.domain.contacts import (
+    ContactInput,
+    ContactInvalid,
+    ContactNotFound,
+    _search_filter,  # the UI's search rule, so `q` finds what the search box finds
+    create_contact,
+    get_contact,
+    normalize_email,
+    region_of_line,
+    update_contact,
+)
+from contacts_app.domain.contacts import delete_contact as delete_contact_row
+from contacts_app.domain.messaging import SendingRefused
+from contacts_app.models import Contact, ContactList, ListMembership
+from contacts_app.phones import PhoneError, normalize_phone
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+CURSOR_PREFIX = "c1:"
+
+ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 422)}
+router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=ERRORS)
+
+LineParam = Query(None, ge=1, le=MAX_ID, description="Line id; the account's first line when omitted.")
+ContactId = Path(ge=1, le=MAX_ID)
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith(CURSOR_PREFIX):
+            raise ValueError
+        value = int(text.removeprefix(CURSOR_PREFIX))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid({"cursor": "cursor: not a cursor this API handed out."}) from None
+    if not 0 <= value <= MAX_ID:
+        raise invalid({"cursor": "cursor: not a cursor this API handed out."})
+    return value
+
+
+def contact_invalid(exc: ContactInvalid) -> ApiError:
+    # A phone that another contact has is a conflict; anything else is a bad value.
+    return invalid(exc.errors, status=409 if exc.duplicate_id is not None else 422)
+
+
+def _find(session: Session, line_id: int, contact_id: int) -> Contact:
+    try:
+        return get_contact(session, line_id, contact_id)
+    except ContactNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+
+
+def _apply_opt_out(session: Session, contact: Contact, opted_out: bool | None, caller: Caller) -> None:
+    if opted_out is True:
+        consent.opt_out(session, contact, Source.API, actor=caller.actor)
+    elif opted_out is False:
+        try:
+            consent.opt_in(session, contact, Source.API, actor=caller.actor)
+        except OptOutLocked as exc:
+            raise invalid({"opted_out": str(exc)}, status=409) from None
+
+
+@router.get("", response_model=ContactPageOut, summary="List contacts (cursor pagination)")
+def list_contacts(
+    caller: CallerDep,
+    engine: EngineDep,
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=100),
+    phone: str | None = Query(None, max_length=100, description="Any format; normalised to E.164."),
+    email: str | None = Query(None, max_length=500),
+    q: str | None = Query(None, max_length=200, description="Words in name, e-mail or phone, as the search box."),
+    list_id: int | None = Query(None, alias="list", ge=1, le=MAX_ID, description="Only members of this list."),
+    line: int | None = LineParam,
+) -> ContactPageOut:
+    with session_scope(engine) as session:
+        chosen = resolve_line(session, caller, line)
+        statement = select(Contact).where(Contact.line_id == chosen.id)
+        if cursor:
+            statement = statement.where(col(Contact.id) > decode_cursor(cursor))
+        if phone is not None:
+            try:
+                statement = statement.where(Contact.phone == normalize_phone(phone, region_of_line(session, chosen.id)))
+            except PhoneError as exc:
+                raise invalid({"phone": f"phone: {exc}"}) from None
+        if email is not None:
+            try:
+                statement = statement.where(Contact.email == normalize_email(email))
+            except EmailNotValidError as exc:
+                raise invalid({"email": f"email: {exc}"}) from None
+        if q and "\x00" not in q:
+            condition = _search_filter(q)
+            if condition is not None:
+                statement = statement.where(condition)
+        if list_id is not None:
+            contact_list = session.get(ContactList, list_id)
+            if contact_list is None or contact_list.line_id != chosen.id:
+                raise ApiError(404, f"List {list_id} is not a list of this line.", {"list": "No such list."})
+            statement = statement.where(
+                exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
+            )
+        rows = session.exec(statement.order_by(col(Contact.id)).limit(limit + 1)).all()
+        page = [ContactOut.of(contact) for contact in rows[:limit]]
+        next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        return ContactPageOut(data=page, next_cursor=next_cursor)
+
+
+@router.post("", response_model=ContactOut, status_code=201, summary="Create a contact")
+def create(
+    caller: CallerDep,
+    engine: EngineDep,
+    body: ContactCreate,
+    line: int | None = LineParam,
+) -> ContactOut:
+    with session_scope(engine) as session:
+        chosen = resolve_line(session, caller, line)
+        try:
+            contact = create_contact(
+                session, chosen.id, ContactInput(body.full_name, body.phone, body.email or ""), actor=caller.actor
+            )
+        except ContactInvalid as exc:
+            raise contact_invalid(exc) from None
+        _apply_opt_out(session, contact, True if body.opted_out else None, caller)
+        return ContactOut.of(contact)
+
+
+@router.get("/{contact_id}", response_model=ContactOut, summary="Get a contact")
+def read(
+    caller: CallerDep,
+    engine: EngineDep,
+    contact_id: int = ContactId,
+    line: int | None = LineParam,
+) -> ContactOut:
+    with session_scope(engine) as session:
+        return ContactOut.of(_find(session, resolve_line(session, caller, line).id, contact_id))
+
+
+@router.patch("/{contact_id}", response_model=ContactOut, summary="Change some fields of a contact")
+def patch(
+    caller: CallerDep,
+    engine: EngineDep,
+    body: ContactPatch,
+    contact_id: int = ContactId,
+    line: int | None = LineParam,
+) -> ContactOut:
+    with session_scope(engine) as session:
+        chosen = resolve_line(session, caller, line)
+        contact = _find(session, chosen.id, contact_id)
+        given = body.model_fields_set
+        if given & {"full_name", "phone", "email"}:
+            data = ContactInput(
+                full_name=body.full_name if "full_name" in given else contact.full_name,
+                phone=body.phone if "phone" in given else contact.phone,
+                email=(body.email or "") if "email" in given else (contact.email or ""),
+            )
+            if data.full_name is None or data.phone is None:
+                raise invalid({name: f"{name} cannot be null." for name in ("full_name", "phone") if name in given})
+            try:
+                contact = update_contact(session, chosen.id, contact_id, data)
+            except ContactInvalid as exc:
+                raise contact_invalid(exc) from None
+        _apply_opt_out(session, contact, body.opted_out, caller)
+        return ContactOut.of(contact)
+
+
+@router.delete("/{contact_id}", status_code=204, summary="Delete a contact (its consent history stays)")
+def delete(
+    caller: CallerDep,
+    engine: EngineDep,
+    contact_id: int = ContactId,
+    line: int | None = LineParam,
+) -> Response:
+    with session_scope(engine) as session:
+        chosen = resolve_line(session, caller, line)
+        _find(session, chosen.id, contact_id)
+        delete_contact_row(session, chosen.id, contact_id)
+    return Response(status_code=204)
+
+
+@router.put("/by-phone/{phone}", response_model=ContactOut, summary="Create or update the contact with this phone")
+def upsert_by_phone(
+    caller: CallerDep,
+    engine: EngineDep,
+    body: ContactUpsert,
+    response: Response,
+    phone: str = Path(max_length=100, description="Any format; normalised to E.164."),
+    line: int | None = LineParam,
+) -> ContactOut:
+    with session_scope(engine) as session:
+        chosen = resolve_line(session, caller, line)
+        try:
+            e164 = normalize_phone(phone, region_of_line(session, chosen.id))
+        except PhoneError as exc:
+            raise invalid({"phone": f"phone: {exc}"}) from None
+        existing = session.exec(select(Contact).where(Contact.line_id == chosen.id, Contact.phone == e164)).first()
+        given = body.model_fields_set
+        try:
+            if existing is None:
+                if not body.full_name:
+                    raise invalid({"full_name": "full_name: required to create a contact."})
+                contact = create_contact(
+                    session, chosen.id, ContactInput(body.full_name, e164, body.email or ""), actor=caller.actor
+                )
+                response.status_code = 201
+            else:
+                data = ContactInput(
+                    full_name=body.full_name if body.full_name is not None else existing.full_name,
+                    phone=e164,
+                    email=(body.email or "") if "email" in given else (existing.email or ""),
+                )
+                contact = update_contact(session, chosen.id, existing.id, data)
+        except ContactInvalid as exc:
+            raise contact_invalid(exc) from None
+        _apply_opt_out(session, contact, body.opted_out, caller)
+        return ContactOut.of(contact)
+
+
+@router.post(
+    "/{contact_id}/consent-request",
+    response_model=ConsentRequestOut,
+    summary="Text the account's consent request to the contact (never to an opted-out one)",
+)
+def request_consent(
+    caller: CallerDep,
+    engine: EngineDep,
+    contact_id: int = ContactId,
+    line: int | None = LineParam,
+) -> ConsentRequestOut:
+    with session_scope(engine) as session:
+        contact = _find(session, resolve_line(session, caller, line).id, contact_id)
+        try:
+            consent.send_consent_request(session, contact, actor=caller.actor, source=Source.API)
+        except SendingRefused as exc:
+            field = "opted_out" if contact.opted_out else "consent_status"
+            raise invalid({field: exc.reason}, status=409) from None
+        return ConsentRequestOut(contact_id=contact.id, consent_status=contact.consent_status)

@@ -1,0 +1,101 @@
+"""Request and response bodies of the REST API."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from contacts_app.models import Contact
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    # PostgreSQL cannot store NUL, and no name, phone or address contains control characters.
+    if value is not None and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Annotated[Text, Field(max_length=1000)]
+    phone: Annotated[Text, Field(max_length=100)]
+    email: Annotated[Text, Field(max_length=500)] | None = None
+    opted_out: bool = Field(False, description="Opt the new contact out (recorded as done through the API).")
+
+
+class ContactPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Annotated[Text, Field(max_length=1000)] | None = None
+    phone: Annotated[Text, Field(max_length=100)] | None = None
+    email: Annotated[Text, Field(max_length=500)] | None = Field(None, description="An empty string clears it.")
+    opted_out: bool | None = Field(
+        None, description="true opts out; false lifts only an opt-out set through the API or an import."
+    )
+
+
+class ContactUpsert(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Required when creating.")
+    email: Annotated[Text, Field(max_length=500)] | None = None
+    opted_out: bool | None = None
+
+
+class ContactOut(BaseModel):
+    id: int
+    line_id: int
+    full_name: str
+    phone: str = Field(description="E.164")
+    email: str | None
+    opted_out: bool
+    opted_out_source: str | None
+    consent_status: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, contact: Contact) -> "ContactOut":
+        return cls(
+            id=contact.id,
+            line_id=contact.line_id,
+            full_name=contact.full_name,
+            phone=contact.phone,
+            email=contact.email,
+            opted_out=contact.opted_out,
+            opted_out_source=contact.opted_out_source,
+            consent_status=contact.consent_status,
+            created_at=contact.created_at,
+            updated_at=contact.updated_at,
+        )
+
+
+class ContactPageOut(BaseModel):
+    data: list[ContactOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class ConsentRequestOut(BaseModel):
+    contact_id: int
+    consent_status: str
+
+
+class InboundOut(BaseModel):
+    message_id: int
+    contact_id: int | None
+    phone: str
+    keyword: str
+    actions: list[str]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    fields: dict[str, str]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
