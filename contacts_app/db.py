@@ -30,7 +30,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # prepare_threshold=None: psycopg would otherwise turn a query run five times into a server-side
+    # prepared statement, whose generic plan cannot see the search pattern and scans 100,000 rows
+    # in name order for a rare word instead of using the trigram index.
+    return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -42,6 +42,16 @@ class Contact(SQLModel, table=True):
         # Paging walks this index in name order, so the first page is cheap at any size.
         Index("ix_contact_line_name", "line_id", "name_key", "id"),
         Index("ix_contact_line_email", "line_id", "email"),
+        # Search (migration 0004): each database gets its own index for `search_text LIKE '%word%'`.
+        # SQLite tests search_text inside the name-order walk without reading the table row.
+        Index("ix_contact_line_search", "line_id", "name_key", "id", "search_text").ddl_if(dialect="sqlite"),
+        # PostgreSQL looks fragments up by trigram (pg_trgm).
+        Index(
+            "ix_contact_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
