@@ -13,7 +13,9 @@ from contacts_app.domain.keywords import (
 
 
 def test_the_keyword_lists_are_the_carrier_ones():
-    assert OPT_OUT_KEYWORDS == {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+    assert OPT_OUT_KEYWORDS == {
+        *("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT")
+    }
     assert OPT_IN_KEYWORDS == {"START", "UNSTOP"}
     assert CONFIRM_KEYWORDS == {"YES"}
     assert HELP_KEYWORDS == {"HELP", "INFO"}
