@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -153,7 +153,7 @@ class Message(SQLModel, table=True):
     )
     direction: str  # MessageDirection
     phone: str  # the other party, E.164
-    body: str
+    body: str = Field(sa_type=Text)
     keyword: str | None = None  # keywords.KeywordKind of an inbound message
     status: str  # MessageStatus
     provider: str | None = None
@@ -189,7 +189,7 @@ class AccountSettings(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
     )
     # None means the default text, which names the business.
-    consent_message: str | None = None
+    consent_message: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -215,8 +215,8 @@ class WebhookEndpoint(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     # None: every line of the account.
     line_id: int | None = Field(default=None, foreign_key="line.id")
-    url: str
-    events: str  # space-separated event types
+    url: str = Field(sa_type=Text)
+    events: str = Field(sa_type=Text)  # space-separated event types
     # Kept readable because signing needs it; shown to the administrator once.
     secret: str
     description: str = ""
@@ -250,7 +250,7 @@ class WebhookDelivery(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id")
     line_id: int | None = Field(default=None, foreign_key="line.id")
     # The exact JSON text that is signed and sent.
-    payload: str
+    payload: str = Field(sa_type=Text)
     status: str = DeliveryStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
@@ -258,6 +258,6 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_attempt_at: datetime | None = None
     last_status_code: int | None = None
-    last_error: str | None = None
-    last_response: str | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_response: str | None = Field(default=None, sa_type=Text)
     delivered_at: datetime | None = None
