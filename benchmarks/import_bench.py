@@ -1,0 +1,192 @@
+"""How fast `run_import` takes a big CSV from file to committed rows, and what it costs.
+
+    .venv/bin/python benchmarks/import_bench.py                      # 100,000 rows, SQLite, 3 runs
+    .venv/bin/python benchmarks/import_bench.py --postgres           # ... and PostgreSQL (fresh schema)
+    .venv/bin/python benchmarks/import_bench.py --rows 1000000 --repeat 1   # the 1,000,000-row run
+
+Prints seconds and rows/s per run (and the median), the share of checking time spent parsing
+phones, the progress callback's cadence, and peak memory (this process and the pool workers).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
+from contacts_app.domain import importer  # noqa: E402
+from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
+from contacts_app.domain.csv_reader import read_records, sniff_format  # noqa: E402
+from contacts_app.phones import normalize_phone  # noqa: E402
+
+POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+AREA_CODES = [201, 202, 206, 212, 213, 214, 303, 305, 310, 312, 404, 415, 503, 512, 602, 617, 646, 702, 713, 718,
+              801, 808, 817, 818, 904, 917, 919, 949, 971, 972]  # fmt: skip
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
+         "José", "María", "Wei", "Aisha", "Olga", "Liam", "Noah", "Emma", "Zoë", "Mateo"]  # fmt: skip
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "García", "Miller", "Davis", "Rodríguez", "Martinez",
+        "Nguyen", "O'Brien", "Kim", "Patel", "Müller", "Okafor", "Cohen", "Rossi", "Silva", "Andersson"]  # fmt: skip
+SHAPES = ["({a}) {e}-{n}", "{a}-{e}-{n}", "+1 {a} {e} {n}", "{a}{e}{n}", "{a}.{e}.{n}", "1 {a} {e} {n}"]
+
+
+def write_sample_file(path: Path, rows: int, seed: int = 7) -> None:
+    """`rows` valid rows with unique, realistic US numbers in mixed shapes; written as a stream."""
+    rng = random.Random(seed)
+    seen: set[int] = set()
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("Full Name,Phone,Email\r\n")
+        written = 0
+        while written < rows:
+            area, exchange, number = rng.choice(AREA_CODES), rng.randint(200, 999), rng.randint(0, 9999)
+            key = (area * 1000 + exchange) * 10000 + number
+            if key in seen or exchange % 100 == 11 or exchange == 555:
+                continue
+            phone = rng.choice(SHAPES).format(a=area, e=exchange, n=f"{number:04d}")
+            try:
+                normalize_phone(phone)
+            except ValueError:
+                continue
+            seen.add(key)
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            name = f'"{last}, {first}"' if rng.random() < 0.1 else f"{first} {last}"
+            local = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
+            email = f"{local.replace(chr(39), '')}{written}@example.com".lower() if rng.random() < 0.7 else ""
+            out.write(f"{name},{phone},{email}\r\n")
+            written += 1
+
+
+def fresh_sqlite(directory: Path):
+    engine = make_engine(f"sqlite:///{directory / f'bench_{uuid.uuid4().hex[:8]}.db'}")
+    migrate(engine)
+    return engine, None
+
+
+def fresh_postgres():
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    migrate(engine)
+    return engine, schema
+
+
+def drop_postgres(schema: str) -> None:
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def peak_memory_mb() -> tuple[float, float]:
+    """Peak resident memory (VmHWM) of this process, and the largest of the pool's workers."""
+
+    def hwm(pid: int | str) -> float:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    pool = importer._pool
+    workers = [hwm(pid) for pid in (pool._processes or {})] if pool is not None else []
+    return hwm("self"), max(workers, default=0.0)
+
+
+def timed_import(engine, path: Path) -> tuple[float, importer.ImportReport, list[float]]:
+    with session_scope(engine) as session:
+        line_id = ensure_default_line(session).id
+    calls: list[float] = []
+    started = time.perf_counter()
+    report = importer.run_import(
+        engine,
+        path,
+        line_id,
+        importer.ImportOptions(skip_first_line=True),
+        progress=lambda done, total: calls.append(time.perf_counter()),
+    )
+    seconds = time.perf_counter() - started
+    return seconds, report, [started, *calls]
+
+
+def phone_parse_share(path: Path, sample_rows: int = 50_000) -> tuple[float, float]:
+    """Single-core µs per row for checking a row, and for parsing its phone alone."""
+    fmt = sniff_format(path)
+    records = []
+    for index, (line, cells) in enumerate(read_records(path, fmt)):
+        if index == 0:
+            continue
+        records.append((line, cells))
+        if len(records) >= sample_rows:
+            break
+    started = time.perf_counter()
+    importer.check_batch(records, "US")
+    check = time.perf_counter() - started
+    started = time.perf_counter()
+    for _line, cells in records:
+        normalize_phone(cells[1].strip(), "US")
+    phones = time.perf_counter() - started
+    return check / len(records) * 1e6, phones / len(records) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL, in a fresh schema")
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as directory:
+        workdir = Path(directory)
+        path = workdir / f"contacts_{args.rows}.csv"
+        started = time.perf_counter()
+        write_sample_file(path, args.rows)
+        size_mb = path.stat().st_size / 1024 / 1024
+        print(f"file: {args.rows:,} rows, {size_mb:.1f} MB, generated in {time.perf_counter() - started:.1f} s")
+        check_us, phone_us = phone_parse_share(path)
+        print(
+            f"checking one row on one core: {check_us:.1f} µs, of which phone parsing {phone_us:.1f} µs "
+            f"({phone_us / check_us:.0%}); pool workers: {min(os.cpu_count() or 1, 4)}"
+        )
+        kinds = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
+        for kind in kinds:
+            times = []
+            for run in range(1, args.repeat + 1):
+                engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
+                try:
+                    seconds, report, calls = timed_import(engine, path)
+                finally:
+                    engine.dispose()
+                    if schema:
+                        drop_postgres(schema)
+                    for leftover in workdir.glob("bench_*.db*"):
+                        leftover.unlink()
+                gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+                times.append(seconds)
+                print(
+                    f"{kind} run {run}: {seconds:.2f} s, {args.rows / seconds:,.0f} rows/s; "
+                    f"created {report.created:,}; "
+                    f"progress calls {len(calls) - 1}, longest gap {max(gaps, default=0):.2f} s"
+                )
+            median = statistics.median(times)
+            print(f"{kind} median of {len(times)}: {median:.2f} s, {args.rows / median:,.0f} rows/s")
+        main_mb, worker_mb = peak_memory_mb()
+        print(f"peak memory: main process {main_mb:.0f} MB, largest pool worker {worker_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""`contacts-app` on the command line: the same domain functions the web app calls.
+
+Each subcommand is a function that adds its parser (`add_*_command`) and a handler taking the
+parsed arguments and an engine; add new ones to COMMANDS.
+"""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from contacts_app.db import get_engine, migrate, session_scope
+from contacts_app.domain.contacts import ensure_default_line
+from contacts_app.domain.exporter import write_export
+from contacts_app.domain.importer import ImportOptions, ImportRejected, Problem, ProblemCode, run_import
+from contacts_app.domain.lists import ListNotFound, find_list
+from contacts_app.models import Line
+from contacts_app.phones import PhoneError, normalize_phone
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A message for the person at the terminal; the command exits non-zero."""
+
+
+def resolve_line(session: Session, wanted: str | None) -> Line:
+    """The line named by --line (its phone number, name or id); the only line when omitted."""
+    lines = list(session.exec(select(Line).order_by(col(Line.id))))
+    if wanted is None:
+        if not lines:
+            return ensure_default_line(session)
+        if len(lines) == 1:
+            return lines[0]
+        choices = ", ".join(f"{line.phone or line.name}" for line in lines)
+        raise CommandError(f"This install has {len(lines)} lines; choose one with --line ({choices}).")
+    text = wanted.strip()
+    try:
+        phone = normalize_phone(text)
+    except PhoneError:
+        phone = None
+    for line in lines:
+        if (phone and line.phone == phone) or line.name.lower() == text.lower() or str(line.id) == text:
+            return line
+    raise CommandError(f"There is no line “{wanted}”.")
+
+
+def resolve_list_id(session: Session, line: Line, name: str | None) -> int | None:
+    if name is None:
+        return None
+    try:
+        return find_list(session, line.id, name).id
+    except ListNotFound as exc:
+        raise CommandError(f"{exc} Create it on the Lists page first.") from None
+
+
+def add_import_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import contacts from a CSV file (Full Name, Phone, Email)",
+        description="Import a CSV file of contacts: all of it, or nothing when any row has a problem.",
+    )
+    parser.add_argument("file", help="the CSV file")
+    parser.add_argument("--skip-first-line", action="store_true", help="the first line is a header")
+    parser.add_argument("--list", dest="list_name", metavar="NAME", help="also add the contacts to this list")
+    parser.add_argument("--line", metavar="NUMBER", help="the line's phone number (needed when there are several)")
+    parser.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the rest")
+    parser.set_defaults(handler=run_import_command)
+
+
+def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
+    with session_scope(engine) as session:
+        line = resolve_line(session, args.line)
+        list_id = resolve_list_id(session, line, args.list_name)
+    options = ImportOptions(skip_first_line=args.skip_first_line, list_id=list_id, skip_invalid=args.skip_invalid)
+    try:
+        report = run_import(engine, args.file, line.id, options, progress=_terminal_progress())
+    except ImportRejected as rejected:
+        _clear_progress()
+        print(f"Nothing was imported: {_problems_phrase(rejected.problem_count)} in {args.file}.", file=sys.stderr)
+        for problem in rejected.problems:
+            print(f"  {_problem_line(problem)}", file=sys.stderr)
+        _print_unlisted(rejected.problem_count, len(rejected.problems))
+        return EXIT_FAILED
+    except OSError as exc:
+        raise CommandError(f"Cannot read {args.file}: {exc.strerror or exc}") from None
+    _clear_progress()
+    print(f"Imported {args.file} into {line.phone or line.name}: {report.summary()}")
+    if report.problem_count:
+        print(f"Skipped {_problems_phrase(report.problem_count)}:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {_problem_line(problem)}", file=sys.stderr)
+        _print_unlisted(report.problem_count, len(report.problems))
+    return EXIT_OK
+
+
+def _problems_phrase(count: int) -> str:
+    return "1 problem" if count == 1 else f"{count:,} problems"
+
+
+def _problem_line(problem: Problem) -> str:
+    if problem.code == ProblemCode.HEADER:
+        return f"Line {problem.line}: this looks like a header row (column names); use --skip-first-line."
+    value = f" [{problem.value}]" if problem.value and problem.value not in problem.reason else ""
+    return f"{problem}{value}"
+
+
+def _print_unlisted(total: int, listed: int) -> None:
+    if total > listed:
+        print(f"  ... and {total - listed:,} more.", file=sys.stderr)
+
+
+def _terminal_progress() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r{done:,} of {total:,} rows", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def add_export_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export contacts as CSV (the import format)",
+        description="Write the line's (or a list's) contacts as CSV: Full Name, Phone (E.164), Email.",
+    )
+    parser.add_argument("--list", dest="list_name", metavar="NAME", help="only this list's contacts")
+    parser.add_argument("--line", metavar="NUMBER", help="the line's phone number (needed when there are several)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of to standard output")
+    parser.set_defaults(handler=run_export_command)
+
+
+def run_export_command(args: argparse.Namespace, engine: Engine) -> int:
+    with session_scope(engine) as session:
+        line = resolve_line(session, args.line)
+        list_id = resolve_list_id(session, line, args.list_name)
+    if args.output is None:
+        write_export(engine, sys.stdout, line.id, list_id)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            write_export(engine, out, line.id, list_id)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"Exported to {args.output}.", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS: list[Callable] = [add_import_command, add_export_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contacts-app", description="Contacts from the command line. Uses DATABASE_URL like the app."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    engine = get_engine()
+    try:
+        migrate(engine)
+        return args.handler(args, engine)
+    except CommandError as exc:
+        print(f"contacts-app {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ListNotFound as exc:
+        print(f"contacts-app {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,400 @@
+"""Reading contact CSV files: encoding, separator, line numbers, and the checks on each row.
+
+The format: columns by position Full Name, Phone, Email (Email may be absent or empty).
+Nothing here touches the database; `importer.py` writes what this accepts.
+"""
+
+import codecs
+import csv
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError
+
+from contacts_app.domain.contacts import MAX_NAME_LENGTH, normalize_email
+from contacts_app.phones import PhoneError, normalize_phone
+
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
+COLUMNS = ("Full Name", "Phone", "Email")
+SUPPORTED_SEPARATORS = (",", ";")
+# A record spanning more lines than this is an unclosed quote swallowing the file, not an address.
+MAX_LINES_PER_RECORD = 20
+_SNIFF_BYTES = 64 * 1024
+_READ_CHUNK_BYTES = 1024 * 1024
+
+# Bytes that could not be decoded are carried as lone surrogates (errors="surrogateescape").
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_VALID_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff\ufeff]")
+# Windows-1252 leaves these five bytes undefined.
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_SEP_LINE = re.compile(r"\s*sep=(.)\s*", re.IGNORECASE)
+# Excel shows long numbers as 1.55501E+10 and saves them that way, dropping the last digits.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
+_HAS_DIGIT = re.compile(r"\d")
+_HEADER_WORDS = {
+    "name",
+    "full name",
+    "fullname",
+    "first name",
+    "contact",
+    "phone",
+    "mobile",
+    "cell",
+    "number",
+    "phone number",
+    "telephone",
+    "tel",
+    "email",
+    "e-mail",
+    "mail",
+}
+# A plain address that email_validator certainly accepts, normalised to lower case; anything else
+# goes through email_validator itself. Saves ~20 µs a row on big imports.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+'-]+(?:\.[A-Za-z0-9_+'-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63})"
+)
+_SPECIAL_USE_SUFFIXES = tuple("." + name for name in SPECIAL_USE_DOMAIN_NAMES)
+# A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Written before such cells so a spreadsheet shows text; reading takes exactly one off again.
+FORMULA_GUARD = "'"
+
+
+def neutralize_cell(value: str) -> str:
+    """The cell made safe to open in a spreadsheet, in a way `unguard_cell` undoes exactly.
+
+    A cell whose guards are followed by a trigger ("'=x") gets one guard more, so that reading
+    always removes exactly one and every value survives the round trip.
+    """
+    if value.lstrip(FORMULA_GUARD).startswith(FORMULA_TRIGGERS):
+        return FORMULA_GUARD + value
+    return value
+
+
+def unguard_cell(value: str) -> str:
+    if value.startswith(FORMULA_GUARD) and value.lstrip(FORMULA_GUARD).startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+class ProblemCode:
+    FILE_TOO_LARGE = "file_too_large"
+    UNREADABLE = "unreadable"
+    NO_ROWS = "no_rows"
+    HEADER = "header"
+    COLUMNS = "columns"
+    UNDECODABLE = "undecodable"
+    NAME = "name"
+    PHONE = "phone"
+    PHONE_SCIENTIFIC = "phone_scientific"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one row (or the whole file, when `line` is None) cannot be imported."""
+
+    line: int | None
+    column: str | None
+    value: str
+    reason: str
+    row: tuple[str, ...] = ()
+    # A problem that makes the rest of the file unreadable: "skip invalid rows" cannot get past it.
+    fatal: bool = False
+    # What kind of problem (ProblemCode), for a door that words it its own way.
+    code: str = ""
+
+    def __str__(self) -> str:
+        where = f"Line {self.line}" if self.line is not None else "File"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    encoding: str
+    delimiter: str
+    has_sep_line: bool
+    has_undecodable_bytes: bool
+    line_count: int
+
+
+@dataclass(frozen=True)
+class CleanRow:
+    line: int
+    full_name: str
+    phone: str
+    email: str | None
+
+
+def file_too_large_problem(size: int) -> Problem:
+    return Problem(
+        None,
+        None,
+        f"{size / 1024 / 1024:.1f} MB",
+        f"The file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_IMPORT_BYTES // 1024 // 1024} MB. "
+        "Split it into smaller files and import them one after another.",
+        fatal=True,
+        code=ProblemCode.FILE_TOO_LARGE,
+    )
+
+
+def sniff_format(path: str | Path) -> CsvFormat:
+    """Encoding (UTF-8, with or without BOM, else Windows-1252) and separator of the file.
+
+    Reads the file once in chunks: UTF-8 unless some bytes are not UTF-8 and none of the
+    non-ASCII text is; a file mixing both is read as UTF-8 and its bad bytes reported per line.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    utf8_errors = False
+    utf8_non_ascii = False
+    cp1252_undefined = False
+    line_count = 0
+    last_byte = b"\n"
+    head = b""
+    with open(path, "rb") as file:
+        while chunk := file.read(_READ_CHUNK_BYTES):
+            if not head:
+                head = chunk[:_SNIFF_BYTES]
+            line_count += chunk.count(b"\n")
+            last_byte = chunk[-1:]
+            if chunk.isascii():
+                decoder.decode(chunk)
+                continue
+            text = decoder.decode(chunk)
+            utf8_errors = utf8_errors or _UNDECODED.search(text) is not None
+            utf8_non_ascii = utf8_non_ascii or _VALID_NON_ASCII.search(text) is not None
+            cp1252_undefined = cp1252_undefined or _CP1252_UNDEFINED.search(chunk) is not None
+        utf8_errors = utf8_errors or _UNDECODED.search(decoder.decode(b"", final=True)) is not None
+    if last_byte not in (b"\n", b""):
+        line_count += 1
+    if utf8_errors and not utf8_non_ascii:
+        encoding, undecodable = "cp1252", cp1252_undefined
+    else:
+        encoding, undecodable = "utf-8-sig", utf8_errors
+    delimiter, has_sep_line = _sniff_delimiter(head.decode(encoding, errors="replace"))
+    return CsvFormat(encoding, delimiter, has_sep_line, undecodable, line_count)
+
+
+def _sniff_delimiter(head: str) -> tuple[str, bool]:
+    lines = head.lstrip("\ufeff").splitlines()
+    if lines and (match := _SEP_LINE.fullmatch(lines[0])):
+        return match.group(1), True
+    sample = [line for line in lines[:50] if line.strip()][:-1] or [line for line in lines if line.strip()]
+
+    def score(delimiter: str) -> tuple[int, float]:
+        counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        fitting = sum(1 for count in counts if count in (2, 3))
+        return fitting, sum(counts) / max(len(counts), 1)
+
+    # Semicolons only when they explain the rows better: "Doe, Jane;415..." is a semicolon file.
+    return (";" if score(";") > score(",") else ","), False
+
+
+def read_records(path: str | Path, fmt: CsvFormat) -> Iterator[tuple[int, list[str]]]:
+    """Every non-blank record with the line number it starts on (1-based, as an editor counts).
+
+    Raises csv.Error (with the line) when the file's quoting cannot be read.
+    """
+    with open(path, encoding=fmt.encoding, errors="surrogateescape", newline="") as file:
+        reader = csv.reader(file, delimiter=fmt.delimiter)
+        previous_end = 0
+        first = True
+        try:
+            for cells in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if first and fmt.has_sep_line:
+                    first = False
+                    continue
+                first = False
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if previous_end - start >= MAX_LINES_PER_RECORD:
+                    raise UnclosedQuote(start)
+                yield start, cells
+        except csv.Error as exc:
+            raise UnreadableCsv(previous_end + 1, str(exc)) from exc
+
+
+@dataclass
+class UnreadableCsv(Exception):
+    line: int
+    detail: str
+
+    def problem(self) -> Problem:
+        return Problem(
+            self.line,
+            None,
+            "",
+            f"The file cannot be read as CSV here ({self.detail}).",
+            fatal=True,
+            code=ProblemCode.UNREADABLE,
+        )
+
+
+class UnclosedQuote(UnreadableCsv):
+    def __init__(self, line: int) -> None:
+        super().__init__(line, "unclosed quote")
+
+    def problem(self) -> Problem:
+        return Problem(
+            self.line,
+            None,
+            "",
+            f'A quote (") opened on line {self.line} is never closed, so the lines after it run together. '
+            "Close the quote or remove it.",
+            fatal=True,
+            code=ProblemCode.UNREADABLE,
+        )
+
+
+def looks_like_header(cells: list[str]) -> bool:
+    """True for a first row such as `Full Name,Phone,Email`: its phone cell has no digit at all."""
+    cleaned = [cell.strip().lower() for cell in cells]
+    if len(cleaned) < 2 or not cleaned[1]:
+        return False
+    if _HAS_DIGIT.search(cleaned[1]):
+        return False
+    return cleaned[1] in _HEADER_WORDS or cleaned[0] in _HEADER_WORDS or not _HAS_DIGIT.search("".join(cleaned))
+
+
+def first_record(path: str | Path) -> list[str] | None:
+    """The first non-blank record (to suggest "Skip First Line" when it is a header)."""
+    fmt = sniff_format(path)
+    try:
+        for _line, cells in read_records(path, fmt):
+            return cells
+    except UnreadableCsv:
+        return None
+    return None
+
+
+def check_row(line: int, cells: list[str], region: str) -> CleanRow | list[Problem]:
+    """The row cleaned for writing, or every problem it has."""
+    # Excel pads ragged ranges with empty cells: trailing empties are not extra columns.
+    while len(cells) > len(COLUMNS) and not cells[-1].strip():
+        cells = cells[:-1]
+    row = tuple(cells)
+    if len(cells) not in (2, 3):
+        value = display(",".join(cells))[:200]
+        found = "1 column" if len(cells) == 1 else f"{len(cells)} columns"
+        reason = f"Expected 2 or 3 columns (Full Name, Phone, Email) but found {found}."
+        if len(cells) == 1 and (";" in cells[0] or "\t" in cells[0]):
+            reason += " Separate the columns with commas."
+        return [Problem(line, None, value, reason, row, code=ProblemCode.COLUMNS)]
+    problems: list[Problem] = []
+    cells = [unguard_cell(cell.strip()) for cell in cells]
+    name = _check_name(line, cells[0], row, problems)
+    phone = _check_phone(line, cells[1], region, row, problems)
+    email = _check_email(line, cells[2] if len(cells) == 3 else "", row, problems)
+    if problems:
+        return problems
+    return CleanRow(line, name, phone, email)
+
+
+def display(value: str) -> str:
+    """The cell as the user should see it: undecodable bytes shown as �."""
+    return _UNDECODED.sub("\ufffd", value)
+
+
+def _undecodable(line: int, column: str, raw: str, row: tuple[str, ...], problems: list[Problem]) -> bool:
+    if _UNDECODED.search(raw) is None:
+        return False
+    problems.append(
+        Problem(
+            line,
+            column,
+            display(raw.strip()),
+            "Contains bytes that are not text in UTF-8 or Windows-1252 (shown as �). Save the file as "
+            "“CSV UTF-8” and import it again.",
+            row,
+            code=ProblemCode.UNDECODABLE,
+        )
+    )
+    return True
+
+
+def _check_name(line: int, raw: str, row: tuple[str, ...], problems: list[Problem]) -> str:
+    if _undecodable(line, "Full Name", raw, row, problems):
+        return ""
+    name = " ".join(raw.split())
+    if not name:
+        problems.append(Problem(line, "Full Name", "", "Full Name is missing.", row, code=ProblemCode.NAME))
+    elif len(name) > MAX_NAME_LENGTH:
+        problems.append(
+            Problem(
+                line,
+                "Full Name",
+                name[:60] + "…",
+                f"Full Name is too long ({len(name)} characters; the limit is {MAX_NAME_LENGTH}).",
+                row,
+                code=ProblemCode.NAME,
+            )
+        )
+    return name
+
+
+def _check_phone(line: int, raw: str, region: str, row: tuple[str, ...], problems: list[Problem]) -> str:
+    if _undecodable(line, "Phone", raw, row, problems):
+        return ""
+    text = raw.strip()
+    if not text:
+        problems.append(Problem(line, "Phone", "", "Phone is missing.", row, code=ProblemCode.PHONE))
+        return ""
+    if _SCIENTIFIC.fullmatch(text):
+        problems.append(
+            Problem(
+                line,
+                "Phone",
+                text,
+                f"“{text}” is a number in Excel's scientific notation: Excel rounded it and its last digits "
+                "are lost. In Excel, format the Phone column as Text, type the numbers again (or export from "
+                "the original source), and save.",
+                row,
+                code=ProblemCode.PHONE_SCIENTIFIC,
+            )
+        )
+        return ""
+    try:
+        return normalize_phone(text, region)
+    except PhoneError as exc:
+        problems.append(Problem(line, "Phone", text, str(exc), row, code=ProblemCode.PHONE))
+        return ""
+
+
+def _check_email(line: int, raw: str, row: tuple[str, ...], problems: list[Problem]) -> str | None:
+    if _undecodable(line, "Email", raw, row, problems):
+        return None
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return normalize_email_quickly(text)
+    except EmailNotValidError as exc:
+        problems.append(
+            Problem(line, "Email", text, f"“{text}” is not a valid e-mail address: {exc}", row, code=ProblemCode.EMAIL)
+        )
+        return None
+
+
+def normalize_email_quickly(text: str) -> str | None:
+    """`contacts.normalize_email`, answering plain addresses without email_validator."""
+    match = _PLAIN_EMAIL.fullmatch(text)
+    if (
+        match is not None
+        and len(text) <= 254
+        and text.index("@") <= 64
+        and "--" not in text[text.index("@") :]
+        and not text.lower().endswith(_SPECIAL_USE_SUFFIXES)
+    ):
+        return text.lower()
+    return normalize_email(text)
+
+
+def file_size(path: str | Path) -> int:
+    return os.path.getsize(path)
