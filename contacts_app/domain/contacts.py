@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, func
+from sqlalchemy import and_, exists, func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, events
-from contacts_app.models import Account, Contact, Line, utcnow
+from contacts_app.models import Account, Contact, Line, ListMembership, utcnow
 from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits
 
 PAGE_SIZE = 50
@@ -192,12 +192,24 @@ def _search_filter(query: str):
     return and_(*conditions)
 
 
+def _in_list(list_id: int):
+    return exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
+
+
 def search_contacts(
-    session: Session, line_id: int, query: str = "", offset: int = 0, limit: int = PAGE_SIZE
+    session: Session,
+    line_id: int,
+    query: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    list_id: int | None = None,
 ) -> ContactPage:
     """One page of the line's contacts in name order, and how many match in all."""
     statement = select(Contact).where(Contact.line_id == line_id)
     count = select(func.count()).select_from(Contact).where(Contact.line_id == line_id)
+    if list_id is not None:
+        statement = statement.where(_in_list(list_id))
+        count = count.where(_in_list(list_id))
     condition = _search_filter(query)
     if condition is not None:
         statement = statement.where(condition)
@@ -214,7 +226,9 @@ def search_contacts(
     return ContactPage(rows=list(rows), total=total)
 
 
-def position_of(session: Session, line_id: int, contact: Contact, query: str = "") -> int:
+def position_of(
+    session: Session, line_id: int, contact: Contact, query: str = "", list_id: int | None = None
+) -> int:
     """Index of the contact in the sorted, filtered list (to open the page it is on)."""
     count = (
         select(func.count())
@@ -225,6 +239,8 @@ def position_of(session: Session, line_id: int, contact: Contact, query: str = "
             | ((col(Contact.name_key) == contact.name_key) & (col(Contact.id) < contact.id))
         )
     )
+    if list_id is not None:
+        count = count.where(_in_list(list_id))
     condition = _search_filter(query)
     if condition is not None:
         count = count.where(condition)
