@@ -7,7 +7,7 @@ import pytest
 from contacts_app.db import session_scope
 from contacts_app.domain import consent
 from contacts_app.domain.consent import EventKind, OptOutLocked, Source
-from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact
+from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact, update_contact
 from contacts_app.models import Account, Line
 
 
@@ -127,3 +127,17 @@ def test_consent_history_survives_deleting_the_contact(engine, line_id):
     assert [(e.kind, e.actor) for e in events] == [(EventKind.OPTED_OUT, "owner@shop.com")]
     # The deleted contact's id is cleared from its events, not left dangling.
     assert events[0].contact_id is None
+
+
+def test_changing_a_contacts_phone_to_a_number_that_opted_out_makes_it_opted_out(engine, line_id):
+    jane = add_jane(engine, line_id)
+    with session_scope(engine) as session:
+        consent.opt_out(session, get_contact(session, line_id, jane.id), Source.KEYWORD, detail="STOP")
+        delete_contact(session, line_id, jane.id)
+    john = add_jane(engine, line_id, phone="(212) 555-0188")
+    assert john.opted_out is False
+    with session_scope(engine) as session:
+        update_contact(session, line_id, john.id, ContactInput("John Smith", "415.555.2671"))
+    with session_scope(engine) as session:
+        contact = get_contact(session, line_id, john.id)
+        assert (contact.opted_out, contact.opted_out_source) == (True, "keyword")

@@ -135,16 +135,22 @@ def create_contact(session: Session, line_id: int, data: ContactInput, actor: st
     )
     session.add(contact)
     session.flush()
-    # The line remembers numbers that opted out, even after their contact was deleted.
-    suppression = consent.suppression_for(session, line_id, clean.phone)
+    _carry_suppression(session, contact)
+    events.emit(session, events.CONTACT_CREATED, contact)
+    return contact
+
+
+def _carry_suppression(session: Session, contact: Contact) -> None:
+    """The line remembers numbers that opted out, even after their contact was deleted."""
+    if contact.opted_out:
+        return
+    suppression = consent.suppression_for(session, contact.line_id, contact.phone)
     if suppression is not None:
         contact.opted_out = True
         contact.opted_out_at = suppression.created_at
         contact.opted_out_source = suppression.source
         contact.opted_out_by = suppression.actor
         session.add(contact)
-    events.emit(session, events.CONTACT_CREATED, contact)
-    return contact
 
 
 def get_contact(session: Session, line_id: int, contact_id: int) -> Contact:
@@ -166,6 +172,8 @@ def update_contact(session: Session, line_id: int, contact_id: int, data: Contac
     contact.updated_at = utcnow()
     session.add(contact)
     session.flush()
+    # A number changed to one that opted out on this line is opted out, as when it is added.
+    _carry_suppression(session, contact)
     if changed:
         events.emit(session, events.CONTACT_UPDATED, contact)
     return contact
