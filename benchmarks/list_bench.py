@@ -5,6 +5,7 @@
 
 Seeds one line with realistic, unique names, numbers and e-mails (a few opted out, with their
 consent history), then prints the median of several runs of each page action, and peak memory.
+Exits with status 1 when a median misses the 50 ms target.
 """
 
 import argparse
