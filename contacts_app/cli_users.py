@@ -1,0 +1,91 @@
+"""`contacts-app create-user` and `contacts-app set-plan`: users and the account type from a terminal.
+
+Registered in cli.COMMANDS; each handler takes the parsed arguments and an engine, like the others.
+"""
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy.engine import Engine
+
+from contacts_app.db import session_scope
+from contacts_app.domain.contacts import ensure_default_line
+from contacts_app.domain.permissions import PLANS, UnknownPlan, set_account_plan
+from contacts_app.domain.users import UserInvalid, create_user
+from contacts_app.models import Role
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def add_create_user_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "create-user",
+        help="add a user who signs in with e-mail and password",
+        description="Add a user. The install's first user is always an administrator.",
+    )
+    parser.add_argument("email", metavar="EMAIL")
+    parser.add_argument("--admin", action="store_true", help="make the user an administrator")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input instead of asking"
+    )
+    parser.set_defaults(handler=create_user_command)
+
+
+def create_user_command(args: argparse.Namespace, engine: Engine) -> int:
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return EXIT_FAILED
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, args.email, password, Role.ADMIN if args.admin else Role.USER)
+    except UserInvalid as invalid:
+        for message in invalid.errors.values():
+            print(f"contacts-app create-user: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    what = "administrator" if user.role == Role.ADMIN else "user"
+    print(f"Created {what} {user.email}.")
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        # One line; the newline the shell or `echo` adds is not part of the password.
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print("contacts-app create-user: no terminal to ask for the password; use --password-stdin.", file=sys.stderr)
+        return None
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != password:
+        print("contacts-app create-user: the passwords differ; nothing was created.", file=sys.stderr)
+        return None
+    return password
+
+
+def add_set_plan_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "set-plan",
+        help="choose the account type, which decides the features every user has",
+        description=f"Put the account on a plan: {', '.join(PLANS)}.",
+    )
+    parser.add_argument("plan", choices=list(PLANS), metavar="PLAN", help=", ".join(PLANS))
+    parser.set_defaults(handler=set_plan_command)
+
+
+def set_plan_command(args: argparse.Namespace, engine: Engine) -> int:
+    try:
+        with session_scope(engine) as session:
+            account_id = ensure_default_line(session).account_id
+            plan = set_account_plan(session, account_id, args.plan)
+    except UnknownPlan as exc:
+        print(f"contacts-app set-plan: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    features = [
+        name
+        for name, on in (("deleting contacts", plan.allows_delete), ("Delete All", plan.allows_delete_all),
+                         ("Lists", plan.allows_lists))
+        if on
+    ]
+    print(f"The account is on the {plan.name} plan: {', '.join(features) or 'no optional features'}.")
+    return EXIT_OK
