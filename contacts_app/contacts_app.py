@@ -6,7 +6,9 @@ from contacts_app.api import create_api
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
+from contacts_app.pages.lists import lists_page
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.lists import ListsState
 
 
 def apply_migrations() -> None:
@@ -20,3 +22,4 @@ app.register_lifespan_task(apply_migrations)
 # Registered after the migrations, which run first and to completion.
 app.register_lifespan_task(webhook_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
+app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)

@@ -63,6 +63,37 @@ def opt_out_section() -> rx.Component:
     )
 
 
+def lists_section() -> rx.Component:
+    return rx.box(
+        rx.text("Lists", weight="bold", size="3"),
+        rx.cond(
+            ContactsState.lists.length() > 0,
+            rx.vstack(
+                rx.foreach(
+                    ContactsState.lists,
+                    lambda choice: rx.el.label(
+                        rx.checkbox(
+                            checked=ContactsState.contact_list_ids.contains(choice.id),
+                            on_change=lambda member: ContactsState.toggle_list_membership(choice.id, member),
+                        ),
+                        rx.text(choice.name, as_="span", size="2"),
+                        class_name="checkbox-label",
+                    ),
+                ),
+                spacing="2",
+            ),
+            rx.text(
+                "No lists yet. Create one on the ",
+                rx.link("Lists", href="/lists"),
+                " page.",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        class_name="detail-section",
+    )
+
+
 def history_item(entry: HistoryEntry) -> rx.Component:
     return rx.el.li(
         rx.text(entry.what, weight="medium", size="2"),
@@ -152,7 +183,7 @@ def contact_details() -> rx.Component:
                 details_header(),
                 rx.box(
                     edit_form(),
-                    rx.box(opt_out_section(), history_section(), class_name="detail-side"),
+                    rx.box(opt_out_section(), lists_section(), history_section(), class_name="detail-side"),
                     class_name="detail-body",
                 ),
                 rx.text(

@@ -4,6 +4,7 @@ import reflex as rx
 from reflex.event import EventHandler, key_event
 
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.selection import SelectionState
 from contacts_app.views import ContactRow
 
 
@@ -47,10 +48,25 @@ def row_action_menu(row: ContactRow) -> rx.Component:
     )
 
 
+def row_checkbox(row: ContactRow) -> rx.Component:
+    checked = SelectionState.all_matching & (SelectionState.selection_count > 0)
+    return rx.box(
+        rx.checkbox(
+            checked=checked | SelectionState.active_checked.contains(row.id),
+            aria_label="Select " + row.full_name,
+            on_click=SelectionState.toggle(row.id),
+        ),
+        # The box stops the click from also opening the contact.
+        on_click=rx.stop_propagation,
+        class_name="row-check",
+    )
+
+
 def contact_row(row: ContactRow) -> rx.Component:
     selected = ContactsState.selected.id == row.id
     return rx.box(
         rx.hstack(
+            row_checkbox(row),
             rx.box(
                 rx.text(row.full_name, weight="medium", class_name="row-name"),
                 rx.hstack(
@@ -61,6 +77,7 @@ def contact_row(row: ContactRow) -> rx.Component:
                 ),
                 class_name="row-text",
             ),
+            rx.spacer(),
             row_actions(row),
             justify="between",
             align="center",
@@ -85,6 +102,85 @@ def search_box() -> rx.Component:
         on_key_down=ContactsState.move_selection,
         size="3",
         width="100%",
+    )
+
+
+def list_filter() -> rx.Component:
+    return rx.cond(
+        ContactsState.lists.length() > 0,
+        rx.select.root(
+            rx.select.trigger(aria_label="Filter by list", width="100%"),
+            rx.select.content(
+                rx.select.item("All contacts", value="all"),
+                rx.foreach(
+                    ContactsState.lists,
+                    lambda choice: rx.select.item(choice.name, " (", choice.members.to_string(), ")", value=choice.id),
+                ),
+            ),
+            value=rx.cond(ContactsState.list_filter == "", "all", ContactsState.list_filter),
+            on_change=ContactsState.set_list_filter,
+            size="2",
+        ),
+    )
+
+
+def selection_bar() -> rx.Component:
+    return rx.cond(
+        SelectionState.selection_count > 0,
+        rx.box(
+            rx.hstack(
+                rx.text(SelectionState.selection_count.to_string(), " selected", size="2", weight="medium"),
+                rx.cond(
+                    ~SelectionState.all_matching & (ContactsState.total > SelectionState.selection_count),
+                    rx.button(
+                        "Select all ",
+                        ContactsState.total.to_string(),
+                        " matching",
+                        variant="ghost",
+                        size="1",
+                        on_click=SelectionState.select_all_matching,
+                    ),
+                ),
+                rx.button("Clear", variant="ghost", size="1", color_scheme="gray", on_click=SelectionState.clear),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+            ),
+            rx.cond(
+                ContactsState.lists.length() > 0,
+                rx.hstack(
+                    rx.box(
+                        rx.select.root(
+                            rx.select.trigger(placeholder="Choose a list", aria_label="Target list", width="100%"),
+                            rx.select.content(
+                                rx.foreach(ContactsState.lists, lambda c: rx.select.item(c.name, value=c.id)),
+                            ),
+                            value=SelectionState.target_list,
+                            on_change=SelectionState.set_target_list,
+                            size="1",
+                        ),
+                        flex="1 1 120px",
+                        min_width="0",
+                    ),
+                    rx.button("Add to list", size="1", on_click=SelectionState.add_to_list),
+                    rx.button("Remove from list", size="1", variant="soft", on_click=SelectionState.remove_from_list),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                rx.text(
+                    "Create a list on the ",
+                    rx.link("Lists", href="/lists"),
+                    " page to group these contacts.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            class_name="selection-bar",
+            role="region",
+            aria_label="Selection",
+        ),
     )
 
 
@@ -137,11 +233,19 @@ def contact_list() -> rx.Component:
     return rx.box(
         rx.box(
             search_box(),
-            rx.text(
-                ContactsState.count_label, size="2", color_scheme="gray", class_name="count-label", aria_live="polite"
+            list_filter(),
+            rx.hstack(
+                rx.text(ContactsState.count_label, size="2", color_scheme="gray", aria_live="polite"),
+                rx.cond(
+                    ContactsState.rows.length() > 0,
+                    rx.button("Select page", variant="ghost", size="1", on_click=SelectionState.select_page),
+                ),
+                justify="between",
+                align="center",
             ),
             class_name="list-header",
         ),
+        selection_bar(),
         rx.cond(
             ContactsState.rows.length() > 0,
             KeyboardListbox.create(

@@ -5,27 +5,25 @@ import reflex as rx
 from contacts_app.components.contact_details import contact_details
 from contacts_app.components.contact_list import contact_list
 from contacts_app.components.dialogs import delete_dialog, new_contact_dialog, opt_out_dialog
+from contacts_app.components.import_dialog import import_dialog
+from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 
 
-def top_bar() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.icon("contact", size=22, color="var(--accent-9)"),
-            rx.heading("Contacts", size="5", as_="h1"),
-            align="center",
-            spacing="2",
-        ),
-        rx.hstack(new_contact_dialog(), spacing="2", align="center"),
-        justify="between",
-        align="center",
-        class_name="top-bar",
+def export_button() -> rx.Component:
+    return rx.button(
+        rx.icon("download", size=16),
+        rx.el.span("Export", class_name="button-label"),
+        variant="soft",
+        size="2",
+        aria_label="Export",
+        on_click=ContactsState.export,
     )
 
 
 def contacts_page() -> rx.Component:
     return rx.box(
-        top_bar(),
+        top_bar(export_button(), import_dialog(), new_contact_dialog()),
         rx.box(
             contact_list(),
             contact_details(),

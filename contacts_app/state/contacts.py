@@ -4,12 +4,16 @@ Thin: every handler calls a domain function inside one transaction and keeps onl
 page shows (never more than PAGE_SIZE rows).
 """
 
+from dataclasses import dataclass
+
 import reflex as rx
 
-from contacts_app.db import session_scope
+from contacts_app.db import get_engine, session_scope
 from contacts_app.domain import consent
 from contacts_app.domain import contacts as contacts_domain
+from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
+from contacts_app.domain.exporter import export_csv
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
@@ -18,6 +22,14 @@ from contacts_app.views import (
     contact_row,
     history_entry,
 )
+
+
+@dataclass
+class ListChoice:
+    id: str = ""
+    name: str = ""
+    members: int = 0
+
 
 # Until users exist, manual changes are attributed to the web app's user.
 WEB_ACTOR = "a user of the web app"
@@ -38,6 +50,10 @@ class ContactsState(rx.State):
     total: int = 0
     line_total: int = 0
     loaded: bool = False
+    # "" shows every contact of the line; otherwise the id of the list to show.
+    list_filter: str = ""
+    lists: list[ListChoice] = []
+    contact_list_ids: list[str] = []
 
     selected: ContactDetail = ContactDetail()
     history: list[HistoryEntry] = []
@@ -99,22 +115,27 @@ class ContactsState(rx.State):
 
     def _load_rows(self, session) -> None:
         line_id = self._ensure_line(session)
+        list_id = int(self.list_filter) if self.list_filter else None
         result = contacts_domain.search_contacts(
-            session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE
+            session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
         )
         if not result.rows and self.page > 0 and result.total:
             # The page emptied (deletes, a narrower search): show the last one that has rows.
             self.page = (result.total - 1) // PAGE_SIZE
             result = contacts_domain.search_contacts(
-                session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE
+                session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
             )
         self.rows = [contact_row(c, self._region) for c in result.rows]
         self.total = result.total
         self.line_total = (
             result.total
-            if not self.query.strip()
+            if not self.query.strip() and list_id is None
             else contacts_domain.search_contacts(session, line_id, "", limit=0).total
         )
+        self.lists = [
+            ListChoice(id=str(s.id), name=s.name, members=s.member_count)
+            for s in lists_domain.lists_with_counts(session, line_id)
+        ]
         self.loaded = True
 
     def _show_contact(self, session, contact_id: int) -> None:
@@ -122,6 +143,7 @@ class ContactsState(rx.State):
         contact = contacts_domain.get_contact(session, line_id, contact_id)
         self.selected = contact_detail(contact, self._region)
         self.history = [history_entry(e) for e in consent.history(session, contact)]
+        self.contact_list_ids = [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact_id)]
         self.edit_errors = {}
         self.edit_duplicate_id = 0
         self.edit_duplicate_name = ""
@@ -134,6 +156,10 @@ class ContactsState(rx.State):
 
     @rx.event
     def load(self):
+        wanted = self.router.url.query_parameters.get("list", "")
+        if wanted != self.list_filter:
+            self.list_filter = wanted if wanted.isdigit() else ""
+            self.page = 0
         with session_scope() as session:
             self._load_rows(session)
             if self.selected.id:
@@ -148,6 +174,36 @@ class ContactsState(rx.State):
         self.page = 0
         with session_scope() as session:
             self._load_rows(session)
+
+    @rx.event
+    def set_list_filter(self, value: str):
+        self.list_filter = "" if value == "all" else value
+        self.page = 0
+        with session_scope() as session:
+            self._load_rows(session)
+
+    @rx.event
+    def toggle_list_membership(self, list_id: str, member: bool):
+        try:
+            with session_scope() as session:
+                line_id = self._ensure_line(session)
+                change = lists_domain.add_to_list if member else lists_domain.remove_from_list
+                change(session, line_id, int(list_id), [self.selected.id])
+        except (lists_domain.ListNotFound, ContactNotFound):
+            return rx.toast.error("That list or contact no longer exists.")
+        with session_scope() as session:
+            self._show_contact(session, self.selected.id)
+            self._load_rows(session)
+
+    @rx.event
+    def export(self):
+        """The line's (or the shown list's) contacts as CSV, in the import format."""
+        with session_scope() as session:
+            line_id = self._ensure_line(session)
+        list_id = int(self.list_filter) if self.list_filter else None
+        name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
+        data = "".join(export_csv(get_engine(), line_id, list_id))
+        return rx.download(data=data, filename=f"{name}.csv")
 
     @rx.event
     def next_page(self):

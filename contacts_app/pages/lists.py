@@ -1,0 +1,157 @@
+"""The Lists page: "New List" at the top right; each list with its member count, rename and delete."""
+
+import reflex as rx
+
+from contacts_app.components.contact_form import required_mark
+from contacts_app.components.top_bar import top_bar
+from contacts_app.state.lists import ListRow, ListsState
+
+
+def list_card(row: ListRow) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.link(
+                rx.vstack(
+                    rx.text(row.name, weight="bold", size="3"),
+                    rx.cond(row.description != "", rx.text(row.description, size="2", color_scheme="gray")),
+                    rx.text(
+                        row.members.to_string(),
+                        rx.cond(row.members == 1, " contact", " contacts"),
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    spacing="1",
+                ),
+                href="/?list=" + row.id.to_string(),
+                underline="none",
+                color="inherit",
+                aria_label="Open " + row.name,
+                class_name="list-link",
+            ),
+            rx.hstack(
+                rx.button(
+                    "Rename",
+                    size="1",
+                    variant="soft",
+                    on_click=ListsState.open_rename(row.id, row.name, row.description),
+                ),
+                rx.button(
+                    "Delete",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=ListsState.ask_delete(row.id, row.name),
+                ),
+                spacing="2",
+            ),
+            justify="between",
+            align="center",
+            width="100%",
+        ),
+        role="listitem",
+        class_name="list-card",
+    )
+
+
+def list_editor() -> rx.Component:
+    errors = ListsState.edit_errors
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(ListsState.edit_id == 0, "New List", "Rename List")),
+            rx.form(
+                rx.box(
+                    rx.el.label("Name", required_mark(), html_for="list-name", class_name="field-label"),
+                    rx.input(
+                        id="list-name",
+                        name="name",
+                        default_value=ListsState.edit_name,
+                        aria_invalid=rx.cond(errors.contains("name"), "true", "false"),
+                        size="3",
+                    ),
+                    rx.cond(
+                        errors.contains("name"),
+                        rx.text(errors["name"].to(str), class_name="field-error", role="alert", size="2"),
+                    ),
+                    class_name="field",
+                ),
+                rx.box(
+                    rx.el.label("Description", html_for="list-description", class_name="field-label"),
+                    rx.input(
+                        id="list-description", name="description", default_value=ListsState.edit_description, size="3"
+                    ),
+                    rx.cond(
+                        errors.contains("description"),
+                        rx.text(errors["description"].to(str), class_name="field-error", role="alert", size="2"),
+                    ),
+                    class_name="field",
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                    rx.button(rx.cond(ListsState.edit_id == 0, "Create List", "Save"), type="submit"),
+                    justify="end",
+                    spacing="3",
+                ),
+                on_submit=ListsState.save,
+                no_validate=True,
+                key=ListsState.edit_key,
+                class_name="dialog-form",
+            ),
+            max_width="420px",
+        ),
+        open=ListsState.edit_open,
+        on_open_change=ListsState.set_edit_open,
+    )
+
+
+def delete_list_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete list?"),
+            rx.alert_dialog.description(
+                "Delete the list ", rx.el.strong(ListsState.delete_name), "? Its contacts stay in your contacts."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=ListsState.confirm_delete)),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+            max_width="420px",
+        ),
+        open=ListsState.delete_open,
+        on_open_change=ListsState.set_delete_open,
+    )
+
+
+def lists_page() -> rx.Component:
+    return rx.box(
+        top_bar(rx.button(rx.icon("plus", size=16), "New List", on_click=ListsState.open_new)),
+        rx.box(
+            rx.heading("Lists", size="6", as_="h1"),
+            rx.text(
+                "Lists segment your contacts for text blasts. Deleting a list keeps its contacts.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                ListsState.rows.length() > 0,
+                rx.box(
+                    rx.foreach(ListsState.rows, list_card), role="list", aria_label="Lists", class_name="list-cards"
+                ),
+                rx.cond(
+                    ListsState.loaded,
+                    rx.box(
+                        rx.icon("list", size=32, color="var(--gray-9)"),
+                        rx.text("No lists yet", weight="bold", size="4"),
+                        rx.text("Create one with “New List” at the top right.", color_scheme="gray"),
+                        class_name="empty-state",
+                    ),
+                ),
+            ),
+            class_name="page-body",
+        ),
+        list_editor(),
+        delete_list_dialog(),
+        class_name="app-shell",
+    )

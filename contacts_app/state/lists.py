@@ -1,0 +1,110 @@
+"""The Lists page: the line's lists with member counts, and one dialog for new / rename, one for delete."""
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from contacts_app.db import session_scope
+from contacts_app.domain import lists as lists_domain
+from contacts_app.domain.lists import ListInvalid, ListNotFound
+from contacts_app.state.contacts import ContactsState
+
+
+@dataclass
+class ListRow:
+    id: int = 0
+    name: str = ""
+    description: str = ""
+    members: int = 0
+
+
+class ListsState(rx.State):
+    rows: list[ListRow] = []
+    loaded: bool = False
+
+    edit_open: bool = False
+    edit_id: int = 0  # 0: a new list
+    edit_name: str = ""
+    edit_description: str = ""
+    edit_errors: dict[str, str] = {}
+    edit_version: int = 0
+
+    delete_open: bool = False
+    delete_id: int = 0
+    delete_name: str = ""
+
+    @rx.var
+    def edit_key(self) -> str:
+        return f"{self.edit_id}-{self.edit_version}"
+
+    async def _line_id(self, session) -> int:
+        contacts = await self.get_state(ContactsState)
+        return contacts._ensure_line(session)
+
+    @rx.event
+    async def load(self):
+        with session_scope() as session:
+            line_id = await self._line_id(session)
+            self.rows = [
+                ListRow(id=s.id, name=s.name, description=s.description, members=s.member_count)
+                for s in lists_domain.lists_with_counts(session, line_id)
+            ]
+        self.loaded = True
+
+    @rx.event
+    def open_new(self):
+        self._open_editor(0, "", "")
+
+    @rx.event
+    def open_rename(self, list_id: int, name: str, description: str):
+        self._open_editor(list_id, name, description)
+
+    def _open_editor(self, list_id: int, name: str, description: str) -> None:
+        self.edit_id, self.edit_name, self.edit_description = list_id, name, description
+        self.edit_errors = {}
+        self.edit_version += 1
+        self.edit_open = True
+
+    @rx.event
+    def set_edit_open(self, is_open: bool):
+        self.edit_open = is_open
+
+    @rx.event
+    async def save(self, form_data: dict):
+        name, description = str(form_data.get("name", "")), str(form_data.get("description", ""))
+        try:
+            with session_scope() as session:
+                line_id = await self._line_id(session)
+                if self.edit_id:
+                    lists_domain.update_list(session, line_id, self.edit_id, name, description)
+                else:
+                    lists_domain.create_list(session, line_id, name, description)
+        except ListInvalid as invalid:
+            self.edit_errors = invalid.errors
+            return
+        except ListNotFound:
+            self.edit_open = False
+            await self.load()
+            return rx.toast.error("That list no longer exists.")
+        self.edit_open = False
+        await self.load()
+        return rx.toast.success(f"List “{' '.join(name.split())}” {'saved' if self.edit_id else 'created'}.")
+
+    @rx.event
+    def ask_delete(self, list_id: int, name: str):
+        self.delete_id, self.delete_name, self.delete_open = list_id, name, True
+
+    @rx.event
+    def set_delete_open(self, is_open: bool):
+        self.delete_open = is_open
+
+    @rx.event
+    async def confirm_delete(self):
+        self.delete_open = False
+        try:
+            with session_scope() as session:
+                lists_domain.delete_list(session, await self._line_id(session), self.delete_id)
+        except ListNotFound:
+            pass
+        await self.load()
+        return rx.toast.success(f"List “{self.delete_name}” deleted; its contacts stay.")

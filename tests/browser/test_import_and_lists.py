@@ -1,0 +1,199 @@
+"""Lists, CSV import and export in real Chromium against the real app."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from contacts_app.db import session_scope
+from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from contacts_app.domain.lists import create_list
+
+pytestmark = pytest.mark.browser
+
+GOOD_CSV = 'Full Name,Phone,Email\nJane Doe,(415) 555-2671,jane@example.com\n"Smith, John",212.555.0199,\n'
+
+
+def seed_list(engine, name: str) -> None:
+    with session_scope(engine) as session:
+        create_list(session, ensure_default_line(session).id, name)
+
+
+def open_import(page: Page):
+    page.goto("/")
+    expect(page.get_by_text(re.compile(r"^\d+ contacts?$"))).to_be_visible()
+    page.get_by_role("button", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import Contacts")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def list_cards(page: Page):
+    return page.get_by_role("list", name="Lists").get_by_role("listitem")
+
+
+def rows(page: Page):
+    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+
+
+def test_upload_file_with_header_suggests_skip_first_line_and_imports(page, shot, tmp_path, viewport_name):
+    csv_file = tmp_path / "customers.csv"
+    csv_file.write_text(GOOD_CSV)
+    dialog = open_import(page)
+    expect(dialog.get_by_text("To import into a list, first create one on the")).to_be_visible()
+    expect(dialog.get_by_role("link", name="Download a sample CSV")).to_have_attribute("href", "/sample_contacts.csv")
+    dialog.locator("input[type=file]").set_input_files(csv_file)
+    expect(dialog.get_by_text("customers.csv")).to_be_visible()
+    expect(dialog.get_by_text("The first line looks like a header")).to_be_visible()
+    dialog.get_by_role("checkbox", name="Skip First Line").click()
+    expect(dialog.get_by_text("The first line looks like a header")).to_be_hidden()
+    shot("ready")
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text("Imported: 2 created, 0 updated, 0 unchanged")).to_be_visible()
+    shot("imported")
+    dialog.get_by_role("button", name="Close").click()
+    expect(rows(page)).to_have_count(2)
+    expect(rows(page).filter(has_text="Smith, John")).to_contain_text("(212) 555-0199")
+
+
+def test_pasted_text_imports_into_the_selected_list(page, shot, app_db):
+    seed_list(app_db, "VIP")
+    dialog = open_import(page)
+    dialog.get_by_label("Or paste CSV text").fill(
+        "Ada Lovelace,415 555 0101,ada@example.com\nAlan Turing,+44 20 7946 0958\n"
+    )
+    dialog.get_by_label("Import Contacts into Selected List").click()
+    page.get_by_role("option", name="VIP").click()
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text(re.compile("2 created.*2 added to list"))).to_be_visible()
+    shot("into-list")
+    page.keyboard.press("Escape")
+    page.goto("/lists")
+    expect(list_cards(page).filter(has_text="VIP")).to_contain_text("2 contacts")
+
+
+def test_malformed_file_is_rejected_whole_with_every_problem_listed(page, shot, app_db):
+    dialog = open_import(page)
+    dialog.get_by_label("Or paste CSV text").fill(
+        "Good Person,415 555 0101\n,415 555 0102\nBad Phone,1.55501E+10\nBad Mail,415 555 0103,nope@\n"
+    )
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_role("alert").filter(has_text="The file was not imported")).to_be_visible()
+    problems = dialog.get_by_role("table")
+    expect(problems.get_by_role("row")).to_have_count(4)  # header + three problems
+    expect(problems).to_contain_text("Line 2, Full Name")
+    expect(problems).to_contain_text("Line 3, Phone")
+    expect(problems).to_contain_text("scientific notation")
+    expect(problems).to_contain_text("Line 4, Email")
+    shot("rejected")
+    with page.expect_download() as download:
+        dialog.get_by_role("button", name="Download bad rows").click()
+    assert "Error" in download.value.path().read_text().splitlines()[0]
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.get_by_text("0 contacts", exact=True)).to_be_visible()
+
+
+def test_large_file_shows_progress_and_lands_in_the_list(page, shot, tmp_path, viewport_name):
+    if viewport_name == "phone":
+        pytest.skip("one large import is enough; the phone layout is covered by the other tests")
+    csv_file = tmp_path / "big.csv"
+    with csv_file.open("w") as out:
+        for i in range(60_000):
+            out.write(f"Customer {i:05d},+1 415 {200 + i // 10000:03d} {i % 10000:04d},\n")
+    dialog = open_import(page)
+    dialog.locator("input[type=file]").set_input_files(csv_file)
+    expect(dialog.get_by_text("big.csv")).to_be_visible()
+    dialog.get_by_role("button", name="Import Contacts").click()
+    status = dialog.get_by_role("status")
+    expect(status).to_contain_text(re.compile(r"Importing… \d+ of \d+ rows"), timeout=20_000)
+    expect(dialog.get_by_role("progressbar")).to_be_visible()
+    shot("progress")
+    expect(dialog.get_by_text(re.compile("Imported: 60000 created"))).to_be_visible(timeout=120_000)
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.get_by_text("60,000 contacts")).to_be_visible()
+
+
+def test_lists_page_creates_renames_and_deletes_lists(page, shot, app_db):
+    page.goto("/lists")
+    expect(page.get_by_text("No lists yet")).to_be_visible()
+    shot("empty")
+    page.get_by_role("button", name="New List").click()
+    dialog = page.get_by_role("dialog", name="New List")
+    dialog.get_by_role("button", name="Create List").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("required")
+    dialog.get_by_label("Name").fill("Spring Sale")
+    dialog.get_by_label("Description").fill("Customers for the March blast")
+    dialog.get_by_role("button", name="Create List").click()
+    card = list_cards(page).filter(has_text="Spring Sale")
+    expect(card).to_contain_text("0 contacts")
+    page.get_by_role("button", name="New List").click()
+    page.get_by_role("dialog", name="New List").get_by_label("Name").fill("spring sale")
+    page.get_by_role("dialog", name="New List").get_by_role("button", name="Create List").click()
+    expect(page.get_by_role("dialog", name="New List").get_by_role("alert")).to_be_visible()
+    shot("duplicate-name")
+    page.keyboard.press("Escape")
+    card.get_by_role("button", name="Rename").click()
+    rename = page.get_by_role("dialog", name="Rename List")
+    rename.get_by_label("Name").fill("Summer Sale")
+    rename.get_by_role("button", name="Save").click()
+    expect(list_cards(page).filter(has_text="Summer Sale")).to_be_visible()
+    list_cards(page).filter(has_text="Summer Sale").get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No lists yet")).to_be_visible()
+
+
+def test_select_contacts_and_add_them_to_a_list_then_filter_by_it(page, shot, app_db, viewport_name):
+    seed_list(app_db, "Regulars")
+    with session_scope(app_db) as session:
+        line_id = ensure_default_line(session).id
+        for i in range(5):
+            create_contact(session, line_id, ContactInput(f"Person {i}", f"415 555 01{i:02d}"))
+    page.goto("/")
+    expect(rows(page)).to_have_count(5)
+    page.get_by_role("checkbox", name="Select Person 1").click()
+    page.get_by_role("checkbox", name="Select Person 3").click(modifiers=["Shift"])
+    selection = page.get_by_role("region", name="Selection")
+    expect(selection).to_contain_text("3 selected")
+    page.get_by_role("combobox", name="Target list").click()
+    page.get_by_role("option", name="Regulars").click()
+    selection.get_by_role("button", name="Add to list").click()
+    expect(page.get_by_text("3 contacts added to Regulars.")).to_be_visible()
+    shot("added")
+    page.get_by_role("combobox", name="Filter by list").click()
+    page.get_by_role("option", name=re.compile("Regulars")).click()
+    expect(rows(page)).to_have_count(3)
+    expect(page.get_by_text("3 contacts", exact=True)).to_be_visible()
+    page.get_by_role("checkbox", name="Select Person 1").click()
+    page.get_by_role("button", name="Select all 3 matching").click()
+    expect(page.get_by_role("region", name="Selection")).to_contain_text("3 selected")
+    page.get_by_role("combobox", name="Target list").click()
+    page.get_by_role("option", name="Regulars").click()
+    page.get_by_role("button", name="Remove from list").click()
+    expect(page.get_by_text("3 contacts removed from Regulars.")).to_be_visible()
+    expect(page.get_by_text("0 contacts", exact=True)).to_be_visible()
+
+
+def test_contact_details_show_and_change_its_lists(page, app_db, viewport_name):
+    seed_list(app_db, "Newsletter")
+    with session_scope(app_db) as session:
+        create_contact(session, ensure_default_line(session).id, ContactInput("Rosa Parks", "415 555 0177"))
+    page.goto("/")
+    rows(page).filter(has_text="Rosa Parks").click()
+    details = page.get_by_role("region", name="Contact details")
+    membership = details.get_by_role("checkbox", name="Newsletter")
+    expect(membership).not_to_be_checked()
+    membership.click()
+    expect(membership).to_be_checked()
+    page.goto("/lists")
+    expect(list_cards(page).filter(has_text="Newsletter")).to_contain_text("1 contact")
+
+
+def test_export_downloads_the_import_format(page, app_db):
+    with session_scope(app_db) as session:
+        create_contact(session, ensure_default_line(session).id, ContactInput("Jane Doe", "(415) 555-2671", "J@x.com"))
+    page.goto("/")
+    expect(rows(page)).to_have_count(1)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export").click()
+    lines = download.value.path().read_text().splitlines()
+    assert lines == ["Full Name,Phone,Email", "Jane Doe,+14155552671,j@x.com"]
