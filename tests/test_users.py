@@ -14,7 +14,7 @@ from contacts_app.db import make_engine, migrate, session_scope
 from contacts_app.domain import auth, users
 from contacts_app.domain.auth import SignInFailed, TooManyAttempts, authenticate, sign_out, user_for_session
 from contacts_app.domain.users import FirstAdminExists, UserInvalid, create_first_admin, create_user
-from contacts_app.models import Line, Role, User, UserSession, utcnow
+from contacts_app.models import Line, LoginAttempt, Role, User, UserSession, utcnow
 
 PASSWORD = "correct horse battery"
 
@@ -147,6 +147,20 @@ def test_many_failures_from_many_addresses_lock_the_email(engine):
             authenticate(engine, "owner@shop.com", "guess", f"10.0.{n}.1", now=now)
     with pytest.raises(TooManyAttempts):
         authenticate(engine, "owner@shop.com", PASSWORD, "203.0.113.7", now=now)
+
+
+def test_a_success_clears_attempts_too_old_to_count(engine):
+    add(engine, "owner@shop.com")
+    long_ago = utcnow() - auth.ATTEMPT_WINDOW - timedelta(minutes=1)
+    with pytest.raises(SignInFailed):
+        authenticate(engine, "someone@else.com", "guess", now=long_ago)
+    with pytest.raises(SignInFailed):
+        authenticate(engine, "someone@else.com", "guess")
+    authenticate(engine, "owner@shop.com", PASSWORD)
+    with session_scope(engine) as session:
+        # The recent failure still counts; the success itself is what later counting starts from.
+        remaining = session.exec(select(LoginAttempt).order_by(LoginAttempt.id)).all()
+        assert [(a.email, a.succeeded) for a in remaining] == [("someone@else.com", False), ("owner@shop.com", True)]
 
 
 def test_disabled_user_cannot_sign_in_and_is_signed_out(engine):

@@ -113,8 +113,9 @@ def authenticate(
             result = SignInFailed("Your account is disabled; ask your administrator.")
         else:
             result = _open_session(session, user, password, client_ip, now)
-            # Successes wipe the slate for this e-mail; old rows of it are no use to anyone.
+            # A success wipes this e-mail's slate, and clears everyone's attempts too old to count.
             session.exec(delete(LoginAttempt).where(LoginAttempt.email == key, col(LoginAttempt.created_at) < now))
+            session.exec(delete(LoginAttempt).where(col(LoginAttempt.created_at) < now - ATTEMPT_WINDOW))
     if result is None:
         raise SignInFailed()
     if isinstance(result, SignInFailed):
