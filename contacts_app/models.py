@@ -1,13 +1,13 @@
 """SQLModel tables. Nothing else lives here."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ConsentStatus:
@@ -261,3 +261,102 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     last_response: str | None = Field(default=None, sa_type=Text)
     delivered_at: datetime | None = None
+
+
+# --- Users, sign-in sessions, line access and account plans (issue 4) ---
+
+
+class Role:
+    ADMIN = "admin"
+    USER = "user"
+    ALL = (ADMIN, USER)
+
+
+class LineAccessKind:
+    OWNER = "owner"
+    SHARED = "shared"
+
+
+class User(SQLModel, table=True):
+    # "user" is a reserved word in PostgreSQL.
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    email: str = Field(unique=True)  # lower-cased
+    password_hash: str
+    role: str = Role.USER
+    # What an administrator took away from this user; None means "as the plan allows".
+    can_delete: bool | None = None
+    can_delete_all: bool | None = None
+    can_use_lists: bool | None = None
+    can_import: bool | None = None
+    can_export: bool | None = None
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser; only a hash of its token is stored."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    client_ip: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Recent sign-in attempts, to slow down password guessing."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_email_time", "email", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str  # lower-cased as typed, whether or not such a user exists
+    client_ip: str = ""
+    succeeded: bool
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LineAccess(SQLModel, table=True):
+    """Whose line it is (owner) and with whom it is shared."""
+
+    __tablename__ = "line_access"
+
+    line_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    kind: str  # LineAccessKind
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountPlan(SQLModel, table=True):
+    """The account type: which features exist for all of the account's users. No row: every feature."""
+
+    __tablename__ = "account_plan"
+
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name: str
+    allows_delete: bool = True
+    allows_delete_all: bool = True
+    allows_lists: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Delete All and the API's cursor walk a line's contacts in id order.
+Index("ix_contact_line_id", Contact.__table__.c.line_id, Contact.__table__.c.id)
+# Deleting contacts nulls review_flag.contact_id; without an index each deleted row scans the table.
+Index("ix_review_flag_contact_id", ReviewFlag.__table__.c.contact_id)
