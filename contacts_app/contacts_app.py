@@ -7,8 +7,10 @@ from contacts_app.db import get_engine, migrate
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.lists import lists_page
+from contacts_app.pages.sign_in import setup_page, sign_in_page
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.lists import ListsState
+from contacts_app.state.session import SessionState, refusal_handler
 
 
 def apply_migrations() -> None:
@@ -17,9 +19,16 @@ def apply_migrations() -> None:
 
 
 # The REST API (/api/v1, docs at /api/docs) is a FastAPI app with Reflex mounted beneath it.
-app = rx.App(stylesheets=["/styles.css"], api_transformer=create_api())
+app = rx.App(
+    stylesheets=["/styles.css"],
+    api_transformer=create_api(),
+    # Refusals (signed out, not permitted) raised by any handler become a message or a redirect.
+    backend_exception_handler=refusal_handler,
+)
 app.register_lifespan_task(apply_migrations)
 # Registered after the migrations, which run first and to completion.
 app.register_lifespan_task(webhook_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
+app.add_page(sign_in_page, route="/sign-in", title="Sign in · Contacts")
+app.add_page(setup_page, route="/setup", title="Create administrator · Contacts", on_load=SessionState.setup_guard)

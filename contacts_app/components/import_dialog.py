@@ -121,7 +121,9 @@ def progress_panel() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     ImportState.total > 0,
-                    rx.text("Importing… ", ImportState.done.to_string(), " of ", ImportState.total.to_string(), " rows"),
+                    rx.text(
+                        "Importing… ", ImportState.done.to_string(), " of ", ImportState.total.to_string(), " rows"
+                    ),
                     rx.text("Importing… reading the file"),
                 ),
                 rx.text(ImportState.time_left, color_scheme="gray", size="2"),

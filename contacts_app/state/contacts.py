@@ -14,6 +14,8 @@ from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.exporter import export_csv
+from contacts_app.domain.permissions import Action
+from contacts_app.state.session import SessionState
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
@@ -31,10 +33,6 @@ class ListChoice:
     members: int = 0
 
 
-# Until users exist, manual changes are attributed to the web app's user.
-WEB_ACTOR = "a user of the web app"
-
-
 def _form_input(form_data: dict) -> ContactInput:
     return ContactInput(
         full_name=str(form_data.get("full_name", "")),
@@ -43,7 +41,7 @@ def _form_input(form_data: dict) -> ContactInput:
     )
 
 
-class ContactsState(rx.State):
+class ContactsState(SessionState):
     query: str = ""
     page: int = 0
     rows: list[ContactRow] = []
@@ -74,7 +72,6 @@ class ContactsState(rx.State):
 
     opt_out_open: bool = False
 
-    _line_id: int = 0
     _region: str = "US"
 
     # ----- computed -----
@@ -106,15 +103,13 @@ class ContactsState(rx.State):
         return f"{self.selected.id}-{self.form_version}"
 
     # ----- loading -----
-    def _ensure_line(self, session) -> int:
-        if not self._line_id:
-            line = contacts_domain.ensure_default_line(session)
-            self._line_id = line.id
-            self._region = contacts_domain.region_of_line(session, line.id)
-        return self._line_id
+    def _active_line(self, session) -> int:
+        line_id = self._line_id(session)
+        self._region = contacts_domain.region_of_line(session, line_id)
+        return line_id
 
     def _load_rows(self, session) -> None:
-        line_id = self._ensure_line(session)
+        line_id = self._active_line(session)
         list_id = int(self.list_filter) if self.list_filter else None
         result = contacts_domain.search_contacts(
             session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
@@ -132,18 +127,26 @@ class ContactsState(rx.State):
             if not self.query.strip() and list_id is None
             else contacts_domain.search_contacts(session, line_id, "", limit=0).total
         )
-        self.lists = [
-            ListChoice(id=str(s.id), name=s.name, members=s.member_count)
-            for s in lists_domain.lists_with_counts(session, line_id)
-        ]
+        self.lists = (
+            [
+                ListChoice(id=str(s.id), name=s.name, members=s.member_count)
+                for s in lists_domain.lists_with_counts(session, line_id)
+            ]
+            if self.can_use_lists
+            else []
+        )
         self.loaded = True
 
     def _show_contact(self, session, contact_id: int) -> None:
-        line_id = self._ensure_line(session)
+        line_id = self._active_line(session)
         contact = contacts_domain.get_contact(session, line_id, contact_id)
         self.selected = contact_detail(contact, self._region)
         self.history = [history_entry(e) for e in consent.history(session, contact)]
-        self.contact_list_ids = [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact_id)]
+        self.contact_list_ids = (
+            [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact_id)]
+            if self.can_use_lists
+            else []
+        )
         self.edit_errors = {}
         self.edit_duplicate_id = 0
         self.edit_duplicate_name = ""
@@ -161,6 +164,9 @@ class ContactsState(rx.State):
             self.list_filter = wanted if wanted.isdigit() else ""
             self.page = 0
         with session_scope() as session:
+            redirect = self._redirect_if_signed_out(session)
+            if redirect:
+                return redirect
             self._load_rows(session)
             if self.selected.id:
                 try:
@@ -186,7 +192,7 @@ class ContactsState(rx.State):
     def toggle_list_membership(self, list_id: str, member: bool):
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._require(session, Action.LISTS)
                 change = lists_domain.add_to_list if member else lists_domain.remove_from_list
                 change(session, line_id, int(list_id), [self.selected.id])
         except (lists_domain.ListNotFound, ContactNotFound):
@@ -199,7 +205,7 @@ class ContactsState(rx.State):
     def export(self):
         """The line's (or the shown list's) contacts as CSV, in the import format."""
         with session_scope() as session:
-            line_id = self._ensure_line(session)
+            line_id = self._require(session, Action.EXPORT)
         list_id = int(self.list_filter) if self.list_filter else None
         name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
         data = "".join(export_csv(get_engine(), line_id, list_id))
@@ -275,7 +281,7 @@ class ContactsState(rx.State):
     def add_contact(self, form_data: dict):
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._active_line(session)
                 contact = contacts_domain.create_contact(session, line_id, _form_input(form_data))
                 contact_id, name = contact.id, contact.full_name
         except ContactInvalid as invalid:
@@ -303,7 +309,7 @@ class ContactsState(rx.State):
     def update_contact(self, form_data: dict):
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._active_line(session)
                 contacts_domain.update_contact(session, line_id, self.selected.id, _form_input(form_data))
         except ContactInvalid as invalid:
             self.edit_errors = invalid.errors
@@ -335,9 +341,9 @@ class ContactsState(rx.State):
         self.opt_out_open = False
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._active_line(session)
                 contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-                consent.opt_out(session, contact, consent.Source.MANUAL, actor=WEB_ACTOR)
+                consent.opt_out(session, contact, consent.Source.MANUAL, actor=self._user(session).email)
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
@@ -362,7 +368,7 @@ class ContactsState(rx.State):
         self.delete_open = False
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._require(session, Action.DELETE_CONTACT)
                 contacts_domain.delete_contact(session, line_id, self.delete_id)
         except ContactNotFound:
             pass

@@ -24,7 +24,9 @@ from contacts_app.domain.importer import (
     suggests_skip_first_line,
 )
 from contacts_app.domain.lists import ListNotFound, lists_with_counts
+from contacts_app.domain.permissions import Action
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.session import SessionState
 
 # Customer files stay out of Reflex's public upload directory.
 IMPORT_SPOOL_DIR = PROJECT_ROOT / "data" / "imports"
@@ -60,7 +62,7 @@ def time_left_label(done: int, total: int, elapsed: float) -> str:
     return f"about {int(seconds) + 1} s left" if seconds < 90 else f"about {int(seconds / 60) + 1} min left"
 
 
-class ImportState(rx.State):
+class ImportState(SessionState):
     open: bool = False
     pasted: str = ""
     skip_first_line: bool = False
@@ -96,13 +98,16 @@ class ImportState(rx.State):
         return not self.running and (self.file_name != "" or self.pasted.strip() != "")
 
     @rx.event
-    async def set_open(self, is_open: bool):
+    def set_open(self, is_open: bool):
         self.open = is_open
         if is_open and not self.running:
-            contacts = await self.get_state(ContactsState)
             with session_scope() as session:
-                line_id = contacts._ensure_line(session)
-                self.lists = [ListOption(id=str(s.id), name=s.name) for s in lists_with_counts(session, line_id)]
+                line_id = self._require(session, Action.IMPORT)
+                self.lists = (
+                    [ListOption(id=str(s.id), name=s.name) for s in lists_with_counts(session, line_id)]
+                    if self.can_use_lists
+                    else []
+                )
             if self.list_id and self.list_id not in {option.id for option in self.lists}:
                 self.list_id = ""
 
@@ -138,6 +143,8 @@ class ImportState(rx.State):
     @rx.event
     async def receive_file(self, files: list[rx.UploadFile]):
         """Stage the uploaded CSV in a private folder, refusing it past the size limit."""
+        with session_scope() as session:
+            self._require(session, Action.IMPORT)
         self.file_error = ""
         self._discard_file()
         if not files:
@@ -168,9 +175,10 @@ class ImportState(rx.State):
         async with self:
             if self.running or not self.can_start:
                 return
-            contacts = await self.get_state(ContactsState)
             with session_scope() as session:
-                line_id = contacts._ensure_line(session)
+                line_id = self._require(session, Action.IMPORT)
+                if self.list_id:
+                    self._require(session, Action.LISTS)
             options = ImportOptions(
                 skip_first_line=self.skip_first_line,
                 list_id=int(self.list_id) if self.list_id else None,

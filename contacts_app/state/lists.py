@@ -7,7 +7,8 @@ import reflex as rx
 from contacts_app.db import session_scope
 from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.lists import ListInvalid, ListNotFound
-from contacts_app.state.contacts import ContactsState
+from contacts_app.domain.permissions import Action
+from contacts_app.state.session import SessionState
 
 
 @dataclass
@@ -18,7 +19,7 @@ class ListRow:
     members: int = 0
 
 
-class ListsState(rx.State):
+class ListsState(SessionState):
     rows: list[ListRow] = []
     loaded: bool = False
 
@@ -37,14 +38,16 @@ class ListsState(rx.State):
     def edit_key(self) -> str:
         return f"{self.edit_id}-{self.edit_version}"
 
-    async def _line_id(self, session) -> int:
-        contacts = await self.get_state(ContactsState)
-        return contacts._ensure_line(session)
-
     @rx.event
-    async def load(self):
+    def load(self):
         with session_scope() as session:
-            line_id = await self._line_id(session)
+            redirect = self._redirect_if_signed_out(session)
+            if redirect:
+                return redirect
+            if not self.can_use_lists:
+                self.rows, self.loaded = [], True
+                return
+            line_id = self._require(session, Action.LISTS)
             self.rows = [
                 ListRow(id=s.id, name=s.name, description=s.description, members=s.member_count)
                 for s in lists_domain.lists_with_counts(session, line_id)
@@ -70,11 +73,11 @@ class ListsState(rx.State):
         self.edit_open = is_open
 
     @rx.event
-    async def save(self, form_data: dict):
+    def save(self, form_data: dict):
         name, description = str(form_data.get("name", "")), str(form_data.get("description", ""))
         try:
             with session_scope() as session:
-                line_id = await self._line_id(session)
+                line_id = self._require(session, Action.LISTS)
                 if self.edit_id:
                     lists_domain.update_list(session, line_id, self.edit_id, name, description)
                 else:
@@ -84,11 +87,12 @@ class ListsState(rx.State):
             return
         except ListNotFound:
             self.edit_open = False
-            await self.load()
-            return rx.toast.error("That list no longer exists.")
+            return [ListsState.load, rx.toast.error("That list no longer exists.")]
         self.edit_open = False
-        await self.load()
-        return rx.toast.success(f"List “{' '.join(name.split())}” {'saved' if self.edit_id else 'created'}.")
+        return [
+            ListsState.load,
+            rx.toast.success(f"List “{' '.join(name.split())}” {'saved' if self.edit_id else 'created'}."),
+        ]
 
     @rx.event
     def ask_delete(self, list_id: int, name: str):
@@ -99,12 +103,11 @@ class ListsState(rx.State):
         self.delete_open = is_open
 
     @rx.event
-    async def confirm_delete(self):
+    def confirm_delete(self):
         self.delete_open = False
         try:
             with session_scope() as session:
-                lists_domain.delete_list(session, await self._line_id(session), self.delete_id)
+                lists_domain.delete_list(session, self._require(session, Action.LISTS), self.delete_id)
         except ListNotFound:
             pass
-        await self.load()
-        return rx.toast.success(f"List “{self.delete_name}” deleted; its contacts stay.")
+        return [ListsState.load, rx.toast.success(f"List “{self.delete_name}” deleted; its contacts stay.")]

@@ -5,6 +5,7 @@ from reflex.event import PointerEventInfo
 
 from contacts_app.db import session_scope
 from contacts_app.domain import lists as lists_domain
+from contacts_app.domain.permissions import Action
 from contacts_app.state.contacts import ContactsState
 
 # Enough ids to shift-click across a few pages; "select all matching" needs none.
@@ -89,7 +90,7 @@ class SelectionState(ContactsState):
         in_list = int(self.list_filter) if self.list_filter else None
         try:
             with session_scope() as session:
-                line_id = self._ensure_line(session)
+                line_id = self._require(session, Action.LISTS)
                 if self.all_matching:
                     change = lists_domain.add_matching_to_list if adding else lists_domain.remove_matching_from_list
                     changed = change(session, line_id, list_id, self.query, in_list)

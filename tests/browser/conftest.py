@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
+from sqlmodel import select
 
-from contacts_app.db import make_engine
+from contacts_app.db import make_engine, session_scope
+from contacts_app.domain import auth, users
+from contacts_app.models import Role, User
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = PROJECT_ROOT / "test-output" / "screenshots"
@@ -24,6 +27,23 @@ DEBIAN_CHROMIUM = "/usr/bin/chromium"
 # The machine is offline: Chromium's own background calls would only fail, slowly.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 START_TIMEOUT_SECONDS = 900
+ADMIN_EMAIL = "owner@example.com"
+ADMIN_PASSWORD = "correct horse battery staple"
+# Everything a test may have written, children before parents; the administrator and lines stay.
+WIPED_TABLES = (
+    "webhook_delivery",
+    "webhook_endpoint",
+    "api_key",
+    "message",
+    "review_flag",
+    "list_membership",
+    "contact_list",
+    "consentevent",
+    "contact",
+    "user_session",
+    "login_attempt",
+    "account_plan",
+)
 
 
 def _free_port() -> int:
@@ -111,8 +131,14 @@ def app_db(app_database_url):
     """The app's own database, emptied of contacts before each test."""
     engine = make_engine(app_database_url)
     with engine.begin() as connection:
-        for table in ("list_membership", "contact_list", "consentevent", "contact"):
+        for table in WIPED_TABLES:
             connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text("DELETE FROM line_access"))
+        connection.execute(text("DELETE FROM line WHERE id <> (SELECT MIN(id) FROM line)"))
+        connection.execute(text("DELETE FROM app_user WHERE email <> :email"), {"email": ADMIN_EMAIL})
+    with session_scope(engine) as session:
+        if session.exec(select(User).where(User.email == ADMIN_EMAIL)).first() is None:
+            users.create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, Role.ADMIN)
     yield engine
     engine.dispose()
 
@@ -122,13 +148,34 @@ def viewport_name(request) -> str:
     return request.param
 
 
+def sign_in_cookie(engine, app_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> dict:
+    """The session cookie a sign-in would set (signing in through the form has its own tests)."""
+    signed_in = auth.authenticate(engine, email, password, client_ip="127.0.0.1")
+    return {"name": "contacts_session", "value": signed_in.token, "url": app_url}
+
+
 @pytest.fixture
-def page(browser, app_url, app_db, viewport_name, request) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORTS[viewport_name], base_url=app_url)
+def new_context(browser, app_url, viewport_name):
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=VIEWPORTS[viewport_name], base_url=app_url)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context, app_url, app_db) -> Iterator[Page]:
+    """A page signed in as the administrator."""
+    context = new_context()
+    context.add_cookies([sign_in_cookie(app_db, app_url)])
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
-    context.close()
 
 
 @pytest.fixture

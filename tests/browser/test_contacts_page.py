@@ -151,7 +151,7 @@ def test_opting_out_warns_first_and_cannot_be_undone_by_hand(page, shot, app_db,
     page.get_by_role("alertdialog").get_by_role("button", name="Opt Out").click()
     expect(page.get_by_text("Linus Pauling is opted out.")).to_be_visible()
     expect(box).to_be_checked()
-    expect(details(page).get_by_text(re.compile("Opted out by a user of the web app on"))).to_be_visible()
+    expect(details(page).get_by_text(re.compile("Opted out by owner@example.com on"))).to_be_visible()
     expect(details(page).get_by_text("Only the contact can lift this", exact=False)).to_be_visible()
     expect(details(page).get_by_role("listitem").filter(has_text="Opted out")).to_be_visible()
     shot("opted-out")
