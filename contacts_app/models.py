@@ -42,6 +42,8 @@ class Contact(SQLModel, table=True):
         # Paging walks this index in name order, so the first page is cheap at any size.
         Index("ix_contact_line_name", "line_id", "name_key", "id"),
         Index("ix_contact_line_email", "line_id", "email"),
+        # The line's last change, read by every open page to notice others' edits (migration 0007).
+        Index("ix_contact_line_updated", "line_id", "updated_at"),
         # Search (migration 0004): each database gets its own index for `search_text LIKE '%word%'`.
         # SQLite tests search_text inside the name-order walk without reading the table row.
         Index("ix_contact_line_search", "line_id", "name_key", "id", "search_text").ddl_if(dialect="sqlite"),

@@ -7,7 +7,7 @@ from sqlalchemy import and_, exists, func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, events
-from contacts_app.models import Account, Contact, Line, ListMembership, utcnow
+from contacts_app.models import Account, ConsentEvent, Contact, Line, ListMembership, utcnow
 from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits
 
 PAGE_SIZE = 50
@@ -253,3 +253,16 @@ def position_of(
     if condition is not None:
         count = count.where(condition)
     return session.exec(count).one()
+
+
+def line_stamp(session: Session, line_id: int) -> str:
+    """Changes whenever a contact of the line is added, edited, deleted or opted in or out.
+
+    Open pages compare it every few seconds to show others' changes (another user, an inbound
+    STOP, an import) without a reload; each part is read from an index.
+    """
+    count, last_update = session.exec(
+        select(func.count(), func.max(Contact.updated_at)).select_from(Contact).where(Contact.line_id == line_id)
+    ).one()
+    last_event = session.exec(select(func.max(ConsentEvent.id)).where(ConsentEvent.line_id == line_id)).one()
+    return f"{count}:{last_update}:{last_event}"

@@ -10,6 +10,9 @@ from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 
 
+LIVE_REFRESH_MS = 3000
+
+
 def export_button() -> rx.Component:
     return rx.button(
         rx.icon("download", size=16),
@@ -31,5 +34,7 @@ def contacts_page() -> rx.Component:
         ),
         delete_dialog(),
         opt_out_dialog(),
+        # Polls the line's change stamp so others' changes show without a reload.
+        rx.moment(interval=LIVE_REFRESH_MS, on_change=ContactsState.refresh_if_changed, display="none"),
         class_name="app-shell",
     )

@@ -15,7 +15,7 @@ from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.exporter import export_csv
 from contacts_app.domain.permissions import Action
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import NotSignedIn, SessionState
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
@@ -73,6 +73,8 @@ class ContactsState(SessionState):
     opt_out_open: bool = False
 
     _region: str = "US"
+    # The line's change stamp when the rows were read (see contacts_domain.line_stamp).
+    _stamp: str = ""
 
     # ----- computed -----
     @rx.var
@@ -110,6 +112,7 @@ class ContactsState(SessionState):
 
     def _load_rows(self, session) -> None:
         line_id = self._active_line(session)
+        self._stamp = contacts_domain.line_stamp(session, line_id)
         list_id = int(self.list_filter) if self.list_filter else None
         result = contacts_domain.search_contacts(
             session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
@@ -167,6 +170,23 @@ class ContactsState(SessionState):
             redirect = self._redirect_if_signed_out(session)
             if redirect:
                 return redirect
+            self._load_rows(session)
+            if self.selected.id:
+                try:
+                    self._show_contact(session, self.selected.id)
+                except ContactNotFound:
+                    self._clear_selection()
+
+    @rx.event
+    def refresh_if_changed(self, _tick: str = ""):
+        """Polled by the page: show others' changes (an inbound STOP, another user's edit) live."""
+        with session_scope() as session:
+            try:
+                line_id = self._line_id(session)
+            except NotSignedIn:
+                return
+            if contacts_domain.line_stamp(session, line_id) == self._stamp:
+                return
             self._load_rows(session)
             if self.selected.id:
                 try:

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
-from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from contacts_app.domain.consent import Source, opt_out
+from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line, search_contacts
 
 pytestmark = pytest.mark.browser
 
@@ -271,3 +272,19 @@ def test_phone_details_cover_the_list_and_back_returns_to_the_same_place(page, a
     expect(contact_rows(page).filter(has_text="Person 030")).to_be_in_viewport()
     assert listbox.evaluate("el => el.scrollTop") == scrolled
     shot("back-in-list")
+
+
+def test_changes_by_others_show_without_a_reload(page, app_db, viewport_name):
+    if viewport_name == "phone":
+        pytest.skip("the refresh is the same at every size")
+    seed(app_db, ("Ada Lovelace", "415 555 2671", ""))
+    open_page(page)
+    contact_rows(page).filter(has_text="Ada Lovelace").click()
+    seed(app_db, ("Grace Hopper", "415 555 0101", ""))  # another user, the API or an import
+    expect(contact_rows(page).filter(has_text="Grace Hopper")).to_be_visible(timeout=8_000)
+    with session_scope(app_db) as session:
+        line_id = ensure_default_line(session).id
+        ada = search_contacts(session, line_id, "ada").rows[0]
+        opt_out(session, ada, Source.KEYWORD, detail="STOP")
+    expect(details(page).get_by_role("checkbox", name="Opted out")).to_be_checked(timeout=8_000)
+    expect(contact_rows(page).filter(has_text="Ada Lovelace")).to_contain_text("Opted out")
