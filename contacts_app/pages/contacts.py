@@ -9,7 +9,6 @@ from contacts_app.components.import_dialog import import_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 
-
 LIVE_REFRESH_MS = 3000
 
 
