@@ -1,12 +1,13 @@
 """CSV import on SQLite and PostgreSQL: strict, all or nothing, merging, lists and opt-outs."""
 
 import threading
+import time
 
 import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, importer
+from contacts_app.domain import consent, import_writer, importer
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
 from contacts_app.domain.importer import (
     ImportOptions,
@@ -196,7 +197,7 @@ AWKWARD_FILES = {
     "cp1252": f'{ZOE}\r\n"Smith, John",2125550199,\r\n'.encode("cp1252"),
     "sep-line": f"sep=;\r\n{ZOE.replace(',', ';')}\r\nSmith, John;2125550199;\r\n".encode(),
     "semicolon-cp1252": f"{ZOE.replace(',', ';')}\nSmith, John;2125550199\n".encode("cp1252"),
-    "spaces-blank-lines": "\n  Zoë   Müller , 4155552671 , ZOE@example.com \n\n\"Smith,\n John\" ,2125550199".encode(),
+    "spaces-blank-lines": '\n  Zoë   Müller , 4155552671 , ZOE@example.com \n\n"Smith,\n John" ,2125550199'.encode(),
 }
 
 
@@ -255,9 +256,9 @@ def test_pasted_text_imports_like_a_file(engine, line_id):
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "WRITE_CHUNK_LINES", 2)
+    monkeypatch.setattr(import_writer, "WRITE_CHUNK_LINES", 2)
     calls = []
-    original = importer._merge_chunk
+    original = import_writer._merge_chunk
 
     def crash_on_second_chunk(*args, **kwargs):
         calls.append(1)
@@ -265,7 +266,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path
             raise RuntimeError("server went away")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_merge_chunk", crash_on_second_chunk)
+    monkeypatch.setattr(import_writer, "_merge_chunk", crash_on_second_chunk)
     path = write_csv(tmp_path, "".join(f"Person {i},212555{i:04d}\n" for i in range(100, 106)))
     with pytest.raises(RuntimeError):
         run_import(engine, path, line_id)
@@ -275,7 +276,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path
 def test_progress_counts_rows_and_ends_at_the_total(engine, line_id, tmp_path, monkeypatch):
     monkeypatch.setattr(importer, "PROGRESS_INTERVAL_SECONDS", 0)
     monkeypatch.setattr(importer, "CHECK_BATCH_ROWS", 10)
-    monkeypatch.setattr(importer, "WRITE_CHUNK_LINES", 10)
+    monkeypatch.setattr(import_writer, "WRITE_CHUNK_LINES", 10)
     path = write_csv(tmp_path, "".join(f"Person {i},212555{i:04d}\n" for i in range(100, 150)))
     calls: list[tuple[int, int]] = []
     run_import(engine, path, line_id, progress=lambda done, total: calls.append((done, total)))
@@ -314,3 +315,23 @@ def test_concurrent_imports_of_overlapping_files_never_duplicate_a_phone(engine,
     assert errors == []
     phones = [phone for _name, phone, _email in contacts_of(engine, line_id)]
     assert len(phones) == len(set(phones)) == 450
+
+
+def test_progress_keeps_coming_while_one_long_statement_runs(engine, line_id, tmp_path, monkeypatch):
+    original = import_writer._merge_chunk
+
+    def slow_merge(*args, **kwargs):
+        time.sleep(2.0)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(import_writer, "_merge_chunk", slow_merge)
+    moments: list[float] = []
+    started = time.monotonic()
+    run_import(
+        engine,
+        write_csv(tmp_path, "Jane Doe,4155552671\n"),
+        line_id,
+        progress=lambda *_: moments.append(time.monotonic()),
+    )
+    gaps = [later - earlier for earlier, later in zip([started, *moments], moments, strict=False)]
+    assert max(gaps) < 1.0

@@ -1,0 +1,333 @@
+"""Pass 2 of an import: the checked rows into the database in one transaction, set-based.
+
+The rows go into a temporary staging table (COPY on PostgreSQL, executemany on SQLite), then a
+few statements per range of file lines merge them: a phone seen again later in the file is
+dropped in favour of the later row, known phones get the new name and e-mail, new phones are
+inserted (upserted, so a contact added by hand meanwhile is never duplicated), and all of them
+join the selected list. Opt-out fields are only ever set for new numbers the line suppressed.
+"""
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from contacts_app.domain import consent
+from contacts_app.domain.lists import get_list
+from contacts_app.models import ConsentEvent, ConsentStatus, Contact, ListMembership, utcnow
+
+MAX_REPORTED_MERGES = 100
+WRITE_CHUNK_LINES = 25_000
+WRITE_ATTEMPTS = 3
+SQLITE_IMPORT_CACHE_KIB = 64 * 1024
+# pg_advisory_xact_lock(class, line_id): imports into one line take turns.
+IMPORT_LOCK_CLASS = 7301
+
+_CONTACT = Contact.__table__
+_MEMBERSHIP = ListMembership.__table__
+_CONSENT_EVENT = ConsentEvent.__table__
+
+# One checked row: (line, phone, full_name, name_key, email, search_text).
+StagedRow = tuple[int, str, str, str, str | None, str]
+
+
+@dataclass
+class WriteResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    merged_lines: list[int] = field(default_factory=list)
+    added_to_list: int = 0
+
+
+def write_import(
+    engine: Engine,
+    chunks: Callable[[], Iterable[list[StagedRow]]],
+    line_id: int,
+    list_id: int | None,
+    lines: tuple[int, int],
+    on_progress: Callable[[float], None],
+) -> WriteResult:
+    """Write the checked rows (`chunks()` yields them again on each attempt) in one transaction.
+
+    `lines` is the first and last line number among the rows; `on_progress` gets the fraction done.
+    """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with engine.connect() as connection:
+                cache_size = _sqlite_cache_size(connection)
+                try:
+                    report = _write(connection, chunks(), line_id, list_id, lines, on_progress)
+                    connection.commit()
+                    return report
+                except BaseException:
+                    connection.rollback()
+                    raise
+                finally:
+                    if cache_size is not None:
+                        connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
+                        connection.commit()
+        # A writer that held SQLite past its timeout, or a concurrent edit racing a row: the
+        # transaction rolled back whole, so doing it again is safe.
+        except (OperationalError, IntegrityError):
+            if attempt == WRITE_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _sqlite_cache_size(connection: Connection) -> int | None:
+    if connection.dialect.name != "sqlite":
+        return None
+    size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.commit()
+    return size
+
+
+def _staging_table(dialect: str) -> Table:
+    kwargs = {"postgresql_on_commit": "DROP"} if dialect == "postgresql" else {}
+    return Table(
+        f"import_staging_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        Column("line", Integer, primary_key=True, autoincrement=False),
+        Column("phone", String, nullable=False),
+        Column("full_name", String, nullable=False),
+        Column("name_key", String, nullable=False),
+        Column("email", String),
+        Column("search_text", String, nullable=False),
+        prefixes=["TEMPORARY"],
+        **kwargs,
+    )
+
+
+def _write(
+    connection: Connection,
+    chunks: Iterable[list[StagedRow]],
+    line_id: int,
+    list_id: int | None,
+    lines: tuple[int, int],
+    on_progress: Callable[[float], None],
+) -> WriteResult:
+    dialect = connection.dialect.name
+    # Counts come from rowcount, which SQLAlchemy otherwise drops for INSERT ... SELECT.
+    connection.execution_options(preserve_rowcount=True)
+    if dialect == "sqlite":
+        # A bigger page cache while the indexes of a big line grow; _write_with_retries restores it.
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+        # Take the write lock now: a deferred transaction that upgrades later can fail outright.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dialect == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_CLASS, line_id)))
+        connection.exec_driver_sql("SET LOCAL gin_pending_list_limit = 262144")
+    if list_id is not None:
+        with Session(bind=connection) as session:
+            get_list(session, line_id, list_id)
+    staging = _staging_table(dialect)
+    staging.create(connection)
+    _load_staging(connection, staging, chunks, lines, dialect, on_progress)
+    on_progress(0.3)
+
+    report = WriteResult()
+    connection.exec_driver_sql(f"CREATE INDEX ix_{staging.name}_phone ON {staging.name} (phone, line)")
+    on_progress(0.32)
+    for lo, hi, fraction in _line_chunks(lines):
+        _drop_superseded_rows(connection, staging, staging.c.line.between(lo, hi), report)
+        on_progress(0.32 + 0.08 * fraction)
+    # Without the phone index SQLite's planner walks staging in line order and looks each phone
+    # up in the contact table; with it, it walks all the line's contacts once per chunk.
+    connection.exec_driver_sql(f"DROP INDEX ix_{staging.name}_phone")
+    if dialect == "postgresql":
+        # Temporary tables get no automatic statistics.
+        connection.exec_driver_sql(f"ANALYZE {staging.name}")
+
+    now = utcnow()
+    for lo, hi, fraction in _line_chunks(lines):
+        _merge_chunk(connection, staging, staging.c.line.between(lo, hi), line_id, list_id, now, dialect, report)
+        on_progress(0.4 + 0.6 * fraction)
+    if dialect != "postgresql":
+        staging.drop(connection)
+    return report
+
+
+def _line_chunks(lines: tuple[int, int]) -> Iterator[tuple[int, int, float]]:
+    """Ranges of file lines to write a statement at a time (progress moves between them)."""
+    first, last = lines
+    lo = first
+    while lo <= last:
+        hi = lo + WRITE_CHUNK_LINES - 1
+        yield lo, hi, min(1.0, (hi - first + 1) / (last - first + 1))
+        lo = hi + 1
+
+
+def _drop_superseded_rows(connection: Connection, staging: Table, in_chunk, report: WriteResult) -> None:
+    """A phone seen again later in the file: the later row wins, this one is merged into it."""
+    later = staging.alias("later")
+    superseded = exists().where(later.c.phone == staging.c.phone, later.c.line > staging.c.line)
+    for line in connection.scalars(staging.delete().where(in_chunk, superseded).returning(staging.c.line)):
+        report.merged += 1
+        if len(report.merged_lines) < MAX_REPORTED_MERGES:
+            report.merged_lines.append(line)
+    report.merged_lines.sort()
+
+
+def _load_staging(
+    connection: Connection,
+    staging: Table,
+    chunks: Iterable[list[StagedRow]],
+    lines: tuple[int, int],
+    dialect: str,
+    on_progress: Callable[[float], None],
+) -> None:
+    first, last = lines
+
+    def loaded_up_to(chunk: list[StagedRow]) -> None:
+        on_progress(0.3 * (chunk[-1][0] - first + 1) / (last - first + 1))
+
+    if dialect == "postgresql":
+        columns = ", ".join(column.name for column in staging.columns)
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {staging.name} ({columns}) FROM STDIN") as copy:
+                for chunk in chunks:
+                    for row in chunk:
+                        copy.write_row(row)
+                    loaded_up_to(chunk)
+        return
+    placeholders = ", ".join("?" for _ in staging.columns)
+    sql = f"INSERT INTO {staging.name} VALUES ({placeholders})"
+    for chunk in chunks:
+        connection.exec_driver_sql(sql, chunk)
+        loaded_up_to(chunk)
+
+
+def _upsert(dialect: str):
+    return postgresql_insert(_CONTACT) if dialect == "postgresql" else sqlite_insert(_CONTACT)
+
+
+def _merge_chunk(connection, staging, in_chunk, line_id, list_id, now, dialect, report: WriteResult) -> None:
+    contact = _CONTACT
+    same_phone = and_(contact.c.line_id == line_id, contact.c.phone == staging.c.phone)
+    known = select(func.count()).select_from(staging.join(contact, same_phone)).where(in_chunk)
+    matched = connection.execute(known).scalar_one()
+    changed = connection.execute(
+        update(contact)
+        .where(same_phone, in_chunk)
+        .where(
+            contact.c.full_name.is_distinct_from(staging.c.full_name)
+            | contact.c.email.is_distinct_from(staging.c.email)
+        )
+        # Only name and e-mail: an import never touches opt-out or consent.
+        .values(
+            full_name=staging.c.full_name,
+            name_key=staging.c.name_key,
+            email=staging.c.email,
+            search_text=staging.c.search_text,
+            updated_at=now,
+        )
+    ).rowcount
+    report.updated += changed
+    report.unchanged += matched - changed
+
+    is_new = ~exists().where(same_phone)
+    suppressed = _suppressed_new_phones(connection, staging, in_chunk, is_new, line_id)
+    columns = [
+        "line_id",
+        "full_name",
+        "name_key",
+        "phone",
+        "email",
+        "search_text",
+        "opted_out",
+        "consent_status",
+        "created_at",
+        "updated_at",
+    ]
+    rows = select(
+        literal(line_id),
+        staging.c.full_name,
+        staging.c.name_key,
+        staging.c.phone,
+        staging.c.email,
+        staging.c.search_text,
+        literal(False),
+        literal(ConsentStatus.NOT_SENT),
+        literal(now, contact.c.created_at.type),
+        literal(now, contact.c.updated_at.type),
+    ).where(in_chunk, is_new)
+    insert = _upsert(dialect).from_select(columns, rows)
+    # A contact added by hand since the NOT EXISTS check becomes an update, never a duplicate.
+    insert = insert.on_conflict_do_update(
+        index_elements=["line_id", "phone"],
+        set_={
+            "full_name": insert.excluded.full_name,
+            "name_key": insert.excluded.name_key,
+            "email": insert.excluded.email,
+            "search_text": insert.excluded.search_text,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
+    report.created += connection.execute(insert).rowcount
+    if suppressed:
+        connection.execute(
+            update(contact)
+            .where(contact.c.line_id == line_id, contact.c.phone == bindparam("b_phone"))
+            .values(
+                opted_out=True,
+                opted_out_at=bindparam("b_at"),
+                opted_out_source=bindparam("b_source"),
+                opted_out_by=bindparam("b_actor"),
+            ),
+            suppressed,
+        )
+    if list_id is not None:
+        members = (
+            select(literal(list_id), contact.c.id, literal(now, _MEMBERSHIP.c.added_at.type))
+            .select_from(staging.join(contact, same_phone))
+            .where(
+                in_chunk,
+                ~exists().where(_MEMBERSHIP.c.list_id == list_id, _MEMBERSHIP.c.contact_id == contact.c.id),
+            )
+        )
+        membership_insert = (
+            (postgresql_insert(_MEMBERSHIP) if dialect == "postgresql" else sqlite_insert(_MEMBERSHIP))
+            .from_select(["list_id", "contact_id", "added_at"], members)
+            .on_conflict_do_nothing()
+        )
+        report.added_to_list += connection.execute(membership_insert).rowcount
+
+
+def _suppressed_new_phones(connection, staging, in_chunk, is_new, line_id) -> list[dict]:
+    """New numbers the line remembers as opted out come in opted out (consent.suppression_for)."""
+    event = _CONSENT_EVENT
+    events = connection.execute(
+        select(event.c.phone, event.c.kind, event.c.created_at, event.c.source, event.c.actor)
+        .select_from(staging.join(event, and_(event.c.line_id == line_id, event.c.phone == staging.c.phone)))
+        .where(in_chunk, is_new, event.c.kind.in_([consent.EventKind.OPTED_OUT, consent.EventKind.OPTED_IN]))
+        .order_by(event.c.id)
+    ).all()
+    last = {row.phone: row for row in events}
+    return [
+        {"b_phone": row.phone, "b_at": row.created_at, "b_source": row.source, "b_actor": row.actor}
+        for row in last.values()
+        if row.kind == consent.EventKind.OPTED_OUT
+    ]
