@@ -9,7 +9,12 @@ from contacts_app.state.contacts import ContactsState
 def new_contact_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
-            rx.button(rx.icon("plus", size=16), "New Contact", size="2"),
+            rx.button(
+                rx.icon("plus", size=16),
+                rx.el.span("New Contact", class_name="button-label"),
+                aria_label="New Contact",
+                size="2",
+            ),
         ),
         rx.dialog.content(
             rx.dialog.title("New Contact"),

@@ -6,6 +6,7 @@ from contacts_app.components.contact_details import contact_details
 from contacts_app.components.contact_list import contact_list
 from contacts_app.components.dialogs import delete_dialog, new_contact_dialog, opt_out_dialog
 from contacts_app.components.import_dialog import import_dialog
+from contacts_app.components.settings_dialog import settings_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 
@@ -25,7 +26,7 @@ def export_button() -> rx.Component:
 
 def contacts_page() -> rx.Component:
     return rx.box(
-        top_bar(export_button(), import_dialog(), new_contact_dialog()),
+        top_bar(export_button(), import_dialog(), new_contact_dialog(), settings_dialog()),
         rx.box(
             contact_list(),
             contact_details(),

@@ -1,0 +1,130 @@
+"""The gear icon and its Settings modal: Delete All with a typed confirmation and progress."""
+
+import reflex as rx
+
+from contacts_app.state.contacts import ContactsState
+from contacts_app.state.session import SessionState
+from contacts_app.state.settings import CONFIRM_WORD, SettingsState
+
+
+def delete_all_section() -> rx.Component:
+    return rx.box(
+        rx.text("Delete all contacts", weight="bold", size="3"),
+        rx.text(
+            "Removes every contact of ",
+            rx.el.strong(SessionState.active_line_label),
+            " (",
+            SettingsState.delete_count.to_string(),
+            " contacts), for example when a number is reassigned or after an unintended import. Opt-outs are kept.",
+            size="2",
+        ),
+        rx.cond(
+            SettingsState.delete_all_reason != "",
+            rx.text(SettingsState.delete_all_reason, size="2", color_scheme="gray", role="note"),
+        ),
+        rx.button(
+            "Delete",
+            color_scheme="red",
+            disabled=(SettingsState.delete_all_reason != "") | (SettingsState.delete_count == 0),
+            on_click=SettingsState.ask_delete_all,
+            class_name="primary-action",
+        ),
+        class_name="detail-section",
+    )
+
+
+def confirm_step() -> rx.Component:
+    return rx.vstack(
+        rx.callout(
+            rx.text(
+                "Delete all ",
+                rx.el.strong(SettingsState.delete_count.to_string()),
+                " contacts of ",
+                rx.el.strong(SessionState.active_line_label),
+                "? This CANNOT BE UNDONE.",
+            ),
+            icon="triangle-alert",
+            color_scheme="red",
+            role="alert",
+        ),
+        rx.text(
+            "Want a copy first? ",
+            rx.link("Export first", href="#", on_click=ContactsState.export),
+            size="2",
+        ),
+        rx.box(
+            rx.el.label(f"Type {CONFIRM_WORD} to confirm", html_for="confirm-delete-all", class_name="field-label"),
+            rx.input(
+                id="confirm-delete-all",
+                value=SettingsState.confirm_text,
+                on_change=SettingsState.set_confirm_text,
+                auto_complete="off",
+                size="3",
+            ),
+            class_name="field",
+        ),
+        rx.hstack(
+            rx.button("Back", variant="soft", color_scheme="gray", on_click=SettingsState.back_to_settings),
+            rx.button(
+                "Delete All Contacts",
+                color_scheme="red",
+                disabled=SettingsState.confirm_text != CONFIRM_WORD,
+                on_click=SettingsState.delete_all,
+            ),
+            justify="end",
+            spacing="3",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def progress_step() -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            rx.cond(SettingsState.delete_step == "running", "Deleting… ", "Deleted "),
+            SettingsState.deleted.to_string(),
+            " of ",
+            SettingsState.delete_total.to_string(),
+            " contacts",
+            role="status",
+        ),
+        rx.progress(value=SettingsState.delete_percent, max=100, aria_label="Delete All progress"),
+        rx.cond(
+            SettingsState.delete_step == "running",
+            rx.text("You can close this window; the list empties as the deletion goes.", size="1", color_scheme="gray"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def settings_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.icon_button(rx.icon("settings", size=18), variant="soft", color_scheme="gray", aria_label="Settings"),
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Settings"),
+            rx.dialog.description("Settings of the active phone line.", size="2", color_scheme="gray"),
+            rx.box(
+                rx.match(
+                    SettingsState.delete_step,
+                    ("confirm", confirm_step()),
+                    ("running", progress_step()),
+                    ("done", progress_step()),
+                    delete_all_section(),
+                ),
+                margin_top="12px",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="480px",
+        ),
+        open=SettingsState.settings_open,
+        on_open_change=SettingsState.set_settings_open,
+    )
