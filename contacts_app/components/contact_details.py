@@ -167,8 +167,10 @@ def no_selection() -> rx.Component:
             ),
             rx.fragment(
                 rx.icon("user-plus", size=32, color="var(--gray-9)"),
-                rx.text("No contacts yet", weight="bold", size="4"),
-                rx.text("Click “New Contact” at the top right to add your first customer.", color_scheme="gray"),
+                rx.text("Start by adding your customers", weight="bold", size="4"),
+                rx.text(
+                    "Use “New Contact” for one person, or “Import” to bring in a spreadsheet.", color_scheme="gray"
+                ),
             ),
         ),
         class_name="empty-state",

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
-from contacts_app.domain.lists import create_list
+from contacts_app.domain.lists import add_to_list, create_list, find_list
 
 pytestmark = pytest.mark.browser
 
@@ -197,3 +197,16 @@ def test_export_downloads_the_import_format(page, app_db):
         page.get_by_role("button", name="Export").click()
     lines = download.value.path().read_text().splitlines()
     assert lines == ["Full Name,Phone,Email", "Jane Doe,+14155552671,j@x.com"]
+
+
+def test_each_list_exports_its_members(page, app_db):
+    seed_list(app_db, "Regulars")
+    with session_scope(app_db) as session:
+        line_id = ensure_default_line(session).id
+        member = create_contact(session, line_id, ContactInput("Member Person", "415 555 0111"))
+        create_contact(session, line_id, ContactInput("Other Person", "415 555 0112"))
+        add_to_list(session, line_id, find_list(session, line_id, "Regulars").id, [member.id])
+    page.goto("/lists")
+    with page.expect_download() as download:
+        list_cards(page).filter(has_text="Regulars").get_by_role("button", name="Export").click()
+    assert download.value.path().read_text().splitlines() == ["Full Name,Phone,Email", "Member Person,+14155550111,"]
