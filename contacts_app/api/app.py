@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import contacts, inbound
+from contacts_app.api import contacts, inbound, lists
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -12,6 +12,10 @@ Contacts of a business texting line, inbound texts and consent.
 Authenticate with an API key of the account: `Authorization: Bearer ck_...`.
 Routes act on the account's first line unless `line` names another.
 Errors are JSON: `{"error": {"message": "...", "fields": {"phone": "..."}}}`.
+
+A key acts for the account, as an administrator would: it may do what the account's plan
+includes, and gets 403 for what the plan lacks (deleting contacts, Lists). Restrictions an
+administrator sets on a person do not apply to keys.
 """
 
 
@@ -29,4 +33,5 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(api)
     api.include_router(inbound.router)
     api.include_router(contacts.router)
+    api.include_router(lists.router)
     return api

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
-from contacts_app.api.deps import MAX_ID, Caller, CallerDep, EngineDep, resolve_line
+from contacts_app.api.deps import MAX_ID, Caller, CallerDep, EngineDep, require_plan, resolve_line
 from contacts_app.api.errors import ApiError, invalid
 from contacts_app.api.schemas import (
     ConsentRequestOut,
@@ -35,6 +35,7 @@ from contacts_app.domain.contacts import (
 )
 from contacts_app.domain.contacts import delete_contact as delete_contact_row
 from contacts_app.domain.messaging import SendingRefused
+from contacts_app.domain.permissions import Action
 from contacts_app.models import Contact, ContactList, ListMembership
 from contacts_app.phones import PhoneError, normalize_phone
 
@@ -42,7 +43,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CURSOR_PREFIX = "c1:"
 
-ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 422)}
+ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)}
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=ERRORS)
 
 LineParam = Query(None, ge=1, le=MAX_ID, description="Line id; the account's first line when omitted.")
@@ -120,6 +121,7 @@ def list_contacts(
             if condition is not None:
                 statement = statement.where(condition)
         if list_id is not None:
+            require_plan(session, caller, Action.LISTS)
             contact_list = session.get(ContactList, list_id)
             if contact_list is None or contact_list.line_id != chosen.id:
                 raise ApiError(404, f"List {list_id} is not a list of this line.", {"list": "No such list."})
@@ -198,6 +200,7 @@ def delete(
     line: int | None = LineParam,
 ) -> Response:
     with session_scope(engine) as session:
+        require_plan(session, caller, Action.DELETE_CONTACT)
         chosen = resolve_line(session, caller, line)
         _find(session, chosen.id, contact_id)
         delete_contact_row(session, chosen.id, contact_id)

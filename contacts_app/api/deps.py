@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from contacts_app.api.errors import ApiError
 from contacts_app.db import get_engine, session_scope
 from contacts_app.domain.api_keys import authenticate
+from contacts_app.domain.permissions import PLAN_LACKS, Action, plan_of
 from contacts_app.models import Line
 
 # Ids are 32-bit on PostgreSQL; a bigger one would be a database error, not a 404.
@@ -63,3 +64,15 @@ def resolve_line(session: Session, caller: Caller, line_id: int | None) -> Line:
     if line is None:
         raise ApiError(409, "This account has no line yet.", {"line": "The account has no line."})
     return line
+
+
+def require_plan(session: Session, caller: Caller, action: str) -> None:
+    """403 unless the account's plan includes the feature.
+
+    An API key acts for the account, not for a user: it may do what the plan includes (as an
+    administrator may), and a user's personal restrictions do not apply to it.
+    """
+    _, features = plan_of(session, caller.account_id)
+    allowed = {Action.DELETE_CONTACT: features.delete, Action.LISTS: features.lists}[action]
+    if not allowed:
+        raise ApiError(403, PLAN_LACKS[action], {"plan": PLAN_LACKS[action]})

@@ -79,6 +79,52 @@ class ContactPageOut(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+MAX_MEMBERS_PER_REQUEST = 1000
+
+
+class ListCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, Field(max_length=1000)]
+    description: Annotated[Text, Field(max_length=2000)] | None = None
+
+
+class ListPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Renames the list.")
+    description: Annotated[Text, Field(max_length=2000)] | None = None
+
+
+class ListOut(BaseModel):
+    id: int
+    line_id: int
+    name: str
+    description: str
+    member_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ListPageOut(BaseModel):
+    data: list[ListOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class MembersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=MAX_MEMBERS_PER_REQUEST, description="Contacts of the list's line."
+    )
+
+
+class MembersOut(BaseModel):
+    list_id: int
+    changed: int = Field(description="How many were added (or removed): members already in (or out) do not count.")
+    member_count: int
+
+
 class ConsentRequestOut(BaseModel):
     contact_id: int
     consent_status: str
