@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command
 from contacts_app.db import get_engine, migrate, session_scope
 from contacts_app.domain.contacts import ensure_default_line
@@ -159,7 +160,14 @@ def run_export_command(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
-COMMANDS: list[Callable] = [add_import_command, add_export_command, add_create_user_command, add_set_plan_command]
+COMMANDS: list[Callable] = [
+    add_import_command,
+    add_export_command,
+    add_create_user_command,
+    add_set_plan_command,
+    add_create_api_key_command,
+    add_revoke_api_key_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
