@@ -133,13 +133,12 @@ def _write(
     # Counts come from rowcount, which SQLAlchemy otherwise drops for INSERT ... SELECT.
     connection.execution_options(preserve_rowcount=True)
     if dialect == "sqlite":
-        # A bigger page cache while the indexes of a big line grow; _write_with_retries restores it.
+        # A bigger page cache while the indexes of a big line grow; write_import restores it.
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
         # Take the write lock now: a deferred transaction that upgrades later can fail outright.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif dialect == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_CLASS, line_id)))
-        connection.exec_driver_sql("SET LOCAL gin_pending_list_limit = 262144")
     if list_id is not None:
         with Session(bind=connection) as session:
             get_list(session, line_id, list_id)

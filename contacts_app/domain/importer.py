@@ -52,10 +52,12 @@ __all__ = [
     "ImportOptions",
     "ImportRejected",
     "ImportReport",
+    "ListNotFound",
     "Problem",
     "ProblemCode",
     "ProgressCallback",
     "bad_rows_csv",
+    "check_batch",
     "import_text",
     "run_import",
     "suggests_skip_first_line",
@@ -71,7 +73,7 @@ CHECK_BATCH_ROWS = 5_000
 PARALLEL_MIN_LINES = 30_000
 PROGRESS_INTERVAL_SECONDS = 0.25
 # The longest the callback goes unheard while an import runs.
-PROGRESS_HEARTBEAT_SECONDS = 0.8
+PROGRESS_HEARTBEAT_SECONDS = 0.7
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,10 @@ def run_import(
 ) -> ImportReport:
     """Import the CSV file at `path` into the line; all of it or, on ImportRejected, none of it.
 
-    `progress(done, total)` is called at least every quarter second while work goes on, and
-    once at the end with done == total; both count rows (checking and saving each make up half).
+    `progress(done, total)` counts rows (checking and saving each make up half of `total`). It is
+    called at most every PROGRESS_INTERVAL_SECONDS as work advances, at least every
+    PROGRESS_HEARTBEAT_SECONDS (repeating the last figures, from a helper thread, while one long
+    statement runs), and once at the end with done == total. Keep it quick and thread-safe.
     Raises ImportRejected, or ListNotFound when options.list_id is not a list of the line.
     """
     started = time.monotonic()
@@ -430,7 +434,7 @@ class _ProgressTracker:
             threading.Thread(target=self._heartbeat, name="import-progress", daemon=True).start()
 
     def _heartbeat(self) -> None:
-        while not self._stopped.wait(PROGRESS_HEARTBEAT_SECONDS / 2):
+        while not self._stopped.wait(0.2):
             if time.monotonic() - self.last_call >= PROGRESS_HEARTBEAT_SECONDS:
                 self._report(self.done, force=True)
 
@@ -461,6 +465,3 @@ class _ProgressTracker:
         if finished:
             self._report(self.rows, force=True)
         self._stopped.set()
-
-
-__all__ += ["ListNotFound", "check_batch"]
