@@ -132,13 +132,22 @@ def phone_parse_share(path: Path, sample_rows: int = 50_000) -> tuple[float, flo
         records.append((line, cells))
         if len(records) >= sample_rows:
             break
-    started = time.perf_counter()
-    importer.check_batch(records, "US")
-    check = time.perf_counter() - started
-    started = time.perf_counter()
-    for _line, cells in records:
-        normalize_phone(cells[1].strip(), "US")
-    phones = time.perf_counter() - started
+
+    def fastest_of_three(work) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    def parse_phones() -> None:
+        for _line, cells in records:
+            normalize_phone(cells[1].strip(), "US")
+
+    # Fastest of three runs: the machine is shared, and noise only ever adds time.
+    check = fastest_of_three(lambda: importer.check_batch(records, "US"))
+    phones = fastest_of_three(parse_phones)
     return check / len(records) * 1e6, phones / len(records) * 1e6
 
 

@@ -6,7 +6,6 @@ Nothing here touches the database; `importer.py` writes what this accepts.
 
 import codecs
 import csv
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from contacts_app.phones import PhoneError, normalize_phone
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
 COLUMNS = ("Full Name", "Phone", "Email")
-SUPPORTED_SEPARATORS = (",", ";")
 # A record spanning more lines than this is an unclosed quote swallowing the file, not an address.
 MAX_LINES_PER_RECORD = 20
 _SNIFF_BYTES = 64 * 1024
@@ -198,7 +196,7 @@ def _sniff_delimiter(head: str) -> tuple[str, bool]:
 def read_records(path: str | Path, fmt: CsvFormat) -> Iterator[tuple[int, list[str]]]:
     """Every non-blank record with the line number it starts on (1-based, as an editor counts).
 
-    Raises csv.Error (with the line) when the file's quoting cannot be read.
+    Raises UnreadableCsv (with the line) when the file's quoting cannot be read.
     """
     with open(path, encoding=fmt.encoding, errors="surrogateescape", newline="") as file:
         reader = csv.reader(file, delimiter=fmt.delimiter)
@@ -261,17 +259,6 @@ def looks_like_header(cells: list[str]) -> bool:
     if _HAS_DIGIT.search(cleaned[1]):
         return False
     return cleaned[1] in _HEADER_WORDS or cleaned[0] in _HEADER_WORDS or not _HAS_DIGIT.search("".join(cleaned))
-
-
-def first_record(path: str | Path) -> list[str] | None:
-    """The first non-blank record (to suggest "Skip First Line" when it is a header)."""
-    fmt = sniff_format(path)
-    try:
-        for _line, cells in read_records(path, fmt):
-            return cells
-    except UnreadableCsv:
-        return None
-    return None
 
 
 def check_row(line: int, cells: list[str], region: str) -> CleanRow | list[Problem]:
@@ -394,7 +381,3 @@ def normalize_email_quickly(text: str) -> str | None:
     ):
         return text.lower()
     return normalize_email(text)
-
-
-def file_size(path: str | Path) -> int:
-    return os.path.getsize(path)
