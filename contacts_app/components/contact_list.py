@@ -38,11 +38,17 @@ def row_action_menu(row: ContactRow) -> rx.Component:
         ),
         rx.dropdown_menu.content(
             rx.dropdown_menu.item("Open", on_click=ContactsState.select(row.id)),
-            rx.dropdown_menu.separator(),
-            rx.dropdown_menu.item(
-                "Delete",
-                color="red",
-                on_click=ContactsState.ask_delete(row.id, row.full_name),
+            # Not offered where the plan or an administrator took deleting away (the server refuses it too).
+            rx.cond(
+                ContactsState.can_delete,
+                rx.fragment(
+                    rx.dropdown_menu.separator(),
+                    rx.dropdown_menu.item(
+                        "Delete",
+                        color="red",
+                        on_click=ContactsState.ask_delete(row.id, row.full_name),
+                    ),
+                ),
             ),
         ),
     )
@@ -169,12 +175,15 @@ def selection_bar() -> rx.Component:
                     wrap="wrap",
                     width="100%",
                 ),
-                rx.text(
-                    "Create a list on the ",
-                    rx.link("Lists", href="/lists"),
-                    " page to group these contacts.",
-                    size="1",
-                    color_scheme="gray",
+                rx.cond(
+                    ContactsState.can_use_lists,
+                    rx.text(
+                        "Create a list on the ",
+                        rx.link("Lists", href="/lists"),
+                        " page to group these contacts.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
                 ),
             ),
             class_name="selection-bar",

@@ -4,9 +4,6 @@ import reflex as rx
 
 from contacts_app.state.session import SessionState
 
-PAGES = (("Contacts", "/"), ("Lists", "/lists"))
-
-
 def nav_link(label: str, href: str) -> rx.Component:
     current = rx.State.router.page.path == href
     return rx.link(
@@ -60,12 +57,19 @@ def top_bar(*actions: rx.Component) -> rx.Component:
     return rx.hstack(
         rx.hstack(
             rx.icon("contact", size=22, color="var(--accent-9)", class_name="app-logo"),
-            rx.el.nav(*[nav_link(label, href) for label, href in PAGES], class_name="nav", aria_label="Pages"),
+            rx.el.nav(
+                nav_link("Contacts", "/"),
+                # Not offered where the plan or an administrator took Lists away.
+                rx.cond(SessionState.can_use_lists, nav_link("Lists", "/lists")),
+                class_name="nav",
+                aria_label="Pages",
+            ),
             number_switcher(),
             align="center",
             spacing="3",
+            class_name="top-bar-start",
         ),
-        rx.hstack(*actions, account_menu(), spacing="2", align="center"),
+        rx.hstack(*actions, account_menu(), spacing="2", align="center", class_name="top-bar-actions"),
         justify="between",
         align="center",
         class_name="top-bar",

@@ -9,7 +9,7 @@ from contacts_app.state.session import SessionState
 def labelled_input(input_id: str, label: str, input_type: str, autocomplete: str, error: rx.Var | None = None):
     return rx.box(
         rx.el.label(label, required_mark(), html_for=input_id, class_name="field-label"),
-        rx.input(id=input_id, name=input_id.split("-", 1)[1], type=input_type, auto_complete=autocomplete, size="3"),
+        rx.input(id=input_id, name=input_id.rsplit("-", 1)[1], type=input_type, auto_complete=autocomplete, size="3"),
         rx.cond(error != "", rx.text(error, class_name="field-error", role="alert", size="2"))
         if error is not None
         else rx.fragment(),

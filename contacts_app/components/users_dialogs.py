@@ -1,0 +1,284 @@
+"""The Users page's dialogs, one per purpose, shared by every row: new user, reset password,
+disable, add / edit line, share line."""
+
+import reflex as rx
+
+from contacts_app.components.contact_form import required_mark
+from contacts_app.state.users import NO_OWNER, UsersState
+
+
+def form_field(
+    input_id: str,
+    name: str,
+    label: str,
+    errors: rx.Var,
+    input_type: str = "text",
+    autocomplete: str = "off",
+    default_value: rx.Var | str = "",
+    hint: str = "",
+) -> rx.Component:
+    return rx.box(
+        rx.el.label(label, required_mark(), html_for=input_id, class_name="field-label"),
+        rx.input(
+            id=input_id,
+            name=name,
+            type=input_type,
+            auto_complete=autocomplete,
+            default_value=default_value,
+            aria_invalid=rx.cond(errors.contains(name), "true", "false"),
+            size="3",
+            width="100%",
+        ),
+        rx.cond(
+            errors.contains(name),
+            rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2"),
+            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+        ),
+        class_name="field",
+    )
+
+
+def dialog_buttons(submit_label: str) -> rx.Component:
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.button(submit_label, type="submit"),
+        justify="end",
+        spacing="3",
+        margin_top="0.5em",
+    )
+
+
+def new_user_dialog() -> rx.Component:
+    errors = UsersState.new_user_errors
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New User"),
+            rx.dialog.description(
+                "They sign in with this e-mail and password; tell them the password yourself.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.form(
+                form_field("new-user-email", "email", "Email", errors, "email"),
+                form_field(
+                    "new-user-password",
+                    "password",
+                    "Password",
+                    errors,
+                    "password",
+                    "new-password",
+                    hint="At least 10 characters.",
+                ),
+                rx.box(
+                    rx.el.label("Role", html_for="new-user-role", class_name="field-label"),
+                    rx.select.root(
+                        rx.select.trigger(id="new-user-role", aria_label="Role", width="100%"),
+                        rx.select.content(
+                            rx.select.item("User", value="user"),
+                            rx.select.item("Administrator", value="admin"),
+                        ),
+                        name="role",
+                        default_value="user",
+                        size="3",
+                    ),
+                    rx.text(
+                        "Administrators manage users, lines and permissions, and reach every line.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    class_name="field",
+                ),
+                dialog_buttons("Create User"),
+                on_submit=UsersState.add_user,
+                no_validate=True,
+                key=UsersState.new_user_version.to_string(),
+                class_name="dialog-form",
+            ),
+            max_width="440px",
+        ),
+        open=UsersState.new_user_open,
+        on_open_change=UsersState.set_new_user_open,
+    )
+
+
+def reset_password_dialog() -> rx.Component:
+    errors = UsersState.password_errors
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Reset password"),
+            rx.dialog.description(
+                "A new password for ",
+                rx.el.strong(UsersState.password_email),
+                ". They are signed out everywhere and sign in again with it.",
+                size="2",
+            ),
+            rx.form(
+                form_field(
+                    "reset-password",
+                    "password",
+                    "New password",
+                    errors,
+                    "password",
+                    "new-password",
+                    hint="At least 10 characters.",
+                ),
+                form_field("reset-confirm", "confirm", "Confirm password", errors, "password", "new-password"),
+                dialog_buttons("Set Password"),
+                on_submit=UsersState.reset_password,
+                no_validate=True,
+                key=UsersState.password_user_id.to_string(),
+                class_name="dialog-form",
+            ),
+            max_width="440px",
+        ),
+        open=UsersState.password_open,
+        on_open_change=UsersState.set_password_open,
+    )
+
+
+def disable_user_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Disable user?"),
+            rx.alert_dialog.description(
+                rx.el.strong(UsersState.disable_email),
+                " is signed out everywhere and cannot sign in until you enable them again. "
+                "Their lines and contacts stay.",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Disable", color_scheme="red", on_click=UsersState.confirm_disable),
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+            max_width="420px",
+        ),
+        open=UsersState.disable_open,
+        on_open_change=UsersState.set_disable_open,
+    )
+
+
+def line_dialog() -> rx.Component:
+    errors = UsersState.line_errors
+    adding = UsersState.line_id == 0
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(adding, "Add Line", "Edit Line")),
+            rx.dialog.description(
+                "A line is one of the business's phone numbers; its contacts belong to it.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.form(
+                form_field("line-name", "name", "Line name", errors, default_value=UsersState.line_name),
+                form_field(
+                    "line-phone",
+                    "phone",
+                    "Phone number",
+                    errors,
+                    "tel",
+                    default_value=UsersState.line_phone,
+                    hint="The number customers text, e.g. (415) 555-0100.",
+                ),
+                rx.box(
+                    rx.el.label("Owner", html_for="line-owner", class_name="field-label"),
+                    rx.select.root(
+                        rx.select.trigger(id="line-owner", aria_label="Owner", width="100%"),
+                        rx.select.content(
+                            rx.select.item("No owner", value=NO_OWNER),
+                            rx.foreach(
+                                UsersState.owner_choices,
+                                lambda person: rx.select.item(person.email, value=person.id),
+                            ),
+                        ),
+                        value=UsersState.line_owner,
+                        on_change=UsersState.set_line_owner,
+                        size="3",
+                    ),
+                    rx.cond(
+                        errors.contains("user"),
+                        rx.text(errors["user"].to(str), class_name="field-error", role="alert", size="2"),
+                        rx.text(
+                            "The owner works on this line; share it to give others access too.",
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                    ),
+                    class_name="field",
+                ),
+                dialog_buttons(rx.cond(adding, "Add Line", "Save")),
+                on_submit=UsersState.save_line,
+                no_validate=True,
+                key=UsersState.line_key,
+                class_name="dialog-form",
+            ),
+            max_width="440px",
+        ),
+        open=UsersState.line_open,
+        on_open_change=UsersState.set_line_open,
+    )
+
+
+def share_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Share line"),
+            rx.dialog.description(
+                "Share ",
+                rx.el.strong(UsersState.share_line_name),
+                " so that another user can switch to it and work on its contacts.",
+                size="2",
+            ),
+            rx.cond(
+                UsersState.share_choices.length() > 0,
+                rx.vstack(
+                    rx.box(
+                        rx.el.label("Share with", html_for="share-user", class_name="field-label"),
+                        rx.select.root(
+                            rx.select.trigger(id="share-user", aria_label="Share with", width="100%"),
+                            rx.select.content(
+                                rx.foreach(
+                                    UsersState.share_choices,
+                                    lambda person: rx.select.item(person.email, value=person.id),
+                                ),
+                            ),
+                            value=UsersState.share_user_id,
+                            on_change=UsersState.set_share_user,
+                            size="3",
+                        ),
+                        class_name="field",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                        rx.button("Share", on_click=UsersState.share),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="4",
+                    margin_top="1em",
+                ),
+                rx.vstack(
+                    rx.text(
+                        "Every user already has this line. Add users with “New User”; administrators reach "
+                        "every line without sharing.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="4",
+                    margin_top="1em",
+                ),
+            ),
+            max_width="440px",
+        ),
+        open=UsersState.share_open,
+        on_open_change=UsersState.set_share_open,
+    )
