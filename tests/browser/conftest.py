@@ -117,7 +117,9 @@ def app_url(app_database_url, tmp_path_factory) -> Iterator[str]:
             os.killpg(process.pid, 9)
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an asyncio loop running while it is open, which would
+# break later non-browser tests that call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         executable = DEBIAN_CHROMIUM if Path(DEBIAN_CHROMIUM).exists() else None
