@@ -6,10 +6,12 @@ from contacts_app.api import create_api
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
+from contacts_app.pages.integrations import integrations_page
 from contacts_app.pages.lists import lists_page
 from contacts_app.pages.sign_in import setup_page, sign_in_page
 from contacts_app.pages.users import users_page
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.integrations import IntegrationsState
 from contacts_app.state.lists import ListsState
 from contacts_app.state.session import SessionState, refusal_handler
 from contacts_app.state.users import UsersState
@@ -32,6 +34,9 @@ app.register_lifespan_task(apply_migrations)
 app.register_lifespan_task(webhook_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
+app.add_page(
+    integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load
+)
 app.add_page(users_page, route="/users", title="Users and lines · Contacts", on_load=UsersState.load)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Contacts")
 app.add_page(setup_page, route="/setup", title="Create administrator · Contacts", on_load=SessionState.setup_guard)

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.consent_panel import consent_panel
 from contacts_app.components.contact_form import contact_fields, duplicate_link
 from contacts_app.state.contacts import ContactsState
 from contacts_app.views import HistoryEntry
@@ -185,7 +186,13 @@ def contact_details() -> rx.Component:
                 details_header(),
                 rx.box(
                     edit_form(),
-                    rx.box(opt_out_section(), lists_section(), history_section(), class_name="detail-side"),
+                    rx.box(
+                        opt_out_section(),
+                        consent_panel(),
+                        lists_section(),
+                        history_section(),
+                        class_name="detail-side",
+                    ),
                     class_name="detail-body",
                 ),
                 rx.text(

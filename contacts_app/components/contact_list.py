@@ -3,6 +3,7 @@
 import reflex as rx
 from reflex.event import EventHandler, key_event
 
+from contacts_app.components.consent_panel import consent_watch, review_filter_option, send_to_selection_button
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import SelectionState
 from contacts_app.views import ContactRow
@@ -112,21 +113,26 @@ def search_box() -> rx.Component:
 
 
 def list_filter() -> rx.Component:
-    return rx.cond(
-        ContactsState.lists.length() > 0,
+    return rx.fragment(
         rx.select.root(
             rx.select.trigger(aria_label="Filter by list", width="100%"),
             rx.select.content(
                 rx.select.item("All contacts", value="all"),
+                review_filter_option(),
                 rx.foreach(
                     ContactsState.lists,
                     lambda choice: rx.select.item(choice.name, " (", choice.members.to_string(), ")", value=choice.id),
                 ),
             ),
-            value=rx.cond(ContactsState.list_filter == "", "all", ContactsState.list_filter),
+            value=rx.cond(
+                ContactsState.review_filter,
+                "review",
+                rx.cond(ContactsState.list_filter == "", "all", ContactsState.list_filter),
+            ),
             on_change=ContactsState.set_list_filter,
             size="2",
         ),
+        consent_watch(),
     )
 
 
@@ -137,7 +143,10 @@ def selection_bar() -> rx.Component:
             rx.hstack(
                 rx.text(SelectionState.selection_count.to_string(), " selected", size="2", weight="medium"),
                 rx.cond(
-                    ~SelectionState.all_matching & (ContactsState.total > SelectionState.selection_count),
+                    # Not under "Needs review": list actions on "all matching" know nothing of that filter.
+                    ~SelectionState.all_matching
+                    & ~ContactsState.review_filter
+                    & (ContactsState.total > SelectionState.selection_count),
                     rx.button(
                         "Select all ",
                         ContactsState.total.to_string(),
@@ -148,6 +157,7 @@ def selection_bar() -> rx.Component:
                     ),
                 ),
                 rx.button("Clear", variant="ghost", size="1", color_scheme="gray", on_click=SelectionState.clear),
+                send_to_selection_button(),
                 align="center",
                 spacing="3",
                 wrap="wrap",

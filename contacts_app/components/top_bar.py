@@ -4,6 +4,7 @@ import reflex as rx
 
 from contacts_app.state.session import SessionState
 
+
 def nav_link(label: str, href: str) -> rx.Component:
     current = rx.State.router.page.path == href
     return rx.link(
@@ -45,7 +46,10 @@ def account_menu() -> rx.Component:
             ),
             rx.cond(
                 SessionState.is_admin,
-                rx.dropdown_menu.item("Users and lines", on_click=rx.redirect("/users")),
+                rx.fragment(
+                    rx.dropdown_menu.item("Users and lines", on_click=rx.redirect("/users")),
+                    rx.dropdown_menu.item("Integrations", on_click=rx.redirect("/integrations")),
+                ),
             ),
             rx.dropdown_menu.separator(),
             rx.dropdown_menu.item("Sign out", on_click=SessionState.sign_out),

@@ -211,10 +211,17 @@ def search_contacts(
     offset: int = 0,
     limit: int = PAGE_SIZE,
     list_id: int | None = None,
+    where=None,
 ) -> ContactPage:
-    """One page of the line's contacts in name order, and how many match in all."""
+    """One page of the line's contacts in name order, and how many match in all.
+
+    `where` narrows further (a condition on Contact, e.g. consent.needs_review_condition()).
+    """
     statement = select(Contact).where(Contact.line_id == line_id)
     count = select(func.count()).select_from(Contact).where(Contact.line_id == line_id)
+    if where is not None:
+        statement = statement.where(where)
+        count = count.where(where)
     if list_id is not None:
         statement = statement.where(_in_list(list_id))
         count = count.where(_in_list(list_id))

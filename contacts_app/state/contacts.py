@@ -25,6 +25,9 @@ from contacts_app.views import (
     history_entry,
 )
 
+# The list filter's value for "Needs review" (list ids are digits).
+REVIEW_FILTER = "review"
+
 
 @dataclass
 class ListChoice:
@@ -50,6 +53,8 @@ class ContactsState(SessionState):
     loaded: bool = False
     # "" shows every contact of the line; otherwise the id of the list to show.
     list_filter: str = ""
+    # The "Needs review" filter: contacts with an open "Possible opt-out" flag (list_filter is then "").
+    review_filter: bool = False
     lists: list[ListChoice] = []
     contact_list_ids: list[str] = []
 
@@ -114,20 +119,22 @@ class ContactsState(SessionState):
         line_id = self._active_line(session)
         self._stamp = contacts_domain.line_stamp(session, line_id)
         list_id = int(self.list_filter) if self.list_filter else None
+        review = consent.needs_review_condition() if self.review_filter else None
         result = contacts_domain.search_contacts(
-            session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
+            session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id, where=review
         )
         if not result.rows and self.page > 0 and result.total:
             # The page emptied (deletes, a narrower search): show the last one that has rows.
             self.page = (result.total - 1) // PAGE_SIZE
             result = contacts_domain.search_contacts(
-                session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id
+                session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id,
+                where=review,
             )
         self.rows = [contact_row(c, self._region) for c in result.rows]
         self.total = result.total
         self.line_total = (
             result.total
-            if not self.query.strip() and list_id is None
+            if not self.query.strip() and list_id is None and review is None
             else contacts_domain.search_contacts(session, line_id, "", limit=0).total
         )
         self.lists = (
@@ -165,6 +172,7 @@ class ContactsState(SessionState):
         wanted = self.router.url.query_parameters.get("list", "")
         if wanted != self.list_filter:
             self.list_filter = wanted if wanted.isdigit() else ""
+            self.review_filter = False
             self.page = 0
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -203,7 +211,8 @@ class ContactsState(SessionState):
 
     @rx.event
     def set_list_filter(self, value: str):
-        self.list_filter = "" if value == "all" else value
+        self.review_filter = value == REVIEW_FILTER
+        self.list_filter = "" if value in ("all", REVIEW_FILTER) else value
         self.page = 0
         with session_scope() as session:
             self._load_rows(session)

@@ -1,0 +1,126 @@
+"""The selected contact's consent panel: send a consent request, the review flag, and the texts."""
+
+import reflex as rx
+
+from contacts_app.domain.keywords import POSSIBLE_OPT_OUT_LABEL
+from contacts_app.state.consent import ConsentState, MessageEntry
+from contacts_app.state.contacts import REVIEW_FILTER, ContactsState
+from contacts_app.state.selection import SelectionState
+
+WATCH_MS = 3000
+
+
+def review_callout() -> rx.Component:
+    return rx.cond(
+        ConsentState.review_open,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("flag", size=16)),
+            rx.box(
+                rx.text(POSSIBLE_OPT_OUT_LABEL, weight="bold", size="2"),
+                rx.cond(
+                    ConsentState.review_message != "",
+                    rx.text("“", ConsentState.review_message, "”", size="2", class_name="review-quote"),
+                ),
+                rx.text(
+                    ConsentState.review_when,
+                    " · Not a keyword, so nothing changed. If they meant to opt out, tick “Opted out”.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.button(
+                    "Mark reviewed",
+                    size="1",
+                    variant="soft",
+                    on_click=ConsentState.mark_reviewed,
+                    margin_top="6px",
+                    align_self="start",
+                ),
+                class_name="review-body",
+            ),
+            color_scheme="amber",
+            size="1",
+            role="alert",
+        ),
+    )
+
+
+def send_request() -> rx.Component:
+    return rx.vstack(
+        rx.button(
+            rx.icon("send", size=14),
+            "Send consent request",
+            size="2",
+            variant="soft",
+            disabled=ConsentState.send_refusal != "",
+            on_click=ConsentState.send_consent_request,
+        ),
+        rx.cond(
+            ConsentState.send_refusal != "",
+            rx.text(ConsentState.send_refusal, size="1", color_scheme="gray"),
+            rx.text(
+                "Texts the consent message (Integrations) and marks consent pending until they reply YES.",
+                size="1",
+                color_scheme="gray",
+            ),
+        ),
+        spacing="1",
+        align="start",
+    )
+
+
+def message_item(message: MessageEntry) -> rx.Component:
+    return rx.el.li(
+        rx.text(message.body, size="2", class_name="message-body"),
+        rx.text(
+            rx.cond(message.inbound, "From them", "To them"), " · ", message.when, " · ", message.status,
+            size="1",
+            color_scheme="gray",
+        ),
+        class_name=rx.cond(message.inbound, "message inbound", "message outbound"),
+    )
+
+
+def message_history() -> rx.Component:
+    return rx.box(
+        rx.text("Messages", weight="medium", size="2"),
+        rx.cond(
+            ConsentState.messages.length() > 0,
+            rx.el.ol(rx.foreach(ConsentState.messages, message_item), class_name="messages", aria_label="Messages"),
+            rx.text("No texts to or from this number yet.", size="2", color_scheme="gray"),
+        ),
+        class_name="message-history",
+    )
+
+
+def consent_panel() -> rx.Component:
+    # Keyed by the contact: opening another contact mounts the panel afresh, which loads its texts.
+    return rx.box(
+        rx.text("Consent and messages", weight="bold", size="3"),
+        review_callout(),
+        send_request(),
+        message_history(),
+        key=ContactsState.selected.id.to_string(),
+        on_mount=ConsentState.load,
+        class_name="detail-section",
+        role="region",
+        aria_label="Consent and messages",
+    )
+
+
+def consent_watch() -> rx.Component:
+    """Polls for new texts and review flags (the line's change stamp misses them)."""
+    return rx.moment(interval=WATCH_MS, on_change=ConsentState.watch, display="none")
+
+
+def send_to_selection_button() -> rx.Component:
+    return rx.button(
+        "Send consent request",
+        size="1",
+        variant="soft",
+        on_click=ConsentState.send_to_selection,
+        disabled=SelectionState.selection_count == 0,
+    )
+
+
+def review_filter_option() -> rx.Component:
+    return rx.select.item("Needs review", value=REVIEW_FILTER)

@@ -1,0 +1,198 @@
+"""The consent panel of the selected contact: its texts, its review flag, and consent requests.
+
+A substate of ContactsState, so it reads the selected contact and reloads the page's rows
+itself. The panel loads when it mounts (it is keyed by the contact) and `watch` polls for
+texts and review flags, which do not move the line's change stamp.
+"""
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from contacts_app.db import session_scope
+from contacts_app.domain import consent, conversation_watch, messaging
+from contacts_app.domain import contacts as contacts_domain
+from contacts_app.domain.contacts import ContactNotFound
+from contacts_app.domain.messaging import SendingRefused
+from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus
+from contacts_app.state.contacts import ContactsState
+from contacts_app.state.selection import MAX_CHECKED, SelectionState
+from contacts_app.state.session import NotSignedIn
+from contacts_app.views import show_time
+
+SHOWN_MESSAGES = 50
+STATUS_LABELS = {
+    MessageStatus.RECEIVED: "Received",
+    MessageStatus.QUEUED: "Queued in outbox",
+    MessageStatus.SENT: "Sent",
+    MessageStatus.FAILED: "Failed",
+}
+
+
+@dataclass
+class MessageEntry:
+    id: int = 0
+    inbound: bool = False
+    body: str = ""
+    when: str = ""
+    status: str = ""
+
+
+def message_entry(message: Message) -> MessageEntry:
+    return MessageEntry(
+        id=message.id or 0,
+        inbound=message.direction == MessageDirection.INBOUND,
+        body=message.body,
+        when=show_time(message.created_at),
+        status=STATUS_LABELS.get(message.status, message.status),
+    )
+
+
+def _report_toast(sent: int, skipped: dict[int, str]):
+    if not skipped:
+        return rx.toast.success(f"Consent request sent to {sent:,} contact{'s' if sent != 1 else ''}.")
+    reasons = sorted(set(skipped.values()))
+    example = reasons[0] if len(reasons) == 1 else f"for example: {reasons[0]}"
+    return rx.toast.warning(
+        f"Consent request sent to {sent:,}; {len(skipped):,} skipped ({example})",
+        duration=8000,
+    )
+
+
+class ConsentState(ContactsState):
+    messages: list[MessageEntry] = []
+    # The text that raised the open "Possible opt-out" flag; "" when nothing awaits review.
+    review_message: str = ""
+    review_when: str = ""
+    review_open: bool = False
+
+    _contact_stamp: str = ""
+    _review_stamp: str = ""
+
+    @rx.var
+    def send_refusal(self) -> str:
+        """Why "Send consent request" is unavailable; the server checks the same on sending."""
+        if self.selected.opted_out:
+            return "Opted out: nothing is sent until they text START."
+        if self.selected.consent_status == ConsentStatus.CONFIRMED:
+            return "Consent is already confirmed."
+        return ""
+
+    def _load_conversation(self, session) -> None:
+        line_id = self._line_id(session)
+        contact = contacts_domain.get_contact(session, line_id, self.selected.id)
+        self._contact_stamp = conversation_watch.contact_stamp(session, line_id, contact.phone)
+        self.messages = [
+            message_entry(m) for m in messaging.messages_for(session, line_id, contact.phone, limit=SHOWN_MESSAGES)
+        ]
+        flags = consent.open_review_flags(session, contact)
+        flagged = next(
+            (session.get(Message, flag.message_id) for flag in flags if flag.message_id is not None), None
+        )
+        self.review_open = bool(flags)
+        self.review_message = flagged.body if flagged else ""
+        self.review_when = show_time(flags[0].created_at) if flags else ""
+
+    def _clear_conversation(self) -> None:
+        self.messages, self.review_open, self.review_message, self.review_when = [], False, "", ""
+        self._contact_stamp = ""
+
+    @rx.event
+    def load(self):
+        """The panel mounted (a contact was opened)."""
+        if not self.selected.id:
+            return
+        with session_scope() as session:
+            try:
+                self._load_conversation(session)
+            except ContactNotFound:
+                self._clear_conversation()
+
+    @rx.event
+    def watch(self, _tick: str = ""):
+        """Polled: new texts and review flags show without a reload, in the panel and the review filter."""
+        with session_scope() as session:
+            try:
+                line_id = self._line_id(session)
+            except NotSignedIn:
+                return
+            if self.review_filter:
+                stamp = conversation_watch.review_stamp(session, line_id)
+                if stamp != self._review_stamp:
+                    self._review_stamp = stamp
+                    self._load_rows(session)
+            if not self.selected.id:
+                return
+            try:
+                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
+            except ContactNotFound:
+                return
+            if conversation_watch.contact_stamp(session, line_id, contact.phone) != self._contact_stamp:
+                self._load_conversation(session)
+
+    @rx.event
+    def send_consent_request(self):
+        try:
+            with session_scope() as session:
+                line_id = self._line_id(session)
+                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
+                consent.send_consent_request(session, contact, actor=self._user(session).email)
+                name = contact.full_name
+        except SendingRefused as refused:
+            return rx.toast.error(refused.reason)
+        except ContactNotFound:
+            self._clear_selection()
+            return rx.toast.error("That contact no longer exists.")
+        with session_scope() as session:
+            self._show_contact(session, self.selected.id)
+            self._load_conversation(session)
+        return rx.toast.success(f"Consent request queued to {name}.")
+
+    @rx.event
+    def mark_reviewed(self):
+        try:
+            with session_scope() as session:
+                line_id = self._line_id(session)
+                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
+                consent.resolve_review(session, contact, actor=self._user(session).email)
+        except ContactNotFound:
+            self._clear_selection()
+            return rx.toast.error("That contact no longer exists.")
+        with session_scope() as session:
+            self._load_conversation(session)
+            self._load_rows(session)
+        return rx.toast.success("Marked as reviewed.")
+
+    @rx.event
+    async def send_to_selection(self):
+        """Consent requests to the checked contacts, or to every one the search and list filter find."""
+        selection = await self.get_state(SelectionState)
+        if selection.selection_count == 0:
+            return rx.toast.error("Select contacts first.")
+        with session_scope() as session:
+            line_id = self._line_id(session)
+            actor = self._user(session).email
+            list_id = int(self.list_filter) if self.list_filter else None
+            if selection.all_matching and list_id is not None and not self.query.strip() and not self.review_filter:
+                report = consent.send_consent_requests_to_list(session, line_id, list_id, actor)
+            else:
+                if selection.all_matching:
+                    matching = contacts_domain.search_contacts(
+                        session, line_id, self.query, limit=MAX_CHECKED + 1, list_id=list_id,
+                        where=consent.needs_review_condition() if self.review_filter else None,
+                    )
+                    if matching.total > MAX_CHECKED:
+                        return rx.toast.error(
+                            f"Send consent requests to at most {MAX_CHECKED:,} contacts at once, or to a whole list."
+                        )
+                    ids = [contact.id for contact in matching.rows]
+                else:
+                    ids = list(selection.checked_ids)
+                report = consent.send_consent_requests(session, line_id, ids, actor)
+        selection.checked_ids, selection.all_matching = [], False
+        with session_scope() as session:
+            self._load_rows(session)
+            if self.selected.id:
+                self._show_contact(session, self.selected.id)
+                self._load_conversation(session)
+        return _report_toast(len(report.sent_ids), report.skipped)
