@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.contact_form import contact_fields, duplicate_link
 from contacts_app.state.contacts import ContactsState
 
@@ -60,50 +61,30 @@ def new_contact_dialog() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete contact?"),
-            rx.alert_dialog.description(
-                "Delete ",
-                rx.el.strong(ContactsState.delete_name),
-                "? Their details and list memberships are removed. If they opted out, the line still remembers it.",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=ContactsState.confirm_delete),
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-            max_width="420px",
+    return confirm_dialog(
+        "Delete contact?",
+        rx.fragment(
+            "Delete ",
+            rx.el.strong(ContactsState.delete_name),
+            "? Their details and list memberships are removed. If they opted out, the line still remembers it.",
         ),
-        open=ContactsState.delete_open,
-        on_open_change=ContactsState.set_delete_open,
+        "Delete",
+        ContactsState.confirm_delete,
+        ContactsState.delete_open,
+        ContactsState.set_delete_open,
     )
 
 
 def opt_out_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Opt out this contact?"),
-            rx.alert_dialog.description(
-                rx.el.strong(ContactsState.selected.full_name),
-                " will be opted out permanently and receive no texts until they reply START or UNSTOP. "
-                "You cannot undo this yourself.",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Opt Out", color_scheme="red", on_click=ContactsState.confirm_opt_out),
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-            max_width="420px",
+    return confirm_dialog(
+        "Opt out this contact?",
+        rx.fragment(
+            rx.el.strong(ContactsState.selected.full_name),
+            " will be opted out permanently and receive no texts until they reply START or UNSTOP. "
+            "You cannot undo this yourself.",
         ),
-        open=ContactsState.opt_out_open,
-        on_open_change=ContactsState.set_opt_out_open,
+        "Opt Out",
+        ContactsState.confirm_opt_out,
+        ContactsState.opt_out_open,
+        ContactsState.set_opt_out_open,
     )

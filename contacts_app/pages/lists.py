@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.contact_form import required_mark
 from contacts_app.components.top_bar import top_bar
 from contacts_app.state.lists import ListRow, ListsState
@@ -105,23 +106,13 @@ def list_editor() -> rx.Component:
 
 
 def delete_list_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete list?"),
-            rx.alert_dialog.description(
-                "Delete the list ", rx.el.strong(ListsState.delete_name), "? Its contacts stay in your contacts."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=ListsState.confirm_delete)),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-            max_width="420px",
-        ),
-        open=ListsState.delete_open,
-        on_open_change=ListsState.set_delete_open,
+    return confirm_dialog(
+        "Delete list?",
+        rx.fragment("Delete the list ", rx.el.strong(ListsState.delete_name), "? Its contacts stay in your contacts."),
+        "Delete",
+        ListsState.confirm_delete,
+        ListsState.delete_open,
+        ListsState.set_delete_open,
     )
 
 

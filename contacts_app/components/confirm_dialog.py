@@ -1,0 +1,29 @@
+"""One controlled "are you sure?" dialog shape, used by every destructive or permanent action."""
+
+import reflex as rx
+
+
+def confirm_dialog(
+    title: str,
+    description: rx.Component,
+    confirm_label: str,
+    on_confirm,
+    is_open: rx.Var,
+    on_open_change,
+) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(confirm_label, color_scheme="red", on_click=on_confirm)),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+            max_width="420px",
+        ),
+        open=is_open,
+        on_open_change=on_open_change,
+    )
