@@ -38,7 +38,7 @@ def form_field(
     )
 
 
-def dialog_buttons(submit_label: str) -> rx.Component:
+def dialog_buttons(submit_label: str | rx.Var) -> rx.Component:
     return rx.hstack(
         rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
         rx.button(submit_label, type="submit"),
