@@ -65,33 +65,36 @@ def opt_out_section() -> rx.Component:
 
 
 def lists_section() -> rx.Component:
-    return rx.box(
-        rx.text("Lists", weight="bold", size="3"),
-        rx.cond(
-            ContactsState.lists.length() > 0,
-            rx.vstack(
-                rx.foreach(
-                    ContactsState.lists,
-                    lambda choice: rx.el.label(
-                        rx.checkbox(
-                            checked=ContactsState.contact_list_ids.contains(choice.id),
-                            on_change=lambda member: ContactsState.toggle_list_membership(choice.id, member),
+    return rx.cond(
+        ContactsState.can_use_lists,
+        rx.box(
+            rx.text("Lists", weight="bold", size="3"),
+            rx.cond(
+                ContactsState.lists.length() > 0,
+                rx.vstack(
+                    rx.foreach(
+                        ContactsState.lists,
+                        lambda choice: rx.el.label(
+                            rx.checkbox(
+                                checked=ContactsState.contact_list_ids.contains(choice.id),
+                                on_change=lambda member: ContactsState.toggle_list_membership(choice.id, member),
+                            ),
+                            rx.text(choice.name, as_="span", size="2"),
+                            class_name="checkbox-label",
                         ),
-                        rx.text(choice.name, as_="span", size="2"),
-                        class_name="checkbox-label",
                     ),
+                    spacing="2",
                 ),
-                spacing="2",
+                rx.text(
+                    "No lists yet. Create one on the ",
+                    rx.link("Lists", href="/lists"),
+                    " page.",
+                    size="2",
+                    color_scheme="gray",
+                ),
             ),
-            rx.text(
-                "No lists yet. Create one on the ",
-                rx.link("Lists", href="/lists"),
-                " page.",
-                size="2",
-                color_scheme="gray",
-            ),
+            class_name="detail-section",
         ),
-        class_name="detail-section",
     )
 
 

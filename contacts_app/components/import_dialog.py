@@ -62,6 +62,16 @@ def paste_area() -> rx.Component:
 
 
 def list_picker() -> rx.Component:
+    lists_hint = rx.cond(
+        ImportState.can_use_lists,
+        rx.text(
+            "To import into a list, first create one on the ",
+            rx.link("Lists", href="/lists"),
+            " page.",
+            size="2",
+            color_scheme="gray",
+        ),
+    )
     return rx.cond(
         ImportState.lists.length() > 0,
         rx.box(
@@ -77,13 +87,7 @@ def list_picker() -> rx.Component:
             ),
             class_name="field",
         ),
-        rx.text(
-            "To import into a list, first create one on the ",
-            rx.link("Lists", href="/lists"),
-            " page.",
-            size="2",
-            color_scheme="gray",
-        ),
+        lists_hint,
     )
 
 

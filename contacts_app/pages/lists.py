@@ -5,6 +5,7 @@ import reflex as rx
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.contact_form import required_mark
 from contacts_app.components.top_bar import top_bar
+from contacts_app.domain.permissions import Action
 from contacts_app.state.lists import ListRow, ListsState
 
 
@@ -118,7 +119,11 @@ def delete_list_dialog() -> rx.Component:
 
 def lists_page() -> rx.Component:
     return rx.box(
-        top_bar(rx.button(rx.icon("plus", size=16), "New List", on_click=ListsState.open_new)),
+        top_bar(
+            rx.cond(
+                ListsState.can_use_lists, rx.button(rx.icon("plus", size=16), "New List", on_click=ListsState.open_new)
+            )
+        ),
         rx.box(
             rx.heading("Lists", size="6", as_="h1"),
             rx.text(
@@ -127,12 +132,16 @@ def lists_page() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.cond(
+                ~ListsState.can_use_lists & ListsState.loaded,
+                rx.callout(ListsState.refusals.get(Action.LISTS, ""), icon="lock", color_scheme="gray", role="note"),
+            ),
+            rx.cond(
                 ListsState.rows.length() > 0,
                 rx.box(
                     rx.foreach(ListsState.rows, list_card), role="list", aria_label="Lists", class_name="list-cards"
                 ),
                 rx.cond(
-                    ListsState.loaded,
+                    ListsState.loaded & ListsState.can_use_lists,
                     rx.box(
                         rx.icon("list", size=32, color="var(--gray-9)"),
                         rx.text("No lists yet", weight="bold", size="4"),
