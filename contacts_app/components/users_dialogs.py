@@ -3,6 +3,7 @@ disable, add / edit line, share line."""
 
 import reflex as rx
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.contact_form import required_mark
 from contacts_app.state.users import NO_OWNER, UsersState
 
@@ -137,27 +138,16 @@ def reset_password_dialog() -> rx.Component:
 
 
 def disable_user_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Disable user?"),
-            rx.alert_dialog.description(
-                rx.el.strong(UsersState.disable_email),
-                " is signed out everywhere and cannot sign in until you enable them again. "
-                "Their lines and contacts stay.",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Disable", color_scheme="red", on_click=UsersState.confirm_disable),
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-            max_width="420px",
+    return confirm_dialog(
+        "Disable user?",
+        rx.fragment(
+            rx.el.strong(UsersState.disable_email),
+            " is signed out everywhere and cannot sign in until you enable them again. Their lines and contacts stay.",
         ),
-        open=UsersState.disable_open,
-        on_open_change=UsersState.set_disable_open,
+        "Disable",
+        UsersState.confirm_disable,
+        UsersState.disable_open,
+        UsersState.set_disable_open,
     )
 
 

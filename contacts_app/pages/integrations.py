@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.state.integrations import ApiKeyRow, DeliveryRow, EndpointRow, IntegrationsState
@@ -318,27 +319,17 @@ def deliveries_section() -> rx.Component:
 
 
 def delete_endpoint_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete endpoint?"),
-            rx.alert_dialog.description(
-                "Stop sending events to ",
-                rx.el.strong(IntegrationsState.delete_endpoint_url, class_name="wrap-anywhere"),
-                " and delete its delivery log?",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=IntegrationsState.confirm_delete_endpoint)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-            max_width="440px",
+    return confirm_dialog(
+        "Delete endpoint?",
+        rx.fragment(
+            "Stop sending events to ",
+            rx.el.strong(IntegrationsState.delete_endpoint_url, class_name="wrap-anywhere"),
+            " and delete its delivery log?",
         ),
-        open=IntegrationsState.delete_endpoint_open,
-        on_open_change=IntegrationsState.set_delete_endpoint_open,
+        "Delete",
+        IntegrationsState.confirm_delete_endpoint,
+        IntegrationsState.delete_endpoint_open,
+        IntegrationsState.set_delete_endpoint_open,
     )
 
 
