@@ -242,7 +242,12 @@ def empty_list() -> rx.Component:
         rx.box(
             rx.icon("users", size=32, color="var(--gray-9)"),
             rx.text("No contacts yet", weight="bold", size="4"),
-            rx.text("Add your first customer with “New Contact” at the top right.", size="2", color_scheme="gray"),
+            rx.text(
+                "Add your first customer with “New Contact” (+) at the top right, "
+                "or bring in a spreadsheet with “Import”.",
+                size="2",
+                color_scheme="gray",
+            ),
             class_name="empty-state",
         ),
     )
