@@ -33,6 +33,25 @@ def delete_all_section() -> rx.Component:
     )
 
 
+def account_section() -> rx.Component:
+    """Account-wide settings live on their own pages; administrators reach them from here too."""
+    return rx.cond(
+        SessionState.is_admin,
+        rx.box(
+            rx.text("Account", weight="bold", size="3"),
+            rx.text(
+                "The consent message, API keys and webhooks are on the ",
+                rx.link("Integrations", href="/integrations"),
+                " page; users, lines and permissions on the ",
+                rx.link("Users", href="/users"),
+                " page.",
+                size="2",
+            ),
+            class_name="detail-section",
+        ),
+    )
+
+
 def confirm_step() -> rx.Component:
     return rx.vstack(
         rx.callout(
@@ -114,7 +133,7 @@ def settings_dialog() -> rx.Component:
                     ("confirm", confirm_step()),
                     ("running", progress_step()),
                     ("done", progress_step()),
-                    delete_all_section(),
+                    rx.vstack(delete_all_section(), account_section(), spacing="3", width="100%"),
                 ),
                 margin_top="12px",
             ),
