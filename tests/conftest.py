@@ -40,21 +40,26 @@ def drop_postgres_schema(schema: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path) -> Iterator[Engine]:
-    """A migrated, empty database of each kind."""
+def blank_engine(request, tmp_path) -> Iterator[Engine]:
+    """An empty database of each kind, with no schema yet (migration tests start older versions)."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'contacts.db'}")
-        migrate(engine)
         yield engine
         engine.dispose()
         return
     engine, schema = postgres_engine_in_fresh_schema()
     try:
-        migrate(engine)
         yield engine
     finally:
         engine.dispose()
         drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def engine(blank_engine) -> Engine:
+    """A migrated, empty database of each kind."""
+    migrate(blank_engine)
+    return blank_engine
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
 """A database from an older version upgrades with its data intact; models match the migrations."""
 
-from collections.abc import Iterator
 from pprint import pformat
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import drop_postgres_schema, postgres_engine_in_fresh_schema
 from sqlalchemy import Index, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from contacts_app.db import make_engine, migrate, session_scope
+from contacts_app.db import migrate, session_scope
 from contacts_app.domain import consent
 from contacts_app.domain.consent import EventKind
 from contacts_app.domain.contacts import (
@@ -26,22 +23,6 @@ CONTACT_COLUMNS = (
     "id, line_id, full_name, name_key, phone, email, search_text, opted_out, opted_out_at, "
     "opted_out_source, opted_out_by, consent_status, created_at, updated_at"
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_engine(request, tmp_path) -> Iterator[Engine]:
-    """An empty database of each kind, with no schema yet."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    engine, schema = postgres_engine_in_fresh_schema()
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
 
 
 def fill_first_version(engine: Engine) -> None:

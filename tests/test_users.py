@@ -1,16 +1,14 @@
 """Users, first run, sign-in with throttling, and sessions, on SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import drop_postgres_schema, postgres_engine_in_fresh_schema
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from contacts_app.db import make_engine, migrate, session_scope
+from contacts_app.db import migrate, session_scope
 from contacts_app.domain import auth, users
 from contacts_app.domain.auth import SignInFailed, TooManyAttempts, authenticate, sign_out, user_for_session
 from contacts_app.domain.users import FirstAdminExists, UserInvalid, create_first_admin, create_user
@@ -249,21 +247,6 @@ def test_the_last_administrator_can_be_neither_demoted_nor_disabled(engine):
 
 
 # --- Upgrading an existing install ------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_engine(request, tmp_path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    engine, schema = postgres_engine_in_fresh_schema()
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
 
 
 def test_existing_install_keeps_its_line_and_asks_for_a_first_administrator(blank_engine):
