@@ -113,3 +113,21 @@ def phone_search_digits(query: str) -> str | None:
         return None
     digits = _NON_DIGITS.sub("", text)
     return digits or None
+
+
+def phone_search_key(e164: str) -> str:
+    """The digits a search looks in: the E.164 digits, plus the national digits when they differ.
+
+    People type numbers as they see them: "020 7946 0958" is not a part of "442079460958".
+    North American numbers need nothing more ("4155552671" is in "14155552671"), and they are
+    most rows, so they skip the parser.
+    """
+    digits = e164.lstrip("+")
+    if e164.startswith("+1"):
+        return digits
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return digits
+    national = _NON_DIGITS.sub("", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return digits if national in digits else f"{digits} {national}"

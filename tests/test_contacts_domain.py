@@ -151,6 +151,14 @@ def test_national_numbers_are_read_against_the_lines_own_region(engine):
     assert contact.phone == "+442079460958"
 
 
+def test_search_finds_numbers_abroad_as_written_at_home_and_internationally(engine):
+    gb_line = second_line(engine, region="GB")
+    add(engine, gb_line, "Ada Lovelace", "020 7946 0958")
+    with session_scope(engine) as session:
+        for query in ("020 7946 0958", "020 7946", "+44 20 7946", "0958"):
+            assert [c.full_name for c in search_contacts(session, gb_line, query).rows] == ["Ada Lovelace"], query
+
+
 # --- changing and deleting ----------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, events
 from contacts_app.models import Account, ConsentEvent, Contact, Line, ListMembership, utcnow
-from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits
+from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits, phone_search_key
 
 PAGE_SIZE = 50
 MAX_NAME_LENGTH = 200
@@ -82,7 +82,7 @@ def normalize_email(raw: str | None) -> str | None:
 
 
 def search_text_for(full_name: str, phone: str, email: str | None) -> str:
-    return "\n".join([full_name.lower(), email or "", phone.lstrip("+")])
+    return "\n".join([full_name.lower(), email or "", phone_search_key(phone)])
 
 
 def clean_contact(
