@@ -39,6 +39,9 @@ password_hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so the answer takes as long as for a known one.
 _DUMMY_HASH: str | None = None
 
+# The browser keeps the session token in this cookie; pages and CSV downloads both read it.
+SESSION_COOKIE = "contacts_session"
+
 
 class SignInFailed(Exception):
     def __init__(self, message: str = WRONG_CREDENTIALS) -> None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from contacts_app.db import get_engine, session_scope
+from contacts_app.api.exports import export_url
+from contacts_app.db import session_scope
 from contacts_app.domain import consent
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
-from contacts_app.domain.exporter import export_csv
 from contacts_app.domain.permissions import Action
 from contacts_app.state.session import NotSignedIn, SessionState
 from contacts_app.views import (
@@ -232,13 +232,12 @@ class ContactsState(SessionState):
 
     @rx.event
     def export(self):
-        """The line's (or the shown list's) contacts as CSV, in the import format."""
+        """The line's (or the shown list's) contacts as CSV in the import format, streamed by the server."""
         with session_scope() as session:
             line_id = self._require(session, Action.EXPORT)
         list_id = int(self.list_filter) if self.list_filter else None
         name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
-        data = "".join(export_csv(get_engine(), line_id, list_id))
-        return rx.download(data=data, filename=f"{name}.csv")
+        return rx.download(url=export_url(line_id, list_id), filename=f"{name}.csv")
 
     @rx.event
     def next_page(self):

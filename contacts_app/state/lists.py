@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from contacts_app.db import get_engine, session_scope
+from contacts_app.api.exports import export_url
+from contacts_app.db import session_scope
 from contacts_app.domain import lists as lists_domain
-from contacts_app.domain.exporter import export_csv
 from contacts_app.domain.lists import ListInvalid, ListNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.state.session import SessionState
@@ -115,12 +115,8 @@ class ListsState(SessionState):
 
     @rx.event
     def export(self, list_id: int, name: str):
-        """The list's members as CSV, in the import format."""
+        """The list's members as CSV in the import format, streamed by the server."""
         with session_scope() as session:
             line_id = self._require(session, Action.EXPORT)
             self._require(session, Action.LISTS)
-        try:
-            data = "".join(export_csv(get_engine(), line_id, list_id))
-        except ListNotFound:
-            return rx.toast.error("That list no longer exists.")
-        return rx.download(data=data, filename=f"{name}.csv")
+        return rx.download(url=export_url(line_id, list_id), filename=f"{name}.csv")

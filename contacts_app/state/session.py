@@ -15,7 +15,7 @@ from contacts_app.domain.permissions import Action, PermissionDenied
 from contacts_app.models import Role, User
 from contacts_app.phones import format_phone
 
-SESSION_COOKIE = "contacts_session"
+SESSION_COOKIE = auth.SESSION_COOKIE
 SESSION_COOKIE_SECONDS = 14 * 24 * 3600
 SIGN_IN_ROUTE = "/sign-in"
 SETUP_ROUTE = "/setup"
