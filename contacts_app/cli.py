@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
-from contacts_app.cli_users import add_create_user_command, add_set_plan_command
+from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
 from contacts_app.db import get_engine, migrate, session_scope
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.exporter import write_export
@@ -165,6 +165,7 @@ COMMANDS: list[Callable] = [
     add_export_command,
     add_create_user_command,
     add_set_plan_command,
+    add_set_region_command,
     add_create_api_key_command,
     add_revoke_api_key_command,
 ]

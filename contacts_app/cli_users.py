@@ -1,4 +1,4 @@
-"""`contacts-app create-user` and `contacts-app set-plan`: users and the account type from a terminal.
+"""`contacts-app create-user`, `set-plan` and `set-region`: users and account settings from a terminal.
 
 Registered in cli.COMMANDS; each handler takes the parsed arguments and an engine, like the others.
 """
@@ -10,7 +10,7 @@ import sys
 from sqlalchemy.engine import Engine
 
 from contacts_app.db import session_scope
-from contacts_app.domain.contacts import ensure_default_line
+from contacts_app.domain.contacts import RegionInvalid, ensure_default_line, set_account_region
 from contacts_app.domain.permissions import PLANS, UnknownPlan, set_account_plan
 from contacts_app.domain.users import UserInvalid, create_user
 from contacts_app.models import Role
@@ -88,4 +88,26 @@ def set_plan_command(args: argparse.Namespace, engine: Engine) -> int:
         if on
     ]
     print(f"The account is on the {plan.name} plan: {', '.join(features) or 'no optional features'}.")
+    return EXIT_OK
+
+
+def add_set_region_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "set-region",
+        help="the country whose numbers may be written without a country code (default US)",
+        description="Set the account's default region, e.g. GB: numbers without +44 are read as British "
+        "and shown in national format.",
+    )
+    parser.add_argument("region", metavar="REGION", help="a two-letter region code such as US, CA or GB")
+    parser.set_defaults(handler=set_region_command)
+
+
+def set_region_command(args: argparse.Namespace, engine: Engine) -> int:
+    try:
+        with session_scope(engine) as session:
+            region = set_account_region(session, ensure_default_line(session).account_id, args.region)
+    except RegionInvalid as exc:
+        print(f"contacts-app set-region: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Numbers without a country code are now read as {region} numbers.")
     return EXIT_OK

@@ -131,3 +131,9 @@ def phone_search_key(e164: str) -> str:
         return digits
     national = _NON_DIGITS.sub("", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
     return digits if national in digits else f"{digits} {national}"
+
+
+def known_region(code: str) -> str | None:
+    """The upper-cased region code ("GB") if phonenumbers knows it, else None."""
+    code = (code or "").strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None

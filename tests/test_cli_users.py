@@ -104,3 +104,19 @@ def test_set_plan_takes_features_away_from_everyone(database_url):
     finally:
         engine.dispose()
     assert contacts_app(database_url, "set-plan", "gold").returncode == 2  # argparse: not a plan
+
+
+def test_set_region_makes_numbers_without_country_code_read_in_that_country(database_url, tmp_path):
+    done = contacts_app(database_url, "set-region", "gb")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Numbers without a country code are now read as GB numbers."
+    csv_file = tmp_path / "uk.csv"
+    csv_file.write_text("Ada Lovelace,020 7946 0958\n")
+    assert contacts_app(database_url, "import", str(csv_file)).returncode == 0
+    assert contacts_app(database_url, "export").stdout.splitlines()[1] == "Ada Lovelace,+442079460958,"
+
+
+def test_set_region_refuses_an_unknown_code(database_url):
+    done = contacts_app(database_url, "set-region", "XX")
+    assert done.returncode != 0
+    assert "“XX” is not a region code" in done.stderr

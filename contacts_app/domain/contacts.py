@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, events
 from contacts_app.models import Account, ConsentEvent, Contact, Line, ListMembership, utcnow
-from contacts_app.phones import PhoneError, normalize_phone, phone_search_digits, phone_search_key
+from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_digits, phone_search_key
 
 PAGE_SIZE = 50
 MAX_NAME_LENGTH = 200
@@ -71,6 +71,21 @@ def region_of_line(session: Session, line_id: int) -> str:
         select(Account.default_region).join(Line, col(Line.account_id) == Account.id).where(Line.id == line_id)
     ).first()
     return region or "US"
+
+
+class RegionInvalid(ValueError):
+    pass
+
+
+def set_account_region(session: Session, account_id: int, region: str) -> str:
+    """Numbers written without a country code are read in this region, and shown nationally in it."""
+    code = known_region(region)
+    if code is None:
+        raise RegionInvalid(f"“{region}” is not a region code phone numbers know; use two letters such as US or GB.")
+    account = session.get(Account, account_id)
+    account.default_region = code
+    session.add(account)
+    return code
 
 
 def normalize_email(raw: str | None) -> str | None:

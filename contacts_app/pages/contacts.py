@@ -14,19 +14,24 @@ LIVE_REFRESH_MS = 3000
 
 
 def export_button() -> rx.Component:
-    return rx.button(
-        rx.icon("download", size=16),
-        rx.el.span("Export", class_name="button-label"),
-        variant="soft",
-        size="2",
-        aria_label="Export",
-        on_click=ContactsState.export,
+    return rx.cond(
+        ContactsState.can_export,
+        rx.button(
+            rx.icon("download", size=16),
+            rx.el.span("Export", class_name="button-label"),
+            variant="soft",
+            size="2",
+            aria_label="Export",
+            on_click=ContactsState.export,
+        ),
     )
 
 
 def contacts_page() -> rx.Component:
     return rx.box(
-        top_bar(export_button(), import_dialog(), new_contact_dialog(), settings_dialog()),
+        top_bar(
+            export_button(), rx.cond(ContactsState.can_import, import_dialog()), new_contact_dialog(), settings_dialog()
+        ),
         rx.box(
             contact_list(),
             contact_details(),

@@ -31,7 +31,10 @@ def list_card(row: ListRow) -> rx.Component:
                 class_name="list-link",
             ),
             rx.hstack(
-                rx.button("Export", size="1", variant="soft", on_click=ListsState.export(row.id, row.name)),
+                rx.cond(
+                    ListsState.can_export,
+                    rx.button("Export", size="1", variant="soft", on_click=ListsState.export(row.id, row.name)),
+                ),
                 rx.button(
                     "Rename",
                     size="1",

@@ -349,6 +349,21 @@ def test_user_without_lists_sees_no_lists_link(new_context, app_db, app_url):
     expect(nav.get_by_role("link", name="Lists")).to_have_count(0)
 
 
+def test_user_without_import_and_export_is_not_offered_them(new_context, app_db, app_url):
+    clerk_id = add_user(app_db, "clerk@example.com")
+    with session_scope(app_db) as session:
+        lines_domain.assign_owner(session, admin_of(session), main_line_id(app_db), clerk_id)
+        users_domain.set_permissions(session, admin_of(session), clerk_id, {"can_import": False, "can_export": False})
+    clerk = signed_in_page(new_context, app_db, app_url, "clerk@example.com")
+    open_contacts(clerk)
+    expect(clerk.get_by_role("button", name="New Contact")).to_be_visible()
+    expect(clerk.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+    expect(clerk.get_by_role("button", name="Export", exact=True)).to_have_count(0)
+    # The download route refuses a crafted request too.
+    response = clerk.request.get(f"/exports/contacts.csv?line={main_line_id(app_db)}")
+    assert response.status == 403
+
+
 # ----- lines and number switching -----
 
 
