@@ -6,9 +6,9 @@ from sqlmodel import select
 
 from contacts_app.db import session_scope
 from contacts_app.domain import consent, events
-from contacts_app.domain.bulk_delete import count_contacts, delete_all_contacts
+from contacts_app.domain.bulk_delete import delete_all_contacts
 from contacts_app.domain.consent import EventKind, Source
-from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
+from contacts_app.domain.contacts import ContactInput, count_contacts, create_contact, search_contacts
 from contacts_app.models import ContactList, Line, ListMembership, WebhookDelivery, WebhookEndpoint
 
 PHONES = [f"(415) 555-{n:04d}" for n in range(100, 107)]

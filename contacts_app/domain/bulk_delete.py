@@ -28,11 +28,6 @@ DELETE_BATCH_SIZE = 10_000
 Progress = Callable[[int, int], None]
 
 
-def count_contacts(session: Session, line_id: int) -> int:
-    """For the confirmation: "Delete all 12,345 contacts of Main line?"."""
-    return session.exec(select(func.count()).select_from(Contact).where(Contact.line_id == line_id)).one()
-
-
 def delete_all_contacts(
     engine: Engine, line_id: int, progress: Progress | None = None, batch_size: int = DELETE_BATCH_SIZE
 ) -> int:

@@ -219,6 +219,11 @@ def _in_list(list_id: int):
     return exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
 
 
+def count_contacts(session: Session, line_id: int) -> int:
+    """All the line's contacts ("Delete all 12,345 contacts of Main line?", the empty-line hints)."""
+    return session.exec(select(func.count()).select_from(Contact).where(Contact.line_id == line_id)).one()
+
+
 def search_contacts(
     session: Session,
     line_id: int,

@@ -120,23 +120,21 @@ class ContactsState(SessionState):
         self._stamp = contacts_domain.line_stamp(session, line_id)
         list_id = int(self.list_filter) if self.list_filter else None
         review = consent.needs_review_condition() if self.review_filter else None
-        result = contacts_domain.search_contacts(
-            session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id, where=review
-        )
+
+        def read_page():
+            return contacts_domain.search_contacts(
+                session, line_id, self.query, self.page * PAGE_SIZE, PAGE_SIZE, list_id=list_id, where=review
+            )
+
+        result = read_page()
         if not result.rows and self.page > 0 and result.total:
             # The page emptied (deletes, a narrower search): show the last one that has rows.
             self.page = (result.total - 1) // PAGE_SIZE
-            result = contacts_domain.search_contacts(
-                session, line_id, self.query, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE, list_id=list_id,
-                where=review,
-            )
+            result = read_page()
         self.rows = [contact_row(c, self._region) for c in result.rows]
         self.total = result.total
-        self.line_total = (
-            result.total
-            if not self.query.strip() and list_id is None and review is None
-            else contacts_domain.search_contacts(session, line_id, "", limit=0).total
-        )
+        filtered = self.query.strip() or list_id is not None or review is not None
+        self.line_total = contacts_domain.count_contacts(session, line_id) if filtered else result.total
         self.lists = (
             [
                 ListChoice(id=str(s.id), name=s.name, members=s.member_count)

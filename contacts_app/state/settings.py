@@ -6,6 +6,7 @@ import reflex as rx
 
 from contacts_app.db import get_engine, session_scope
 from contacts_app.domain import bulk_delete
+from contacts_app.domain.contacts import count_contacts
 from contacts_app.domain.permissions import Action
 from contacts_app.state.contacts import ContactsState
 
@@ -41,13 +42,13 @@ class SettingsState(ContactsState):
         self.confirm_text = ""
         if is_open:
             with session_scope() as session:
-                self.delete_count = bulk_delete.count_contacts(session, self._line_id(session))
+                self.delete_count = count_contacts(session, self._line_id(session))
 
     @rx.event
     def ask_delete_all(self):
         with session_scope() as session:
             line_id = self._require(session, Action.DELETE_ALL)
-            self.delete_count = bulk_delete.count_contacts(session, line_id)
+            self.delete_count = count_contacts(session, line_id)
         self.confirm_text = ""
         self.delete_step = "confirm"
 
