@@ -256,8 +256,9 @@ def test_delivery_gives_up_after_a_day(engine, line_id, receiver):
         now = webhooks.as_utc(deliveries(engine)[0].next_attempt_at)
     [row] = deliveries(engine)
     assert row.status == DeliveryStatus.FAILED
-    assert now - webhooks.as_utc(row.created_at) <= timedelta(days=1)
-    assert webhooks.as_utc(row.last_attempt_at) > webhooks.as_utc(row.created_at) + timedelta(hours=12)
+    # No attempt after a day (the loop's `now` may end a claim lease past it: that is no attempt).
+    last_attempt = webhooks.as_utc(row.last_attempt_at) - webhooks.as_utc(row.created_at)
+    assert timedelta(hours=12) < last_attempt <= timedelta(days=1)
     assert 10 < row.attempts < 100
 
 
