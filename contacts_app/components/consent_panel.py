@@ -72,7 +72,11 @@ def message_item(message: MessageEntry) -> rx.Component:
     return rx.el.li(
         rx.text(message.body, size="2", class_name="message-body"),
         rx.text(
-            rx.cond(message.inbound, "From them", "To them"), " · ", message.when, " · ", message.status,
+            rx.cond(message.inbound, "From them", "To them"),
+            " · ",
+            message.when,
+            " · ",
+            message.status,
             size="1",
             color_scheme="gray",
         ),

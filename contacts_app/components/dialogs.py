@@ -4,6 +4,7 @@ import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.contact_form import contact_fields, duplicate_link
+from contacts_app.components.form_fields import dialog_buttons
 from contacts_app.state.contacts import ContactsState
 
 
@@ -41,13 +42,7 @@ def new_contact_dialog() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                    rx.button("Add Contact", type="submit"),
-                    justify="end",
-                    spacing="3",
-                    margin_top="1em",
-                ),
+                dialog_buttons("Add Contact"),
                 on_submit=ContactsState.add_contact,
                 # Our own messages, beside the field, replace the browser's validation bubbles.
                 no_validate=True,

@@ -4,49 +4,8 @@ disable, add / edit line, share line."""
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.contact_form import required_mark
+from contacts_app.components.form_fields import dialog_buttons, form_field
 from contacts_app.state.users import NO_OWNER, UsersState
-
-
-def form_field(
-    input_id: str,
-    name: str,
-    label: str,
-    errors: rx.Var,
-    input_type: str = "text",
-    autocomplete: str = "off",
-    default_value: rx.Var | str = "",
-    hint: str = "",
-) -> rx.Component:
-    return rx.box(
-        rx.el.label(label, required_mark(), html_for=input_id, class_name="field-label"),
-        rx.input(
-            id=input_id,
-            name=name,
-            type=input_type,
-            auto_complete=autocomplete,
-            default_value=default_value,
-            aria_invalid=rx.cond(errors.contains(name), "true", "false"),
-            size="3",
-            width="100%",
-        ),
-        rx.cond(
-            errors.contains(name),
-            rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2"),
-            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
-        ),
-        class_name="field",
-    )
-
-
-def dialog_buttons(submit_label: str | rx.Var) -> rx.Component:
-    return rx.hstack(
-        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-        rx.button(submit_label, type="submit"),
-        justify="end",
-        spacing="3",
-        margin_top="0.5em",
-    )
 
 
 def new_user_dialog() -> rx.Component:

@@ -106,7 +106,11 @@ def key_item(key: ApiKeyRow) -> rx.Component:
         rx.box(
             rx.text(key.name, weight="medium", size="2", class_name="wrap-anywhere"),
             rx.text(
-                rx.el.code(key.prefix, "…"), " · created ", key.created, " · last used ", key.last_used,
+                rx.el.code(key.prefix, "…"),
+                " · created ",
+                key.created,
+                " · last used ",
+                key.last_used,
                 size="1",
                 color_scheme="gray",
             ),

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.contact_form import required_mark
+from contacts_app.components.form_fields import dialog_buttons, form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
 from contacts_app.state.lists import ListRow, ListsState
@@ -65,38 +65,16 @@ def list_editor() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(rx.cond(ListsState.edit_id == 0, "New List", "Rename List")),
             rx.form(
-                rx.box(
-                    rx.el.label("Name", required_mark(), html_for="list-name", class_name="field-label"),
-                    rx.input(
-                        id="list-name",
-                        name="name",
-                        default_value=ListsState.edit_name,
-                        aria_invalid=rx.cond(errors.contains("name"), "true", "false"),
-                        size="3",
-                    ),
-                    rx.cond(
-                        errors.contains("name"),
-                        rx.text(errors["name"].to(str), class_name="field-error", role="alert", size="2"),
-                    ),
-                    class_name="field",
+                form_field("list-name", "name", "Name", errors, default_value=ListsState.edit_name),
+                form_field(
+                    "list-description",
+                    "description",
+                    "Description",
+                    errors,
+                    default_value=ListsState.edit_description,
+                    required=False,
                 ),
-                rx.box(
-                    rx.el.label("Description", html_for="list-description", class_name="field-label"),
-                    rx.input(
-                        id="list-description", name="description", default_value=ListsState.edit_description, size="3"
-                    ),
-                    rx.cond(
-                        errors.contains("description"),
-                        rx.text(errors["description"].to(str), class_name="field-error", role="alert", size="2"),
-                    ),
-                    class_name="field",
-                ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                    rx.button(rx.cond(ListsState.edit_id == 0, "Create List", "Save"), type="submit"),
-                    justify="end",
-                    spacing="3",
-                ),
+                dialog_buttons(rx.cond(ListsState.edit_id == 0, "Create List", "Save")),
                 on_submit=ListsState.save,
                 no_validate=True,
                 key=ListsState.edit_key,

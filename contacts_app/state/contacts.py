@@ -115,7 +115,8 @@ class ContactsState(SessionState):
         self._region = contacts_domain.region_of_line(session, line_id)
         return line_id
 
-    def _load_rows(self, session) -> None:
+    def _load_rows(self, session, with_lists: bool = True) -> None:
+        """One page of rows; the lists' names and counts too unless only the page moves."""
         line_id = self._active_line(session)
         self._stamp = contacts_domain.line_stamp(session, line_id)
         list_id = int(self.list_filter) if self.list_filter else None
@@ -135,14 +136,16 @@ class ContactsState(SessionState):
         self.total = result.total
         filtered = self.query.strip() or list_id is not None or review is not None
         self.line_total = contacts_domain.count_contacts(session, line_id) if filtered else result.total
-        self.lists = (
-            [
-                ListChoice(id=str(s.id), name=s.name, members=s.member_count)
-                for s in lists_domain.lists_with_counts(session, line_id)
-            ]
-            if self.can_use_lists
-            else []
-        )
+        if with_lists:
+            # Counting every list's members is a scan: not for each page turn or keystroke.
+            self.lists = (
+                [
+                    ListChoice(id=str(s.id), name=s.name, members=s.member_count)
+                    for s in lists_domain.lists_with_counts(session, line_id)
+                ]
+                if self.can_use_lists
+                else []
+            )
         self.loaded = True
 
     def _show_contact(self, session, contact_id: int) -> None:
@@ -205,7 +208,7 @@ class ContactsState(SessionState):
         self.query = value
         self.page = 0
         with session_scope() as session:
-            self._load_rows(session)
+            self._load_rows(session, with_lists=False)
 
     @rx.event
     def set_list_filter(self, value: str):
@@ -213,7 +216,7 @@ class ContactsState(SessionState):
         self.list_filter = "" if value in ("all", REVIEW_FILTER) else value
         self.page = 0
         with session_scope() as session:
-            self._load_rows(session)
+            self._load_rows(session, with_lists=False)
 
     @rx.event
     def toggle_list_membership(self, list_id: str, member: bool):
@@ -242,14 +245,14 @@ class ContactsState(SessionState):
         if self.page + 1 < self.page_count:
             self.page += 1
             with session_scope() as session:
-                self._load_rows(session)
+                self._load_rows(session, with_lists=False)
 
     @rx.event
     def previous_page(self):
         if self.page > 0:
             self.page -= 1
             with session_scope() as session:
-                self._load_rows(session)
+                self._load_rows(session, with_lists=False)
 
     @rx.event
     def select(self, contact_id: int):
@@ -281,12 +284,12 @@ class ContactsState(SessionState):
             elif index >= len(ids) and self.page + 1 < self.page_count:
                 self.page += 1
                 with session_scope() as session:
-                    self._load_rows(session)
+                    self._load_rows(session, with_lists=False)
                 target = self.rows[0].id
             elif index < 0 and self.page > 0:
                 self.page -= 1
                 with session_scope() as session:
-                    self._load_rows(session)
+                    self._load_rows(session, with_lists=False)
                 target = self.rows[-1].id
             else:
                 return

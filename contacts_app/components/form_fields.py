@@ -1,0 +1,58 @@
+"""One labelled input with its error beside it, and a dialog's Cancel / submit row: every form uses these."""
+
+import reflex as rx
+
+NO_ERRORS: dict[str, str] = {}
+
+
+def required_mark() -> rx.Component:
+    return rx.el.span(" *", class_name="required-mark", aria_hidden="true")
+
+
+def form_field(
+    input_id: str,
+    name: str,
+    label: str,
+    errors: rx.Var | dict = NO_ERRORS,
+    input_type: str = "text",
+    autocomplete: str = "off",
+    default_value: rx.Var | str = "",
+    hint: str = "",
+    required: bool = True,
+    extra: rx.Component | None = None,
+) -> rx.Component:
+    """`errors` maps field names to messages; the field's own shows under it (or else the hint)."""
+    errors = rx.Var.create(errors)
+    has_error = errors.contains(name)
+    return rx.box(
+        rx.el.label(label, required_mark() if required else rx.fragment(), html_for=input_id, class_name="field-label"),
+        rx.input(
+            id=input_id,
+            name=name,
+            type=input_type,
+            auto_complete=autocomplete,
+            default_value=default_value,
+            aria_required="true" if required else "false",
+            aria_invalid=rx.cond(has_error, "true", "false"),
+            aria_describedby=f"{input_id}-error",
+            size="3",
+            width="100%",
+        ),
+        rx.cond(
+            has_error,
+            rx.text(errors[name].to(str), id=f"{input_id}-error", class_name="field-error", role="alert", size="2"),
+            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+        ),
+        extra if extra is not None else rx.fragment(),
+        class_name="field",
+    )
+
+
+def dialog_buttons(submit_label: str | rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.button(submit_label, type="submit"),
+        justify="end",
+        spacing="3",
+        margin_top="0.5em",
+    )
