@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain import consent  # noqa: E402
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import (  # noqa: E402
     ensure_default_line,
     get_contact,
@@ -204,7 +205,7 @@ def page_actions(engine: Engine, line_id: int, contact_id: int) -> list[tuple[st
     def search(query: str) -> Callable[[], object]:
         def run() -> int:
             with session_scope(engine) as session:
-                page = search_contacts(session, line_id, query)
+                page = search_contacts(session, line_id, ContactFilter(query=query))
                 rows = [contact_row(contact, region) for contact in page.rows]
                 return page.total + len(rows)
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
 from contacts_app.db import get_engine, migrate, session_scope
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.exporter import write_export
 from contacts_app.domain.importer import ImportOptions, ImportRejected, Problem, ProblemCode, run_import
@@ -148,12 +149,12 @@ def run_export_command(args: argparse.Namespace, engine: Engine) -> int:
         line = resolve_line(session, args.line)
         list_id = resolve_list_id(session, line, args.list_name)
     if args.output is None:
-        write_export(engine, sys.stdout, line.id, list_id)
+        write_export(engine, sys.stdout, line.id, ContactFilter(list_id=list_id))
         sys.stdout.flush()
         return EXIT_OK
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
-            write_export(engine, out, line.id, list_id)
+            write_export(engine, out, line.id, ContactFilter(list_id=list_id))
     except OSError as exc:
         raise CommandError(f"Cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"Exported to {args.output}.", file=sys.stderr)

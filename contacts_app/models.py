@@ -1,6 +1,7 @@
 """SQLModel tables. Nothing else lives here."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -10,12 +11,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ConsentStatus:
+class ConsentStatus(StrEnum):
     NOT_SENT = "not_sent"
     PENDING = "pending"
     CONFIRMED = "confirmed"
     DECLINED = "declined"
-    ALL = (NOT_SENT, PENDING, CONFIRMED, DECLINED)
 
 
 class Account(SQLModel, table=True):
@@ -129,12 +129,12 @@ class ListMembership(SQLModel, table=True):
 # --- Messaging, review flags, settings, API keys and relay webhooks (issue 5) ---
 
 
-class MessageDirection:
+class MessageDirection(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
 
-class MessageStatus:
+class MessageStatus(StrEnum):
     RECEIVED = "received"
     # Waiting in the default provider's outbox: no carrier is reachable from here.
     QUEUED = "queued"
@@ -227,7 +227,7 @@ class WebhookEndpoint(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class DeliveryStatus:
+class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -268,13 +268,12 @@ class WebhookDelivery(SQLModel, table=True):
 # --- Users, sign-in sessions, line access and account plans (issue 4) ---
 
 
-class Role:
+class Role(StrEnum):
     ADMIN = "admin"
     USER = "user"
-    ALL = (ADMIN, USER)
 
 
-class LineAccessKind:
+class LineAccessKind(StrEnum):
     OWNER = "owner"
     SHARED = "shared"
 

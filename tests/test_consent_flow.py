@@ -8,8 +8,10 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, messaging, webhooks
-from contacts_app.domain.consent import ConsentMessageInvalid, EventKind, Source
+from contacts_app.domain import consent, consent_history_csv, consent_message, consent_requests, messaging, webhooks
+from contacts_app.domain.consent import EventKind, Source
+from contacts_app.domain.consent_message import ConsentMessageInvalid
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact
 from contacts_app.domain.inbound import receive_inbound
 from contacts_app.domain.messaging import SendingRefused
@@ -30,7 +32,8 @@ def reply(engine, line_id, body, sender=JANE):
 
 def request_consent(engine, line_id, contact_id):
     with session_scope(engine) as session:
-        consent.send_consent_request(session, get_contact(session, line_id, contact_id), actor="owner@shop.com")
+        contact = get_contact(session, line_id, contact_id)
+        consent_requests.send_consent_request(session, contact, actor="owner@shop.com")
 
 
 def status_of(engine, line_id, contact_id):
@@ -108,7 +111,7 @@ def test_request_to_a_selection_reports_who_was_skipped_and_why(engine, line_id)
     with session_scope(engine) as session:
         consent.opt_out(session, get_contact(session, line_id, jim.id), Source.MANUAL, actor="owner")
     with session_scope(engine) as session:
-        report = consent.send_consent_requests(session, line_id, [jane.id, jim.id, 99999])
+        report = consent_requests.send_consent_requests(session, line_id, [jane.id, jim.id, 99999])
     assert report.sent_ids == [jane.id]
     assert "opted out" in report.skipped[jim.id]
     assert "does not exist" in report.skipped[99999]
@@ -126,7 +129,7 @@ def test_request_to_a_list_sends_to_its_members(engine, line_id):
         session.add(ListMembership(list_id=vip.id, contact_id=jane.id))
         list_id = vip.id
     with session_scope(engine) as session:
-        report = consent.send_consent_requests_to_list(session, line_id, list_id)
+        report = consent_requests.send_consent_requests_matching(session, line_id, ContactFilter(list_id=list_id))
     assert report.sent_ids == [jane.id]
 
 
@@ -135,15 +138,16 @@ def test_the_consent_text_is_editable_and_must_mention_stop(engine, line_id):
     with session_scope(engine) as session:
         account_id = session.get(Line, line_id).account_id
         with pytest.raises(ConsentMessageInvalid) as caught:
-            consent.set_consent_message(session, account_id, "Reply YES for deals")
+            consent_message.set_consent_message(session, account_id, "Reply YES for deals")
         assert "consent_message" in caught.value.errors
-        consent.set_consent_message(session, account_id, "{business} deals! Reply YES to join, STOP to opt out.")
+        text = "{business} deals! Reply YES to join, STOP to opt out."
+        consent_message.set_consent_message(session, account_id, text)
     request_consent(engine, line_id, jane.id)
     with session_scope(engine) as session:
         [message] = session.exec(select(Message)).all()
         assert message.body == "My Business deals! Reply YES to join, STOP to opt out."
-        consent.set_consent_message(session, account_id, "  ")
-        assert consent.consent_message_template(session, account_id) == consent.DEFAULT_CONSENT_MESSAGE
+        consent_message.set_consent_message(session, account_id, "  ")
+        assert consent_message.consent_message_template(session, account_id) == consent_message.DEFAULT_CONSENT_MESSAGE
 
 
 def test_consent_history_exports_as_csv_and_outlives_the_contact(engine, line_id):
@@ -154,7 +158,7 @@ def test_consent_history_exports_as_csv_and_outlives_the_contact(engine, line_id
         delete_contact(session, line_id, jane.id)
     with session_scope(engine) as session:
         account_id = session.get(Line, line_id).account_id
-        rows = list(csv.DictReader(io.StringIO(consent.export_history_csv(session, account_id))))
+        rows = list(csv.DictReader(io.StringIO(consent_history_csv.export_history_csv(session, account_id))))
     assert [row["event"] for row in rows] == ["consent_pending", "opted_out", "consent_declined"]
     assert rows[0]["by"] == "owner@shop.com"
     assert {row["phone"] for row in rows} == {"+14155552671"}

@@ -5,6 +5,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from contacts_app.db import session_scope
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import (
     MAX_NAME_LENGTH,
     ContactInput,
@@ -27,12 +28,12 @@ def add(engine: Engine, line_id: int, name: str, phone: str, email: str = "") ->
 
 def names(engine: Engine, line_id: int, query: str = "", offset: int = 0, limit: int = 50) -> list[str]:
     with session_scope(engine) as session:
-        return [c.full_name for c in search_contacts(session, line_id, query, offset, limit).rows]
+        return [c.full_name for c in search_contacts(session, line_id, ContactFilter(query=query), offset, limit).rows]
 
 
 def total(engine: Engine, line_id: int, query: str = "") -> int:
     with session_scope(engine) as session:
-        return search_contacts(session, line_id, query).total
+        return search_contacts(session, line_id, ContactFilter(query=query)).total
 
 
 def second_line(engine: Engine, region: str = "US") -> int:
@@ -156,7 +157,8 @@ def test_search_finds_numbers_abroad_as_written_at_home_and_internationally(engi
     add(engine, gb_line, "Ada Lovelace", "020 7946 0958")
     with session_scope(engine) as session:
         for query in ("020 7946 0958", "020 7946", "+44 20 7946", "0958"):
-            assert [c.full_name for c in search_contacts(session, gb_line, query).rows] == ["Ada Lovelace"], query
+            found = search_contacts(session, gb_line, ContactFilter(query=query)).rows
+            assert [c.full_name for c in found] == ["Ada Lovelace"], query
 
 
 # --- changing and deleting ----------------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_search_treats_like_wildcards_as_plain_characters(engine, line_id, direc
 
 def test_search_without_matches_is_empty_with_zero_total(engine, line_id, directory):
     with session_scope(engine) as session:
-        page = search_contacts(session, line_id, "zebra")
+        page = search_contacts(session, line_id, ContactFilter(query="zebra"))
     assert (page.rows, page.total) == ([], 0)
 
 
@@ -317,12 +319,12 @@ def test_paging_walks_the_sorted_list_and_counts_every_match(engine, line_id):
     assert [len(page) for page in pages] == [50, 50, 20]
     assert [name.split()[1] for name in sum(pages, [])] == [f"{i:03d}" for i in range(120)]
     with session_scope(engine) as session:
-        last = search_contacts(session, line_id, "", offset=100, limit=50)
+        last = search_contacts(session, line_id, ContactFilter(query=""), offset=100, limit=50)
         assert last.total == 120
-        odd = search_contacts(session, line_id, "odd", offset=10, limit=5)
+        odd = search_contacts(session, line_id, ContactFilter(query="odd"), offset=10, limit=5)
         assert odd.total == 60
         assert [c.full_name for c in odd.rows] == [f"Person {i:03d} odd" for i in range(21, 31, 2)]
-        assert search_contacts(session, line_id, "", offset=500).rows == []
+        assert search_contacts(session, line_id, ContactFilter(query=""), offset=500).rows == []
 
 
 def test_list_is_sorted_by_name_ignoring_case(engine, line_id):
@@ -345,8 +347,8 @@ def test_position_of_is_the_contacts_index_in_the_sorted_list(engine, line_id):
     with session_scope(engine) as session:
         everyone = search_contacts(session, line_id, limit=100).rows
         assert [position_of(session, line_id, contact) for contact in everyone] == list(range(31))
-        odd = search_contacts(session, line_id, "odd", limit=100).rows
+        odd = search_contacts(session, line_id, ContactFilter(query="odd"), limit=100).rows
         assert [c.full_name for c in odd][3:5] == ["Person 007 odd", "person 007 odd"]
-        assert [position_of(session, line_id, c, "odd") for c in odd] == list(range(16))
-        by_phone = search_contacts(session, line_id, "(212)").rows
-        assert [position_of(session, line_id, c, "(212)") for c in by_phone] == [0]
+        assert [position_of(session, line_id, c, ContactFilter(query="odd")) for c in odd] == list(range(16))
+        by_phone = search_contacts(session, line_id, ContactFilter(query="(212)")).rows
+        assert [position_of(session, line_id, c, ContactFilter(query="(212)")) for c in by_phone] == [0]

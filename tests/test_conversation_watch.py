@@ -1,7 +1,8 @@
 """What an open page polls for texts and review flags, and the list's "Needs review" filter."""
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, conversation_watch
+from contacts_app.domain import conversation_watch, review_flags
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
 from contacts_app.domain.inbound import receive_inbound
 from contacts_app.models import Line
@@ -18,13 +19,13 @@ def test_a_flagged_text_moves_the_stamps_and_lists_the_contact_under_needs_revie
 
         assert conversation_watch.contact_stamp(session, line_id, flagged.phone) != before
         assert conversation_watch.review_stamp(session, line_id) != review_before
-        needing_review = search_contacts(session, line_id, where=consent.needs_review_condition())
+        needing_review = search_contacts(session, line_id, ContactFilter(needs_review=True))
         assert [c.full_name for c in needing_review.rows] == ["Flagged Person"]
         assert needing_review.total == 1
 
-        consent.resolve_review(session, flagged, actor="owner@example.com")
+        review_flags.resolve_review(session, flagged, actor="owner@example.com")
         assert conversation_watch.review_stamp(session, line_id) == review_before
-        assert search_contacts(session, line_id, where=consent.needs_review_condition()).total == 0
+        assert search_contacts(session, line_id, ContactFilter(needs_review=True)).total == 0
 
 
 def test_a_plain_text_moves_only_its_contacts_stamp(engine, line_id):

@@ -7,6 +7,7 @@ from contacts_app.api import create_api
 from contacts_app.api.exports import export_url
 from contacts_app.db import session_scope
 from contacts_app.domain import auth, lines, users
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact
 from contacts_app.domain.lists import add_to_list, create_list
 from contacts_app.models import Role
@@ -46,7 +47,7 @@ def test_signed_in_user_downloads_the_lines_contacts_in_the_import_format(engine
 
 
 def test_a_lists_download_holds_its_members_only(engine, line_id, setup):
-    response = client_for(engine, "boss@example.com").get(export_url(line_id, setup["list"]))
+    response = client_for(engine, "boss@example.com").get(export_url(line_id, ContactFilter(list_id=setup["list"])))
     assert response.text.splitlines() == ["Full Name,Phone,Email", "Jane Doe,+14155552671,jane@example.com"]
     assert 'filename="VIP.csv"' in response.headers["content-disposition"]
 

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from contacts_app.db import session_scope
 from contacts_app.domain import exporter
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact
 from contacts_app.domain.exporter import export_csv
 from contacts_app.domain.importer import ImportOptions, run_import
@@ -32,7 +33,7 @@ def make_contacts(engine, line_id, contacts=AWKWARD_CONTACTS) -> None:
 
 
 def exported(engine, line_id, list_id=None) -> str:
-    return "".join(export_csv(engine, line_id, list_id))
+    return "".join(export_csv(engine, line_id, ContactFilter(list_id=list_id)))
 
 
 def contacts_of(engine, line_id) -> list[tuple[str, str, str | None]]:

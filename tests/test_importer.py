@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from contacts_app.db import session_scope
 from contacts_app.domain import consent, import_writer, importer
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
 from contacts_app.domain.importer import (
     ImportOptions,
@@ -57,7 +58,7 @@ def test_import_creates_contacts_and_skips_the_header_line(engine, line_id, tmp_
         ("Jane Doe", "+14155552671", "jane@example.com"),
     ]
     with session_scope(engine) as session:
-        assert search_contacts(session, line_id, "2671").total == 1
+        assert search_contacts(session, line_id, ContactFilter(query="2671")).total == 1
 
 
 def test_import_fails_whole_file_when_one_phone_is_invalid(engine, line_id, tmp_path):
@@ -144,7 +145,7 @@ def test_existing_phone_updates_name_and_email_and_joins_the_selected_list(engin
     ]
     with session_scope(engine) as session:
         assert list_members(session, line_id, vip).total == 2
-        assert search_contacts(session, line_id, "new name").total == 1
+        assert search_contacts(session, line_id, ContactFilter(query="new name")).total == 1
 
 
 def test_importing_the_same_file_twice_reports_unchanged_and_adds_no_duplicates(engine, line_id, tmp_path):

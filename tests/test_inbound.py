@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, webhooks
+from contacts_app.domain import consent, contact_filter, review_flags, webhooks
 from contacts_app.domain.consent import EventKind, Source
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact
 from contacts_app.domain.inbound import InboundInvalid, inbound_messages, line_for_number, receive_inbound
@@ -104,16 +104,16 @@ def test_long_message_that_reads_like_opt_out_is_flagged_not_acted_on(engine, li
     stored = contact_now(engine, line.id, jane.id)
     assert stored.opted_out is False
     with session_scope(engine) as session:
-        [flag] = consent.open_review_flags(session, stored)
+        [flag] = review_flags.open_review_flags(session, stored)
         assert flag.reason == "possible_opt_out"
         assert flag.message_id == result.message_id
         assert consent.history(session, stored) == []
-        in_review = session.exec(select(Contact.id).where(consent.needs_review_condition())).all()
+        in_review = session.exec(select(Contact.id).where(contact_filter.needs_review_condition())).all()
         assert in_review == [jane.id]
     with session_scope(engine) as session:
-        assert consent.resolve_review(session, stored, actor="owner@shop.com") == 1
+        assert review_flags.resolve_review(session, stored, actor="owner@shop.com") == 1
     with session_scope(engine) as session:
-        assert session.exec(select(Contact.id).where(consent.needs_review_condition())).all() == []
+        assert session.exec(select(Contact.id).where(contact_filter.needs_review_condition())).all() == []
 
 
 def test_help_and_info_are_recorded_and_change_nothing(engine, line):

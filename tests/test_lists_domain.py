@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, search_contacts
 from contacts_app.domain.lists import (
     ListInvalid,
@@ -108,7 +109,7 @@ def test_members_page_is_searchable_like_the_contact_list(engine, line_id, conta
         add_to_list(session, line_id, vip.id, [contact_ids["Ann"], contact_ids["Bob"], contact_ids["Cat"]])
         page = list_members(session, line_id, vip.id, "shop")
         assert [c.full_name for c in page.rows] == ["Ann Archer", "Bob Baker"] and page.total == 2
-        assert search_contacts(session, line_id, "", list_id=vip.id, limit=1).total == 3
+        assert search_contacts(session, line_id, ContactFilter(query="", list_id=vip.id), limit=1).total == 3
 
 
 def test_adding_contacts_twice_or_from_another_line_changes_nothing(engine, line_id, contact_ids):
@@ -125,8 +126,8 @@ def test_adding_contacts_twice_or_from_another_line_changes_nothing(engine, line
 def test_select_all_matching_adds_every_match_in_one_statement(engine, line_id, contact_ids):
     with session_scope(engine) as session:
         shop = create_list(session, line_id, "Shop")
-        assert add_matching_to_list(session, line_id, shop.id, "shop.com") == 2
-        assert add_matching_to_list(session, line_id, shop.id, "") == 2  # the two others
+        assert add_matching_to_list(session, line_id, shop.id, ContactFilter(query="shop.com")) == 2
+        assert add_matching_to_list(session, line_id, shop.id, ContactFilter()) == 2  # the two others
         assert list_members(session, line_id, shop.id).total == 4
 
 
@@ -135,8 +136,9 @@ def test_select_all_matching_within_a_list_filter(engine, line_id, contact_ids):
         vip = create_list(session, line_id, "VIP")
         follow_up = create_list(session, line_id, "Follow up")
         add_to_list(session, line_id, vip.id, [contact_ids["Ann"], contact_ids["Cat"]])
-        assert add_matching_to_list(session, line_id, follow_up.id, "", in_list_id=vip.id) == 2
-        assert remove_matching_from_list(session, line_id, follow_up.id, "cat", in_list_id=vip.id) == 1
+        assert add_matching_to_list(session, line_id, follow_up.id, ContactFilter(list_id=vip.id)) == 2
+        cat_in_vip = ContactFilter(query="cat", list_id=vip.id)
+        assert remove_matching_from_list(session, line_id, follow_up.id, cat_in_vip) == 1
         assert [c.full_name for c in list_members(session, line_id, follow_up.id).rows] == ["Ann Archer"]
 
 

@@ -168,7 +168,8 @@ def test_list_handlers_are_refused_without_lists(engine, people):
     contacts.selected.id = people["contact"]
     refused(ContactsState.toggle_list_membership, contacts, str(vip), True, reason=reason)
     selection = state_of(engine, SelectionState)
-    selection.target_list, selection.checked_ids, selection.scope = str(vip), [people["contact"]], "|"
+    selection.target_list, selection.checked_ids = str(vip), [people["contact"]]
+    selection.scope = repr(selection._contact_filter())
     refused(SelectionState.add_to_list, selection, reason=reason)
     assert count(engine, ContactList) == 1
     with session_scope(engine) as session:

@@ -2,10 +2,10 @@
 
 import base64
 import binascii
+from typing import Annotated
 
 from email_validator import EmailNotValidError
 from fastapi import APIRouter, Path, Query, Response
-from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from contacts_app.api.deps import MAX_ID, Caller, CallerDep, EngineDep, require_plan, resolve_line
@@ -20,13 +20,13 @@ from contacts_app.api.schemas import (
     ErrorOut,
 )
 from contacts_app.db import session_scope
-from contacts_app.domain import consent
+from contacts_app.domain import consent, consent_requests
 from contacts_app.domain.consent import OptOutLocked, Source
+from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.contacts import (
     ContactInput,
     ContactInvalid,
     ContactNotFound,
-    _search_filter,  # the UI's search rule, so `q` finds what the search box finds
     create_contact,
     get_contact,
     normalize_email,
@@ -36,7 +36,7 @@ from contacts_app.domain.contacts import (
 from contacts_app.domain.contacts import delete_contact as delete_contact_row
 from contacts_app.domain.messaging import SendingRefused
 from contacts_app.domain.permissions import Action
-from contacts_app.models import Contact, ContactList, ListMembership
+from contacts_app.models import ConsentStatus, Contact, ContactList
 from contacts_app.phones import PhoneError, normalize_phone
 
 DEFAULT_LIMIT = 50
@@ -99,11 +99,17 @@ def list_contacts(
     email: str | None = Query(None, max_length=500),
     q: str | None = Query(None, max_length=200, description="Words in name, e-mail or phone, as the search box."),
     list_id: int | None = Query(None, alias="list", ge=1, le=MAX_ID, description="Only members of this list."),
+    opted_out: bool | None = Query(None, description="Only opted-out contacts (true) or only the others (false)."),
+    consent_status: Annotated[ConsentStatus | None, Query(description="Only this consent status.")] = None,
+    needs_review: bool = Query(False, description="Only contacts with a text waiting for review."),
     line: int | None = LineParam,
 ) -> ContactPageOut:
     with session_scope(engine) as session:
         chosen = resolve_line(session, caller, line)
-        statement = select(Contact).where(Contact.line_id == chosen.id)
+        which = ContactFilter(
+            query=q or "", list_id=list_id, needs_review=needs_review, opted_out=opted_out, consent=consent_status
+        )
+        statement = select(Contact).where(contact_condition(chosen.id, which))
         if cursor:
             statement = statement.where(col(Contact.id) > decode_cursor(cursor))
         if phone is not None:
@@ -116,18 +122,11 @@ def list_contacts(
                 statement = statement.where(Contact.email == normalize_email(email))
             except EmailNotValidError as exc:
                 raise invalid({"email": f"email: {exc}"}) from None
-        if q and "\x00" not in q:
-            condition = _search_filter(q)
-            if condition is not None:
-                statement = statement.where(condition)
         if list_id is not None:
             require_plan(session, caller, Action.LISTS)
             contact_list = session.get(ContactList, list_id)
             if contact_list is None or contact_list.line_id != chosen.id:
                 raise ApiError(404, f"List {list_id} is not a list of this line.", {"list": "No such list."})
-            statement = statement.where(
-                exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
-            )
         rows = session.exec(statement.order_by(col(Contact.id)).limit(limit + 1)).all()
         page = [ContactOut.of(contact) for contact in rows[:limit]]
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
@@ -144,9 +143,7 @@ def create(
     with session_scope(engine) as session:
         chosen = resolve_line(session, caller, line)
         try:
-            contact = create_contact(
-                session, chosen.id, ContactInput(body.full_name, body.phone, body.email or ""), actor=caller.actor
-            )
+            contact = create_contact(session, chosen.id, ContactInput(body.full_name, body.phone, body.email or ""))
         except ContactInvalid as exc:
             raise contact_invalid(exc) from None
         _apply_opt_out(session, contact, True if body.opted_out else None, caller)
@@ -228,9 +225,7 @@ def upsert_by_phone(
             if existing is None:
                 if not body.full_name:
                     raise invalid({"full_name": "full_name: required to create a contact."})
-                contact = create_contact(
-                    session, chosen.id, ContactInput(body.full_name, e164, body.email or ""), actor=caller.actor
-                )
+                contact = create_contact(session, chosen.id, ContactInput(body.full_name, e164, body.email or ""))
                 response.status_code = 201
             else:
                 data = ContactInput(
@@ -259,7 +254,7 @@ def request_consent(
     with session_scope(engine) as session:
         contact = _find(session, resolve_line(session, caller, line).id, contact_id)
         try:
-            consent.send_consent_request(session, contact, actor=caller.actor, source=Source.API)
+            consent_requests.send_consent_request(session, contact, actor=caller.actor, source=Source.API)
         except SendingRefused as exc:
             field = "opted_out" if contact.opted_out else "consent_status"
             raise invalid({field: exc.reason}, status=409) from None

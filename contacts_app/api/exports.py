@@ -5,13 +5,15 @@ event handler: the user, the line and the Export (and Lists) permission, on ever
 """
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Cookie, Query
+from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from contacts_app.api.deps import MAX_ID, EngineDep
 from contacts_app.db import session_scope
 from contacts_app.domain import auth, permissions
+from contacts_app.domain.contact_filter import ContactFilter, filter_from_params, filter_params
 from contacts_app.domain.exporter import export_csv
 from contacts_app.domain.lists import ListNotFound, get_list
 from contacts_app.domain.permissions import Action, PermissionDenied
@@ -21,17 +23,22 @@ EXPORT_ROUTE = "/exports/contacts.csv"
 router = APIRouter(include_in_schema=False)
 
 
-def export_url(line_id: int, list_id: int | None = None) -> str:
-    return f"{EXPORT_ROUTE}?line={line_id}" + (f"&list={list_id}" if list_id else "")
+def export_url(line_id: int, chosen: ContactFilter | None = None) -> str:
+    """The download of the contacts the filter picks (the view on screen), in the page address's words."""
+    params = {"line": str(line_id), **filter_params(chosen or ContactFilter())}
+    params.pop("sort", None)
+    return f"{EXPORT_ROUTE}?{urlencode(params)}"
 
 
 @router.get(EXPORT_ROUTE)
 def download_contacts(
+    request: Request,
     engine: EngineDep,
     line: Annotated[int, Query(ge=1, le=MAX_ID)],
-    list_id: Annotated[int | None, Query(alias="list", ge=1, le=MAX_ID)] = None,
     session_token: Annotated[str | None, Cookie(alias=auth.SESSION_COOKIE)] = None,
 ):
+    chosen = filter_from_params(dict(request.query_params))
+    list_id = chosen.list_id
     with session_scope(engine) as session:
         user = auth.user_for_session(session, session_token) if session_token else None
         if user is None:
@@ -49,7 +56,7 @@ def download_contacts(
             return PlainTextResponse(str(missing), status_code=404)
     filename = "".join(c for c in name if c.isalnum() or c in " -_").strip() or "contacts"
     return StreamingResponse(
-        export_csv(engine, line, list_id),
+        export_csv(engine, line, chosen),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )

@@ -143,9 +143,7 @@ def selection_bar() -> rx.Component:
             rx.hstack(
                 rx.text(SelectionState.selection_count.to_string(), " selected", size="2", weight="medium"),
                 rx.cond(
-                    # Not under "Needs review": list actions on "all matching" know nothing of that filter.
                     ~SelectionState.all_matching
-                    & ~ContactsState.review_filter
                     & (ContactsState.total > SelectionState.selection_count),
                     rx.button(
                         "Select all ",

@@ -3,12 +3,13 @@
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, exists, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, events
-from contacts_app.models import Account, ConsentEvent, Contact, Line, ListMembership, utcnow
-from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_digits, phone_search_key
+from contacts_app.domain.contact_filter import ContactFilter, before_condition, contact_condition, order_by
+from contacts_app.models import Account, ConsentEvent, Contact, Line, utcnow
+from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_key
 
 PAGE_SIZE = 50
 MAX_NAME_LENGTH = 200
@@ -138,7 +139,7 @@ def clean_contact(
     return CleanContact(full_name=name, phone=phone, email=email)
 
 
-def create_contact(session: Session, line_id: int, data: ContactInput, actor: str | None = None) -> Contact:
+def create_contact(session: Session, line_id: int, data: ContactInput) -> Contact:
     clean = clean_contact(session, line_id, data, region_of_line(session, line_id))
     contact = Contact(
         line_id=line_id,
@@ -203,22 +204,6 @@ def delete_contact(session: Session, line_id: int, contact_id: int) -> Contact:
     return contact
 
 
-def _search_filter(query: str):
-    text = " ".join(query.split()).lower()
-    if not text:
-        return None
-    digits = phone_search_digits(text)
-    if digits is not None:
-        return col(Contact.search_text).contains(digits, autoescape=True)
-    # Every word must appear somewhere in name, e-mail or phone.
-    conditions = [col(Contact.search_text).contains(word, autoescape=True) for word in text.split()]
-    return and_(*conditions)
-
-
-def _in_list(list_id: int):
-    return exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
-
-
 def count_contacts(session: Session, line_id: int) -> int:
     """All the line's contacts ("Delete all 12,345 contacts of Main line?", the empty-line hints)."""
     return session.exec(select(func.count()).select_from(Contact).where(Contact.line_id == line_id)).one()
@@ -227,58 +212,42 @@ def count_contacts(session: Session, line_id: int) -> int:
 def search_contacts(
     session: Session,
     line_id: int,
-    query: str = "",
+    chosen: ContactFilter | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
-    list_id: int | None = None,
-    where=None,
 ) -> ContactPage:
-    """One page of the line's contacts in name order, and how many match in all.
-
-    `where` narrows further (a condition on Contact, e.g. consent.needs_review_condition()).
-    """
-    statement = select(Contact).where(Contact.line_id == line_id)
-    count = select(func.count()).select_from(Contact).where(Contact.line_id == line_id)
-    if where is not None:
-        statement = statement.where(where)
-        count = count.where(where)
-    if list_id is not None:
-        statement = statement.where(_in_list(list_id))
-        count = count.where(_in_list(list_id))
-    condition = _search_filter(query)
-    if condition is not None:
-        statement = statement.where(condition)
-        count = count.where(condition)
+    """One page of the contacts the filter picks, in its sort order, and how many it picks in all."""
+    chosen = chosen or ContactFilter()
+    condition = contact_condition(line_id, chosen)
     rows = session.exec(
-        statement.order_by(col(Contact.name_key), col(Contact.id)).offset(offset).limit(limit)
+        select(Contact).where(condition).order_by(*order_by(chosen.sort)).offset(offset).limit(limit)
     ).all()
     if len(rows) < limit and (rows or offset == 0):
         # A short page is the end of the matches, so it already tells how many there are: a rare
         # search then reads the table once, not twice.
         total = offset + len(rows)
     else:
-        total = session.exec(count).one()
+        total = session.exec(select(func.count()).select_from(Contact).where(condition)).one()
     return ContactPage(rows=list(rows), total=total)
 
 
-def position_of(
-    session: Session, line_id: int, contact: Contact, query: str = "", list_id: int | None = None
-) -> int:
-    """Index of the contact in the sorted, filtered list (to open the page it is on)."""
+def matching_ids(session: Session, line_id: int, chosen: ContactFilter, limit: int) -> list[int]:
+    """The ids of up to `limit` contacts the filter picks, in its order (for actions on a selection)."""
+    return list(
+        session.exec(
+            select(Contact.id).where(contact_condition(line_id, chosen)).order_by(*order_by(chosen.sort)).limit(limit)
+        ).all()
+    )
+
+
+def position_of(session: Session, line_id: int, contact: Contact, chosen: ContactFilter | None = None) -> int:
+    """Index of the contact among those the filter picks, in its order (to open the page it is on)."""
+    chosen = chosen or ContactFilter()
     count = (
         select(func.count())
         .select_from(Contact)
-        .where(Contact.line_id == line_id)
-        .where(
-            (col(Contact.name_key) < contact.name_key)
-            | ((col(Contact.name_key) == contact.name_key) & (col(Contact.id) < contact.id))
-        )
+        .where(contact_condition(line_id, chosen), before_condition(chosen.sort, contact))
     )
-    if list_id is not None:
-        count = count.where(_in_list(list_id))
-    condition = _search_filter(query)
-    if condition is not None:
-        count = count.where(condition)
     return session.exec(count).one()
 
 

@@ -5,31 +5,28 @@ import io
 from collections.abc import Iterator
 from typing import IO
 
-from sqlalchemy import exists
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.csv_reader import COLUMNS, neutralize_cell
 from contacts_app.domain.lists import get_list
-from contacts_app.models import Contact, ListMembership
+from contacts_app.models import Contact
 
 EXPORT_BATCH_ROWS = 5_000
 
 
-def export_rows(engine: Engine, line_id: int, list_id: int | None = None) -> Iterator[tuple[str, str, str]]:
-    """(Full Name, Phone, Email) of the line's (or list's) contacts in name order, batch by batch."""
+def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = None) -> Iterator[tuple[str, str, str]]:
+    """(Full Name, Phone, Email) of the contacts the filter picks, in name order, batch by batch."""
+    chosen = chosen or ContactFilter()
     after: tuple[str, int] | None = None
     with Session(engine) as session:
-        if list_id is not None:
-            get_list(session, line_id, list_id)
+        if chosen.list_id is not None:
+            get_list(session, line_id, chosen.list_id)
         while True:
             statement = select(Contact.full_name, Contact.phone, Contact.email, Contact.name_key, Contact.id).where(
-                Contact.line_id == line_id
+                contact_condition(line_id, chosen)
             )
-            if list_id is not None:
-                statement = statement.where(
-                    exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
-                )
             if after is not None:
                 # Keyset paging on the (line, name_key, id) index: every batch is as cheap as the first.
                 statement = statement.where(
@@ -46,7 +43,7 @@ def export_rows(engine: Engine, line_id: int, list_id: int | None = None) -> Ite
             after = (rows[-1][3], rows[-1][4])
 
 
-def export_csv(engine: Engine, line_id: int, list_id: int | None = None) -> Iterator[str]:
+def export_csv(engine: Engine, line_id: int, chosen: ContactFilter | None = None) -> Iterator[str]:
     """The export as text pieces (header first), for a streamed download or a file.
 
     Phones are E.164, "+" and digits only, checked on the way in: they cannot carry a formula, and
@@ -56,7 +53,7 @@ def export_csv(engine: Engine, line_id: int, list_id: int | None = None) -> Iter
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     count = 0
-    for full_name, phone, email in export_rows(engine, line_id, list_id):
+    for full_name, phone, email in export_rows(engine, line_id, chosen):
         writer.writerow((neutralize_cell(full_name), phone, neutralize_cell(email)))
         count += 1
         if count % 1000 == 0:
@@ -66,6 +63,6 @@ def export_csv(engine: Engine, line_id: int, list_id: int | None = None) -> Iter
     yield buffer.getvalue()
 
 
-def write_export(engine: Engine, out: IO[str], line_id: int, list_id: int | None = None) -> None:
-    for piece in export_csv(engine, line_id, list_id):
+def write_export(engine: Engine, out: IO[str], line_id: int, chosen: ContactFilter | None = None) -> None:
+    for piece in export_csv(engine, line_id, chosen):
         out.write(piece)

@@ -1,10 +1,11 @@
 """An inbound text: store it, then apply the keyword rules of `keywords.py` through `consent.py`."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from contacts_app.domain import consent, events
+from contacts_app.domain import consent, events, review_flags
 from contacts_app.domain.consent import Source
 from contacts_app.domain.keywords import KeywordKind, classify
 from contacts_app.models import Account, Contact, Line, Message, MessageDirection, MessageStatus
@@ -13,7 +14,7 @@ from contacts_app.phones import PhoneError, normalize_phone
 MAX_BODY_LENGTH = 2000
 
 
-class InboundAction:
+class InboundAction(StrEnum):
     OPTED_OUT = "opted_out"
     OPTED_IN = "opted_in"
     CONSENT_CONFIRMED = "consent_confirmed"
@@ -120,8 +121,8 @@ def _apply_keyword(
         if contact is not None and consent.confirm_consent(session, contact, Source.KEYWORD, detail=body):
             actions.append(InboundAction.CONSENT_CONFIRMED)
     elif kind == KeywordKind.POSSIBLE_OPT_OUT:
-        consent.flag_for_review(
-            session, line.id, phone, consent.REVIEW_POSSIBLE_OPT_OUT, contact.id if contact else None, message.id
+        review_flags.flag_for_review(
+            session, line.id, phone, review_flags.REVIEW_POSSIBLE_OPT_OUT, contact.id if contact else None, message.id
         )
         actions.append(InboundAction.FLAGGED_FOR_REVIEW)
     return actions

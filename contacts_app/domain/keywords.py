@@ -7,6 +7,7 @@ reasonable means, not only by the exact keyword.
 """
 
 import re
+from enum import StrEnum
 
 OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
@@ -18,7 +19,7 @@ HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 POSSIBLE_OPT_OUT_LABEL = "Possible opt-out — review"
 
 
-class KeywordKind:
+class KeywordKind(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     CONFIRM = "confirm"

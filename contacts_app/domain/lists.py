@@ -9,7 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from contacts_app.domain.contacts import PAGE_SIZE, ContactPage, _search_filter, get_contact, search_contacts
+from contacts_app.domain.contact_filter import ContactFilter, contact_condition
+from contacts_app.domain.contacts import PAGE_SIZE, ContactPage, get_contact, search_contacts
 from contacts_app.models import Contact, ContactList, ListMembership, utcnow
 
 MAX_LIST_NAME_LENGTH = 100
@@ -145,7 +146,7 @@ def list_members(
 ) -> ContactPage:
     """One page of the list's members in name order (searchable like the contact list)."""
     get_list(session, line_id, list_id)
-    return search_contacts(session, line_id, query, offset=offset, limit=limit, list_id=list_id)
+    return search_contacts(session, line_id, ContactFilter(query=query, list_id=list_id), offset=offset, limit=limit)
 
 
 def _insert_members(session: Session, list_id: int, contacts) -> int:
@@ -172,18 +173,6 @@ def _ids_on_line(line_id: int, contact_ids: Iterable[int]):
     return and_(Contact.line_id == line_id, col(Contact.id).in_(list(contact_ids)))
 
 
-def _matching(line_id: int, query: str, in_list_id: int | None):
-    condition = Contact.line_id == line_id
-    search = _search_filter(query)
-    if search is not None:
-        condition = and_(condition, search)
-    if in_list_id is not None:
-        condition = and_(
-            condition, exists().where(ListMembership.list_id == in_list_id, ListMembership.contact_id == Contact.id)
-        )
-    return condition
-
-
 def add_to_list(session: Session, line_id: int, list_id: int, contact_ids: Iterable[int]) -> int:
     """Add these contacts of the line; returns how many were not members before."""
     get_list(session, line_id, list_id)
@@ -196,23 +185,19 @@ def remove_from_list(session: Session, line_id: int, list_id: int, contact_ids: 
     return _delete_members(session, list_id, _ids_on_line(line_id, contact_ids))
 
 
-def add_matching_to_list(
-    session: Session, line_id: int, list_id: int, query: str = "", in_list_id: int | None = None
-) -> int:
-    """Add every contact the search (and list filter) finds ("select all N matching"), in SQL."""
+def add_matching_to_list(session: Session, line_id: int, list_id: int, chosen: ContactFilter) -> int:
+    """Add every contact the filter picks ("select all N matching"), in one statement."""
     get_list(session, line_id, list_id)
-    if in_list_id is not None:
-        get_list(session, line_id, in_list_id)
-    return _insert_members(session, list_id, _matching(line_id, query, in_list_id))
+    if chosen.list_id is not None:
+        get_list(session, line_id, chosen.list_id)
+    return _insert_members(session, list_id, contact_condition(line_id, chosen))
 
 
-def remove_matching_from_list(
-    session: Session, line_id: int, list_id: int, query: str = "", in_list_id: int | None = None
-) -> int:
+def remove_matching_from_list(session: Session, line_id: int, list_id: int, chosen: ContactFilter) -> int:
     get_list(session, line_id, list_id)
-    if in_list_id is not None:
-        get_list(session, line_id, in_list_id)
-    return _delete_members(session, list_id, _matching(line_id, query, in_list_id))
+    if chosen.list_id is not None:
+        get_list(session, line_id, chosen.list_id)
+    return _delete_members(session, list_id, contact_condition(line_id, chosen))
 
 
 def lists_of_contact(session: Session, line_id: int, contact_id: int) -> list[ContactList]:

@@ -11,20 +11,20 @@ detour). Nobody reaches a line of another account.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
 from contacts_app.models import AccountPlan, Line, LineAccess, LineAccessKind, Role, User, utcnow
 
 
-class Action:
+class Action(StrEnum):
     DELETE_CONTACT = "delete_contact"
     DELETE_ALL = "delete_all"
     LISTS = "lists"
     IMPORT = "import"
     EXPORT = "export"
     MANAGE_USERS = "manage_users"
-    ALL = (DELETE_CONTACT, DELETE_ALL, LISTS, IMPORT, EXPORT, MANAGE_USERS)
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _override_refusal(user: User, action: str) -> str | None:
 
 def explain(session: Session, user: User | None, action: str, line_id: int | None = None) -> str | None:
     """Why `user` may not take `action` (on `line_id`, when given), or None when they may."""
-    if action not in Action.ALL:
+    if action not in list(Action):
         raise ValueError(f"Unknown action {action!r}.")
     if user is None:
         return NOT_SIGNED_IN
@@ -179,7 +179,7 @@ def require(session: Session, user: User | None, action: str, line_id: int | Non
 
 def permissions_for(session: Session, user: User | None, line_id: int | None = None) -> dict[str, str | None]:
     """Every action's refusal reason (None: allowed), for a page to offer or grey out its controls."""
-    return {action: explain(session, user, action, line_id) for action in Action.ALL}
+    return {action: explain(session, user, action, line_id) for action in Action}
 
 
 # --- Lines ------------------------------------------------------------------------------

@@ -83,8 +83,8 @@ def create_user(
     problem = password_problem(password)
     if problem:
         errors["password"] = problem
-    if role is not None and role not in Role.ALL:
-        errors["role"] = f"The role must be one of {', '.join(Role.ALL)}."
+    if role is not None and role not in list(Role):
+        errors["role"] = f"The role must be one of {', '.join(Role)}."
     if address and session.exec(select(User.id).where(User.email == address)).first() is not None:
         errors["email"] = f"A user with the e-mail address {address} already exists."
     if errors:
@@ -148,8 +148,8 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 def set_role(session: Session, admin: User, user_id: int, role: str) -> User:
     user = _managed_user(session, admin, user_id)
-    if role not in Role.ALL:
-        raise UserInvalid({"role": f"The role must be one of {', '.join(Role.ALL)}."})
+    if role not in list(Role):
+        raise UserInvalid({"role": f"The role must be one of {', '.join(Role)}."})
     if user.role == Role.ADMIN and role != Role.ADMIN and _other_active_admins(session, user) == 0:
         raise UserInvalid({"role": "The account needs at least one administrator."})
     user.role = role

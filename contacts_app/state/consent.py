@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, conversation_watch, messaging
+from contacts_app.domain import consent_requests, conversation_watch, messaging, review_flags
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
@@ -85,7 +85,7 @@ class ConsentState(ContactsState):
         self.messages = [
             message_entry(m) for m in messaging.messages_for(session, line_id, contact.phone, limit=SHOWN_MESSAGES)
         ]
-        flags = consent.open_review_flags(session, contact)
+        flags = review_flags.open_review_flags(session, contact)
         flagged = next(
             (session.get(Message, flag.message_id) for flag in flags if flag.message_id is not None), None
         )
@@ -136,7 +136,7 @@ class ConsentState(ContactsState):
             with session_scope() as session:
                 line_id = self._line_id(session)
                 contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-                consent.send_consent_request(session, contact, actor=self._user(session).email)
+                consent_requests.send_consent_request(session, contact, actor=self._user(session).email)
                 name = contact.full_name
         except SendingRefused as refused:
             return rx.toast.error(refused.reason)
@@ -154,7 +154,7 @@ class ConsentState(ContactsState):
             with session_scope() as session:
                 line_id = self._line_id(session)
                 contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-                consent.resolve_review(session, contact, actor=self._user(session).email)
+                review_flags.resolve_review(session, contact, actor=self._user(session).email)
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
@@ -169,26 +169,19 @@ class ConsentState(ContactsState):
         selection = await self.get_state(SelectionState)
         if selection.selection_count == 0:
             return rx.toast.error("Select contacts first.")
+        chosen = self._contact_filter()
         with session_scope() as session:
             line_id = self._line_id(session)
             actor = self._user(session).email
-            list_id = int(self.list_filter) if self.list_filter else None
-            if selection.all_matching and list_id is not None and not self.query.strip() and not self.review_filter:
-                report = consent.send_consent_requests_to_list(session, line_id, list_id, actor)
-            else:
-                if selection.all_matching:
-                    matching = contacts_domain.search_contacts(
-                        session, line_id, self.query, limit=MAX_CHECKED + 1, list_id=list_id,
-                        where=consent.needs_review_condition() if self.review_filter else None,
+            if selection.all_matching:
+                # A whole list may be asked at once; any other filter, at most MAX_CHECKED contacts.
+                if not chosen.is_whole_list and selection.selection_count > MAX_CHECKED:
+                    return rx.toast.error(
+                        f"Send consent requests to at most {MAX_CHECKED:,} contacts at once, or to a whole list."
                     )
-                    if matching.total > MAX_CHECKED:
-                        return rx.toast.error(
-                            f"Send consent requests to at most {MAX_CHECKED:,} contacts at once, or to a whole list."
-                        )
-                    ids = [contact.id for contact in matching.rows]
-                else:
-                    ids = list(selection.checked_ids)
-                report = consent.send_consent_requests(session, line_id, ids, actor)
+                report = consent_requests.send_consent_requests_matching(session, line_id, chosen, actor)
+            else:
+                report = consent_requests.send_consent_requests(session, line_id, list(selection.checked_ids), actor)
         selection.checked_ids, selection.all_matching = [], False
         with session_scope() as session:
             self._load_rows(session)

@@ -13,6 +13,7 @@ from contacts_app.db import session_scope
 from contacts_app.domain import consent
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain import lists as lists_domain
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.state.session import NotSignedIn, SessionState
@@ -110,6 +111,14 @@ class ContactsState(SessionState):
         return f"{self.selected.id}-{self.form_version}"
 
     # ----- loading -----
+    def _contact_filter(self) -> ContactFilter:
+        """Which contacts the page shows; selections and actions on "all matching" use the same."""
+        return ContactFilter(
+            query=self.query,
+            list_id=int(self.list_filter) if self.list_filter else None,
+            needs_review=self.review_filter,
+        )
+
     def _active_line(self, session) -> int:
         line_id = self._line_id(session)
         self._region = contacts_domain.region_of_line(session, line_id)
@@ -119,13 +128,10 @@ class ContactsState(SessionState):
         """One page of rows; the lists' names and counts too unless only the page moves."""
         line_id = self._active_line(session)
         self._stamp = contacts_domain.line_stamp(session, line_id)
-        list_id = int(self.list_filter) if self.list_filter else None
-        review = consent.needs_review_condition() if self.review_filter else None
+        chosen = self._contact_filter()
 
         def read_page():
-            return contacts_domain.search_contacts(
-                session, line_id, self.query, self.page * PAGE_SIZE, PAGE_SIZE, list_id=list_id, where=review
-            )
+            return contacts_domain.search_contacts(session, line_id, chosen, self.page * PAGE_SIZE, PAGE_SIZE)
 
         result = read_page()
         if not result.rows and self.page > 0 and result.total:
@@ -134,8 +140,7 @@ class ContactsState(SessionState):
             result = read_page()
         self.rows = [contact_row(c, self._region) for c in result.rows]
         self.total = result.total
-        filtered = self.query.strip() or list_id is not None or review is not None
-        self.line_total = contacts_domain.count_contacts(session, line_id) if filtered else result.total
+        self.line_total = contacts_domain.count_contacts(session, line_id) if chosen.narrows else result.total
         if with_lists:
             # Counting every list's members is a scan: not for each page turn or keystroke.
             self.lists = (
@@ -233,12 +238,11 @@ class ContactsState(SessionState):
 
     @rx.event
     def export(self):
-        """The line's (or the shown list's) contacts as CSV in the import format, streamed by the server."""
+        """The contacts on show (search and filters included) as CSV, streamed by the server."""
         with session_scope() as session:
             line_id = self._require(session, Action.EXPORT)
-        list_id = int(self.list_filter) if self.list_filter else None
         name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
-        return rx.download(url=export_url(line_id, list_id), filename=f"{name}.csv")
+        return rx.download(url=export_url(line_id, self._contact_filter()), filename=f"{name}.csv")
 
     @rx.event
     def next_page(self):

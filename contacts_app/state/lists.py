@@ -7,6 +7,7 @@ import reflex as rx
 from contacts_app.api.exports import export_url
 from contacts_app.db import session_scope
 from contacts_app.domain import lists as lists_domain
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.lists import ListInvalid, ListNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.state.session import SessionState
@@ -119,4 +120,4 @@ class ListsState(SessionState):
         with session_scope() as session:
             line_id = self._require(session, Action.EXPORT)
             self._require(session, Action.LISTS)
-        return rx.download(url=export_url(line_id, list_id), filename=f"{name}.csv")
+        return rx.download(url=export_url(line_id, ContactFilter(list_id=list_id)), filename=f"{name}.csv")

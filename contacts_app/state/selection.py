@@ -22,7 +22,8 @@ class SelectionState(ContactsState):
 
     @rx.var
     def current_scope(self) -> str:
-        return f"{self.list_filter}|{self.query}"
+        # Every part of the filter: a selection made under "All contacts" is not one under "Needs review".
+        return repr(self._contact_filter())
 
     @rx.var
     def selection_count(self) -> int:
@@ -87,13 +88,12 @@ class SelectionState(ContactsState):
         if self.selection_count == 0:
             return rx.toast.error("Select contacts first.")
         list_id = int(self.target_list)
-        in_list = int(self.list_filter) if self.list_filter else None
         try:
             with session_scope() as session:
                 line_id = self._require(session, Action.LISTS)
                 if self.all_matching:
                     change = lists_domain.add_matching_to_list if adding else lists_domain.remove_matching_from_list
-                    changed = change(session, line_id, list_id, self.query, in_list)
+                    changed = change(session, line_id, list_id, self._contact_filter())
                 else:
                     change = lists_domain.add_to_list if adding else lists_domain.remove_from_list
                     changed = change(session, line_id, list_id, self.checked_ids)

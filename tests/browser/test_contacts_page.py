@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
 from contacts_app.domain.consent import Source, opt_out
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line, search_contacts
 
 pytestmark = pytest.mark.browser
@@ -284,7 +285,7 @@ def test_changes_by_others_show_without_a_reload(page, app_db, viewport_name):
     expect(contact_rows(page).filter(has_text="Grace Hopper")).to_be_visible(timeout=8_000)
     with session_scope(app_db) as session:
         line_id = ensure_default_line(session).id
-        ada = search_contacts(session, line_id, "ada").rows[0]
+        ada = search_contacts(session, line_id, ContactFilter(query="ada")).rows[0]
         opt_out(session, ada, Source.KEYWORD, detail="STOP")
     expect(details(page).get_by_role("checkbox", name="Opted out")).to_be_checked(timeout=8_000)
     expect(contact_rows(page).filter(has_text="Ada Lovelace")).to_contain_text("Opted out")

@@ -16,6 +16,7 @@ from contacts_app.domain import lines as lines_domain
 from contacts_app.domain import users as users_domain
 from contacts_app.domain.auth import WRONG_CREDENTIALS
 from contacts_app.domain.consent import Source, opt_out
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line, search_contacts
 from contacts_app.domain.permissions import ADMIN_ONLY, TURNED_OFF, Action, set_account_plan
 from contacts_app.models import Contact, Role, User
@@ -316,7 +317,7 @@ def test_user_without_delete_sees_no_delete_and_a_crafted_delete_is_refused(new_
         users_domain.set_permissions(session, admin_of(session), clerk_id, {"can_delete": False})
     seed(app_db, line_id, ("Marie Curie", "415 555 0160"))
     with session_scope(app_db) as session:
-        marie_id = search_contacts(session, line_id, "Marie").rows[0].id
+        marie_id = search_contacts(session, line_id, ContactFilter(query="Marie")).rows[0].id
 
     clerk = signed_in_page(new_context, app_db, app_url, "clerk@example.com")
     open_contacts(clerk)
@@ -458,7 +459,7 @@ def test_a_deleted_opted_out_number_comes_back_opted_out(page, app_db, shot):
     line_id = main_line_id(app_db)
     seed(app_db, line_id, ("Linus Pauling", "415 555 0150"))
     with session_scope(app_db) as session:
-        linus = search_contacts(session, line_id, "Linus").rows[0]
+        linus = search_contacts(session, line_id, ContactFilter(query="Linus")).rows[0]
         opt_out(session, session.get(Contact, linus.id), Source.KEYWORD, detail="STOP")
     open_contacts(page)
     page.get_by_role("button", name="Action for Linus Pauling").click()

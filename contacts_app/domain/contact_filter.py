@@ -1,0 +1,157 @@
+"""Which contacts: one description of a view of a line's contacts, turned into SQL in one place.
+
+The search box, the list and review filters, the sort, "select all N matching", add/remove to a
+list, consent requests to a selection, export and the REST API all pass a `ContactFilter`;
+none of them writes its own WHERE.
+"""
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from sqlalchemy import and_, exists, or_
+from sqlmodel import col
+
+from contacts_app.models import ConsentStatus, Contact, ListMembership, ReviewFlag
+from contacts_app.phones import phone_search_digits
+
+
+class Sort(StrEnum):
+    NAME = "name"
+    RECENTLY_ADDED = "added"
+    RECENTLY_UPDATED = "updated"
+
+
+SORT_LABELS = {Sort.NAME: "Name", Sort.RECENTLY_ADDED: "Recently added", Sort.RECENTLY_UPDATED: "Recently updated"}
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    """Every field narrows (they combine with AND); the default is the whole line in name order."""
+
+    query: str = ""
+    list_id: int | None = None
+    # Contacts with an open "Possible opt-out" review flag.
+    needs_review: bool = False
+    # True: only opted-out contacts; False: only those who are not; None: both.
+    opted_out: bool | None = None
+    consent: ConsentStatus | None = None
+    sort: Sort = Sort.NAME
+
+    @property
+    def narrows(self) -> bool:
+        """Whether some contacts of the line may be left out (the sort alone leaves everyone in)."""
+        return replace(self, sort=Sort.NAME) != ContactFilter()
+
+    @property
+    def is_whole_list(self) -> bool:
+        """Exactly the members of one list, nothing else narrowing."""
+        return self.list_id is not None and not replace(self, list_id=None).narrows
+
+
+def search_condition(query: str):
+    """Every word of the query in name, e-mail or phone; a phone-like query matches its digits."""
+    text = " ".join(query.replace("\x00", "").split()).lower()
+    if not text:
+        return None
+    digits = phone_search_digits(text)
+    if digits is not None:
+        return col(Contact.search_text).contains(digits, autoescape=True)
+    return and_(*(col(Contact.search_text).contains(word, autoescape=True) for word in text.split()))
+
+
+def needs_review_condition():
+    """Contacts whose number has an unresolved review flag on their line."""
+    return exists().where(
+        ReviewFlag.line_id == Contact.line_id,
+        ReviewFlag.phone == Contact.phone,
+        col(ReviewFlag.resolved_at).is_(None),
+    )
+
+
+def in_list_condition(list_id: int):
+    return exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
+
+
+def contact_condition(line_id: int, chosen: ContactFilter | None = None):
+    """The WHERE clause on Contact for the line's contacts that `chosen` picks."""
+    chosen = chosen or ContactFilter()
+    conditions = [Contact.line_id == line_id]
+    search = search_condition(chosen.query)
+    if search is not None:
+        conditions.append(search)
+    if chosen.list_id is not None:
+        conditions.append(in_list_condition(chosen.list_id))
+    if chosen.needs_review:
+        conditions.append(needs_review_condition())
+    if chosen.opted_out is not None:
+        conditions.append(col(Contact.opted_out).is_(chosen.opted_out))
+    if chosen.consent is not None:
+        conditions.append(Contact.consent_status == chosen.consent)
+    return and_(*conditions)
+
+
+def _sort_columns(sort: Sort):
+    """The columns the sort walks, each paired with whether it runs newest first."""
+    if sort == Sort.RECENTLY_ADDED:
+        return [(Contact.created_at, True), (Contact.id, True)]
+    if sort == Sort.RECENTLY_UPDATED:
+        return [(Contact.updated_at, True), (Contact.id, True)]
+    return [(Contact.name_key, False), (Contact.id, False)]
+
+
+def order_by(sort: Sort) -> list:
+    return [col(column).desc() if newest_first else col(column) for column, newest_first in _sort_columns(sort)]
+
+
+def before_condition(sort: Sort, contact: Contact):
+    """Contacts that come before `contact` in this sort (to find the page it is on)."""
+    (first, first_desc), (second, second_desc) = _sort_columns(sort)
+    first_value = getattr(contact, first.key)
+    second_value = getattr(contact, second.key)
+    ahead = col(first) > first_value if first_desc else col(first) < first_value
+    tie = col(second) > second_value if second_desc else col(second) < second_value
+    return or_(ahead, and_(col(first) == first_value, tie))
+
+
+# --- The filter in a page address (?q=ada&list=3&sort=added...) ----------------------------
+
+OPTED_OUT_PARAM = {True: "yes", False: "no"}
+
+
+def filter_params(chosen: ContactFilter) -> dict[str, str]:
+    """The filter as query parameters, defaults left out, so a view can be bookmarked and shared."""
+    params: dict[str, str] = {}
+    if chosen.query.strip():
+        params["q"] = chosen.query.strip()
+    if chosen.list_id is not None:
+        params["list"] = str(chosen.list_id)
+    if chosen.needs_review:
+        params["review"] = "1"
+    if chosen.opted_out is not None:
+        params["opted_out"] = OPTED_OUT_PARAM[chosen.opted_out]
+    if chosen.consent is not None:
+        params["consent"] = chosen.consent.value
+    if chosen.sort != Sort.NAME:
+        params["sort"] = chosen.sort.value
+    return params
+
+
+def filter_from_params(params: dict[str, str]) -> ContactFilter:
+    """The filter a page address describes; a value that makes no sense is ignored, not an error."""
+
+    def text(name: str) -> str:
+        value = params.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    list_text = text("list")
+    opted_out = {value: flag for flag, value in OPTED_OUT_PARAM.items()}.get(text("opted_out"))
+    consent = text("consent")
+    sort = text("sort")
+    return ContactFilter(
+        query=text("q")[:200],
+        list_id=int(list_text) if list_text.isdigit() and 0 < int(list_text) < 2**31 else None,
+        needs_review=text("review") in ("1", "yes", "true"),
+        opted_out=opted_out,
+        consent=ConsentStatus(consent) if consent in ConsentStatus.__members__.values() else None,
+        sort=Sort(sort) if sort in Sort.__members__.values() else Sort.NAME,
+    )

@@ -1,0 +1,123 @@
+"""One description of "which contacts": search, filters and sort, used by every door the same way."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from contacts_app.db import session_scope
+from contacts_app.domain import consent, consent_requests, lists, review_flags
+from contacts_app.domain.consent import Source
+from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
+from contacts_app.domain.contacts import (
+    ContactInput,
+    create_contact,
+    get_contact,
+    matching_ids,
+    position_of,
+    search_contacts,
+    update_contact,
+)
+from contacts_app.domain.exporter import export_csv
+from contacts_app.models import ConsentStatus, Contact
+
+PEOPLE = [
+    ("Ann Archer", "2125550101"),
+    ("Bob Baker", "2125550102"),
+    ("Cat Cooper", "2125550103"),
+    ("Dan Dyer", "2125550104"),
+]
+
+
+@pytest.fixture
+def ids(engine, line_id) -> dict[str, int]:
+    """Four contacts added a minute apart (Ann first); Bob opted out, Cat flagged for review, Dan asked."""
+    with session_scope(engine) as session:
+        made = {}
+        for minute, (name, phone) in enumerate(PEOPLE):
+            contact = create_contact(session, line_id, ContactInput(name, phone))
+            contact.created_at = contact.created_at - timedelta(minutes=10 - minute)
+            contact.updated_at = contact.created_at
+            made[name.split()[0]] = contact.id
+        session.flush()
+        consent.opt_out(session, get_contact(session, line_id, made["Bob"]), Source.MANUAL)
+        cat = get_contact(session, line_id, made["Cat"])
+        review_flags.flag_for_review(session, line_id, cat.phone, review_flags.REVIEW_POSSIBLE_OPT_OUT, cat.id, None)
+        consent_requests.send_consent_request(session, get_contact(session, line_id, made["Dan"]))
+    return made
+
+
+def names(engine, line_id, chosen: ContactFilter) -> list[str]:
+    with session_scope(engine) as session:
+        return [c.full_name.split()[0] for c in search_contacts(session, line_id, chosen).rows]
+
+
+def test_each_filter_narrows_the_list(engine, line_id, ids):
+    assert names(engine, line_id, ContactFilter()) == ["Ann", "Bob", "Cat", "Dan"]
+    assert names(engine, line_id, ContactFilter(opted_out=True)) == ["Bob"]
+    assert names(engine, line_id, ContactFilter(opted_out=False)) == ["Ann", "Cat", "Dan"]
+    assert names(engine, line_id, ContactFilter(needs_review=True)) == ["Cat"]
+    assert names(engine, line_id, ContactFilter(consent=ConsentStatus.PENDING)) == ["Dan"]
+    assert names(engine, line_id, ContactFilter(consent=ConsentStatus.NOT_SENT)) == ["Ann", "Bob", "Cat"]
+    assert names(engine, line_id, ContactFilter(query="212555010")) == ["Ann", "Bob", "Cat", "Dan"]
+
+
+def test_filters_combine(engine, line_id, ids):
+    with session_scope(engine) as session:
+        vip = lists.create_list(session, line_id, "VIP")
+        lists.add_to_list(session, line_id, vip.id, [ids["Ann"], ids["Bob"], ids["Dan"]])
+        vip_id = vip.id
+    assert names(engine, line_id, ContactFilter(list_id=vip_id, opted_out=False)) == ["Ann", "Dan"]
+    both = ContactFilter(list_id=vip_id, opted_out=False, consent=ConsentStatus.NOT_SENT)
+    assert names(engine, line_id, both) == ["Ann"]
+    assert names(engine, line_id, ContactFilter(query="cat", needs_review=True)) == ["Cat"]
+    assert names(engine, line_id, ContactFilter(query="ann", needs_review=True)) == []
+
+
+def test_sorts_by_name_recently_added_and_recently_updated(engine, line_id, ids):
+    assert names(engine, line_id, ContactFilter(sort=Sort.RECENTLY_ADDED)) == ["Dan", "Cat", "Bob", "Ann"]
+    with session_scope(engine) as session:
+        update_contact(session, line_id, ids["Ann"], ContactInput("Ann Archer-Smith", "2125550101"))
+    # Ann was edited last; Dan and Bob changed when their consent or opt-out did.
+    assert names(engine, line_id, ContactFilter(sort=Sort.RECENTLY_UPDATED))[0] == "Ann"
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+def test_position_of_matches_the_page_order_in_every_sort(engine, line_id, ids, sort):
+    chosen = ContactFilter(opted_out=False, sort=sort)
+    with session_scope(engine) as session:
+        shown = search_contacts(session, line_id, chosen).rows
+        assert [position_of(session, line_id, contact, chosen) for contact in shown] == list(range(len(shown)))
+        assert matching_ids(session, line_id, chosen, limit=10) == [contact.id for contact in shown]
+
+
+def test_add_matching_to_list_under_needs_review_adds_only_those_waiting_for_review(engine, line_id, ids):
+    with session_scope(engine) as session:
+        follow_up = lists.create_list(session, line_id, "Follow up")
+        assert lists.add_matching_to_list(session, line_id, follow_up.id, ContactFilter(needs_review=True)) == 1
+        assert [c.full_name for c in lists.list_members(session, line_id, follow_up.id).rows] == ["Cat Cooper"]
+
+
+def test_consent_requests_to_all_matching_follow_the_filter(engine, line_id, ids):
+    with session_scope(engine) as session:
+        report = consent_requests.send_consent_requests_matching(session, line_id, ContactFilter(query="ann"))
+        assert report.sent_ids == [ids["Ann"]]
+        pending = session.exec(select(Contact.full_name).where(Contact.consent_status == ConsentStatus.PENDING)).all()
+        assert sorted(pending) == ["Ann Archer", "Dan Dyer"]
+
+
+def test_export_writes_the_contacts_the_filter_picks(engine, line_id, ids):
+    text = "".join(export_csv(engine, line_id, ContactFilter(opted_out=True)))
+    assert "Bob Baker" in text
+    assert "Ann Archer" not in text
+
+
+def test_a_filter_survives_the_page_address_and_nonsense_is_ignored():
+    chosen = ContactFilter(
+        query="ada", list_id=3, needs_review=True, opted_out=False, consent=ConsentStatus.DECLINED, sort=Sort.NAME
+    )
+    assert filter_from_params(filter_params(chosen)) == chosen
+    assert filter_params(ContactFilter()) == {}
+    assert filter_params(ContactFilter(sort=Sort.RECENTLY_ADDED)) == {"sort": "added"}
+    odd = filter_from_params({"list": "x", "consent": "maybe", "sort": "price", "opted_out": "perhaps", "q": "bo"})
+    assert odd == ContactFilter(query="bo")
