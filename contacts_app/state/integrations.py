@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import reflex as rx
 
 from contacts_app.db import session_scope
-from contacts_app.domain import api_keys, consent_history_csv, consent_message, webhooks
+from contacts_app.domain import api_keys, consent_history_csv, webhooks
+from contacts_app.domain import consent_message as consent_text
 from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.domain.permissions import PermissionDenied
 from contacts_app.models import ApiKey, Role, User, WebhookDelivery, WebhookEndpoint
@@ -92,7 +93,7 @@ class IntegrationsState(SessionState):
     loaded: bool = False
 
     consent_message: str = ""
-    default_consent_message: str = consent_message.DEFAULT_CONSENT_MESSAGE
+    default_consent_message: str = consent_text.DEFAULT_CONSENT_MESSAGE
     consent_error: str = ""
     consent_version: int = 0
 
@@ -140,7 +141,7 @@ class IntegrationsState(SessionState):
         return user
 
     def _load_all(self, session, account_id: int) -> None:
-        self.consent_message = consent_message.consent_message_template(session, account_id)
+        self.consent_message = consent_text.consent_message_template(session, account_id)
         self.keys = [api_key_row(key) for key in api_keys.list_api_keys(session, account_id)]
         self._load_endpoints(session, account_id)
         self.loaded = True
@@ -177,10 +178,10 @@ class IntegrationsState(SessionState):
         try:
             with session_scope() as session:
                 user = self._admin(session)
-                self.consent_message = consent_message.set_consent_message(
+                self.consent_message = consent_text.set_consent_message(
                     session, user.account_id, str(form_data.get("consent_message", ""))
                 )
-        except consent_message.ConsentMessageInvalid as invalid:
+        except consent_text.ConsentMessageInvalid as invalid:
             self.consent_error = str(invalid)
             return
         self.consent_error = ""
@@ -191,7 +192,7 @@ class IntegrationsState(SessionState):
     def restore_default_consent_message(self):
         with session_scope() as session:
             user = self._admin(session)
-            self.consent_message = consent_message.set_consent_message(session, user.account_id, None)
+            self.consent_message = consent_text.set_consent_message(session, user.account_id, None)
         self.consent_error = ""
         self.consent_version += 1
         return rx.toast.success("The default consent message is back.")
