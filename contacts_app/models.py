@@ -136,16 +136,21 @@ class MessageDirection(StrEnum):
 
 class MessageStatus(StrEnum):
     RECEIVED = "received"
-    # Waiting in the default provider's outbox: no carrier is reachable from here.
+    # Waiting to be handed to the carrier, or (outbox provider) in the outbox: no carrier reachable.
     QUEUED = "queued"
     SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
     FAILED = "failed"
 
 
 class Message(SQLModel, table=True):
     """A text to or from a number on a line; outbound rows double as the default provider's outbox."""
 
-    __table_args__ = (Index("ix_message_line_phone", "line_id", "phone", "id"),)
+    __table_args__ = (
+        Index("ix_message_line_phone", "line_id", "phone", "id"),
+        Index("uq_message_idempotency_key", "idempotency_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     line_id: int = Field(foreign_key="line.id")
@@ -159,8 +164,20 @@ class Message(SQLModel, table=True):
     keyword: str | None = None  # keywords.KeywordKind of an inbound message
     status: str  # MessageStatus
     provider: str | None = None
-    provider_message_id: str | None = None
+    provider_message_id: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # Carrier sending (issue 12): why it failed, in words, and the carrier's code.
+    error_code: str | None = None
+    error_reason: str | None = Field(default=None, sa_type=Text)
+    # One per outbound message: a retried send job finds the message it already handed over.
+    idempotency_key: str | None = None
+    send_attempts: int = 0
+    # Set while a send job talks to the carrier; a stale one means a worker died mid-request.
+    submitting_since: datetime | None = None
+    # The carrier may have the text though no answer came (timeout): look before sending again.
+    send_uncertain: bool = False
+    # Moves on every status change; open pages poll it to show queued -> sent -> delivered.
+    status_changed_at: datetime | None = None
 
 
 class ReviewFlag(SQLModel, table=True):
@@ -355,6 +372,67 @@ class AccountPlan(SQLModel, table=True):
     allows_delete_all: bool = True
     allows_lists: bool = True
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Carrier connections (issue 12) ---
+
+
+class CarrierConnection(SQLModel, table=True):
+    """An account's login to a carrier (Twilio). Secrets are Fernet tokens (carriers/secrets.py)."""
+
+    __tablename__ = "carrier_connection"
+    __table_args__ = (UniqueConstraint("account_id", "carrier", name="uq_carrier_connection_account_carrier"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    carrier: str  # carriers registry name: "twilio"
+    account_sid: str
+    # The auth token signs inbound webhooks; an API key (sid + secret) may send instead of it.
+    auth_token_encrypted: str | None = Field(default=None, sa_type=Text)
+    auth_token_last4: str | None = None
+    api_key_sid: str | None = None
+    api_key_secret_encrypted: str | None = Field(default=None, sa_type=Text)
+    api_key_secret_last4: str | None = None
+    # Where the carrier reaches this app (CONTACTS_PUBLIC_URL, or the address the administrator used).
+    public_base_url: str = Field(default="", sa_type=Text)
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LineCarrier(SQLModel, table=True):
+    """A line that sends through a carrier connection; lines without a row use the outbox."""
+
+    __tablename__ = "line_carrier"
+
+    line_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True)
+    )
+    connection_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("carrier_connection.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # Carriers throttle each number (a US long code: about 1 text a second).
+    messages_per_second: float = 1.0
+    # The next free sending slot of the line: send jobs are scheduled no closer than the rate allows.
+    next_send_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedCarrierEvent(SQLModel, table=True):
+    """Inbound texts already taken in, by the carrier's id: a retried webhook is processed once."""
+
+    __tablename__ = "processed_carrier_event"
+
+    carrier: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)  # Twilio's MessageSid
+    message_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("message.id", ondelete="SET NULL"))
+    )
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # Delete All and the API's cursor walk a line's contacts in id order.

@@ -25,6 +25,7 @@ SOURCE_LABELS = {
     "keyword": "by text message",
     "api": "through the API",
     "import": "by import",
+    "carrier": "at the carrier (they texted STOP to it)",
 }
 
 

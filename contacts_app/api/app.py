@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import contacts, exports, inbound, lists
+from contacts_app.api import carriers, contacts, exports, inbound, lists
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -32,6 +32,7 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.state.engine = engine
     install_error_handlers(api)
     api.include_router(inbound.router)
+    api.include_router(carriers.router)
     api.include_router(contacts.router)
     api.include_router(lists.router)
     api.include_router(exports.router)

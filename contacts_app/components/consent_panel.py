@@ -76,9 +76,13 @@ def message_item(message: MessageEntry) -> rx.Component:
             " · ",
             message.when,
             " · ",
-            message.status,
+            rx.el.span(message.status, class_name="message-status"),
             size="1",
             color_scheme="gray",
+        ),
+        rx.cond(
+            message.reason != "",
+            rx.text(message.reason, size="1", color_scheme=rx.cond(message.failed, "red", "gray")),
         ),
         class_name=rx.cond(message.inbound, "message inbound", "message outbound"),
     )

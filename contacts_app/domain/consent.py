@@ -28,6 +28,8 @@ class Source(StrEnum):
     KEYWORD = "keyword"
     API = "api"
     IMPORT = "import"
+    # The recipient texted STOP to the carrier itself (Twilio error 21610).
+    CARRIER = "carrier"
 
 
 class OptOutLocked(Exception):

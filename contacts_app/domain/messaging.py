@@ -1,15 +1,23 @@
-"""Outbound texts go through a Provider: the one place a real carrier client plugs in.
+"""Outbound texts go through the line's Provider: its carrier when connected, else the outbox.
 
-The default OutboxProvider reaches no carrier; it keeps each text as a queued outbound
-Message, which is what the contact's message history shows.
+The OutboxProvider reaches no carrier; it keeps each text as a queued outbound Message, which
+is what the contact's message history shows. CarrierProvider (lines connected on the
+Integrations page) stores the text with an idempotency key and a slot in the line's sending
+rate; contacts_app/carriers/sending.py hands it to the carrier as a background job once the
+sender's transaction commits (the row is the outbox: nothing is lost if the process dies).
 """
 
+import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from contacts_app.models import Contact, Line, Message, MessageDirection, MessageStatus
+from contacts_app.carriers.connections import carrier_of_line, reserve_send_slot
+from contacts_app.models import Contact, Line, Message, MessageDirection, MessageStatus, utcnow
+
+# session.info key: (message id, slot) of carrier texts to dispatch once the transaction commits.
+PENDING_CARRIER_SENDS = "pending_carrier_sends"
 
 
 class Provider(Protocol):
@@ -38,17 +46,38 @@ class OutboxProvider:
         return message
 
 
-_provider: Provider = OutboxProvider()
+class CarrierProvider:
+    """A line connected to a carrier: the text waits as queued until its send job hands it over."""
+
+    def __init__(self, carrier: str) -> None:
+        self.name = carrier
+
+    def send(self, session: Session, line: Line, to_phone: str, body: str, contact_id: int | None) -> Message:
+        slot = reserve_send_slot(session, line.id)
+        message = Message(
+            line_id=line.id,
+            contact_id=contact_id,
+            direction=MessageDirection.OUTBOUND,
+            phone=to_phone,
+            body=body,
+            status=MessageStatus.QUEUED,
+            provider=self.name,
+            idempotency_key=uuid.uuid4().hex,
+            status_changed_at=utcnow(),
+        )
+        session.add(message)
+        session.flush()
+        session.info.setdefault(PENDING_CARRIER_SENDS, []).append((message.id, slot))
+        return message
 
 
-def get_provider() -> Provider:
-    return _provider
+OUTBOX = OutboxProvider()
 
 
-def set_provider(provider: Provider) -> None:
-    """Install a carrier client at start-up (and in tests)."""
-    global _provider
-    _provider = provider
+def provider_for_line(session: Session, line: Line) -> Provider:
+    """The carrier the line is connected to (Integrations page), or the outbox."""
+    connected = carrier_of_line(session, line.id)
+    return CarrierProvider(connected[1].carrier) if connected else OUTBOX
 
 
 @dataclass
@@ -67,7 +96,7 @@ def send_text(session: Session, contact: Contact, body: str, provider: Provider 
     if contact.opted_out:
         raise SendingRefused(contact.id, f"{contact.full_name} has opted out; nothing is sent to them.")
     line = session.get(Line, contact.line_id)
-    return (provider or get_provider()).send(session, line, contact.phone, body, contact.id)
+    return (provider or provider_for_line(session, line)).send(session, line, contact.phone, body, contact.id)
 
 
 def messages_for(session: Session, line_id: int, phone: str, limit: int = 100) -> list[Message]:

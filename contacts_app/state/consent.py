@@ -23,10 +23,14 @@ from contacts_app.views import show_time
 SHOWN_MESSAGES = 50
 STATUS_LABELS = {
     MessageStatus.RECEIVED: "Received",
-    MessageStatus.QUEUED: "Queued in outbox",
+    MessageStatus.QUEUED: "Queued",
     MessageStatus.SENT: "Sent",
+    MessageStatus.DELIVERED: "Delivered",
+    MessageStatus.UNDELIVERED: "Not delivered",
     MessageStatus.FAILED: "Failed",
 }
+# The outbox reaches no carrier: say so, so nobody waits for a delivery that cannot come.
+OUTBOX_QUEUED_LABEL = "Queued in outbox (no carrier connected)"
 
 
 @dataclass
@@ -36,6 +40,9 @@ class MessageEntry:
     body: str = ""
     when: str = ""
     status: str = ""
+    # Why it failed, or why it still waits (the carrier's answer in words); "" when all is well.
+    reason: str = ""
+    failed: bool = False
 
 
 def message_entry(message: Message) -> MessageEntry:
@@ -44,8 +51,16 @@ def message_entry(message: Message) -> MessageEntry:
         inbound=message.direction == MessageDirection.INBOUND,
         body=message.body,
         when=show_time(message.created_at),
-        status=STATUS_LABELS.get(message.status, message.status),
+        status=status_label(message),
+        reason=message.error_reason or "",
+        failed=message.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED),
     )
+
+
+def status_label(message: Message) -> str:
+    if message.status == MessageStatus.QUEUED and message.provider == messaging.OUTBOX.name:
+        return OUTBOX_QUEUED_LABEL
+    return STATUS_LABELS.get(message.status, message.status)
 
 
 def _report_toast(sent: int, skipped: dict[int, str]):
