@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
+from contacts_app.cli_secrets import add_rotate_secret_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
 from contacts_app.db import get_engine, migrate, session_scope
 from contacts_app.domain.contact_filter import ContactFilter
@@ -169,6 +170,7 @@ COMMANDS: list[Callable] = [
     add_set_region_command,
     add_create_api_key_command,
     add_revoke_api_key_command,
+    add_rotate_secret_key_command,
 ]
 
 

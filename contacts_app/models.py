@@ -172,6 +172,8 @@ class Message(SQLModel, table=True):
     # One per outbound message: a retried send job finds the message it already handed over.
     idempotency_key: str | None = None
     send_attempts: int = 0
+    # Not before: the line's sending-rate slot, or the retry time after a refusal.
+    send_after: datetime | None = None
     # Set while a send job talks to the carrier; a stale one means a worker died mid-request.
     submitting_since: datetime | None = None
     # The carrier may have the text though no answer came (timeout): look before sending again.

@@ -232,3 +232,33 @@ def test_check_connection_says_plainly_what_is_wrong(engine, twilio_line, standi
         )
         save_twilio_connection(session, account_id, TwilioInput(account_sid, "f" * 32), PUBLIC_URL)
         assert check_line(session, account_id, line_id).startswith("Twilio refused these credentials")
+
+
+def test_rotating_the_secret_key_re_encrypts_credentials_so_the_old_key_can_go(
+    engine, twilio_line, secret_key, monkeypatch, capsys
+):
+    from contacts_app.carriers.connections import credentials_of, get_connection
+    from contacts_app.cli_secrets import rotate_secret_key_command
+
+    _, _, token = twilio_line
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("CONTACTS_SECRET_KEY", f"{new_key},{secret_key}")
+    assert rotate_secret_key_command(None, engine) == 0
+    monkeypatch.setenv("CONTACTS_SECRET_KEY", new_key)
+    with session_scope(engine) as session:
+        connection = get_connection(session, session.get(Line, twilio_line[0]).account_id)
+        assert credentials_of(connection).auth_token == token
+
+
+def test_a_lost_send_job_is_found_by_the_sweep_but_not_before_its_rate_slot(engine, twilio_line):
+    from contacts_app.carriers.delivery import stranded_sends
+    from contacts_app.models import utcnow
+
+    line_id, _, _ = twilio_line
+    message_id = queue_text(engine, line_id, add_jane(engine, line_id).id)
+    with session_scope(engine) as session:
+        assert stranded_sends(session) == []
+        assert stranded_sends(session, now=utcnow() + timedelta(minutes=2)) == [message_id]
+    assert deliver(engine, message_id).outcome == Outcome.SUBMITTED
+    with session_scope(engine) as session:
+        assert stranded_sends(session, now=utcnow() + timedelta(minutes=2)) == []

@@ -26,6 +26,8 @@ from contacts_app.models import Contact, Line, Message, MessageStatus, utcnow
 # A worker that died mid-request leaves its claim; after this long another run may look and retry.
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_SEND_ATTEMPTS = 6
+# A queued text this far past its slot lost its job: the sweep dispatches it again.
+STRANDED_AFTER = timedelta(minutes=1)
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 300
 
@@ -72,6 +74,25 @@ def _claim(session: Session, message_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return taken.rowcount == 1
+
+
+def stranded_sends(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Queued carrier texts whose send job was lost (a worker died, a dispatch never happened)."""
+    now = now or utcnow()
+    return list(
+        session.exec(
+            select(Message.id)
+            .where(
+                col(Message.status) == MessageStatus.QUEUED,
+                col(Message.idempotency_key).is_not(None),
+                col(Message.provider_message_id).is_(None),
+                col(Message.send_after) < now - STRANDED_AFTER,
+                or_(col(Message.submitting_since).is_(None), col(Message.submitting_since) < now - CLAIM_LEASE),
+            )
+            .order_by(col(Message.id))
+            .limit(limit)
+        )
+    )
 
 
 def deliver(engine: Engine | None, message_id: int) -> DeliveryResult:
@@ -136,6 +157,7 @@ def _after_refusal(engine: Engine | None, message_id: int, refused: CarrierRefus
             # Still queued: say why it waits, so the history is not silent.
             message.error_reason = refused.reason
             message.status_changed_at = utcnow()
+            message.send_after = utcnow() + retry_delay(attempts)
             session.add(message)
             return DeliveryResult(Outcome.RETRY, retry_in=retry_delay(attempts), detail=refused.reason)
         reason = refused.reason

@@ -63,6 +63,7 @@ class CarrierProvider:
             status=MessageStatus.QUEUED,
             provider=self.name,
             idempotency_key=uuid.uuid4().hex,
+            send_after=slot,
             status_changed_at=utcnow(),
         )
         session.add(message)

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.carrier_section import carrier_section
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.events import EVENT_TYPES
@@ -346,6 +347,7 @@ def integrations_page() -> rx.Component:
                 IntegrationsState.loaded,
                 rx.fragment(
                     consent_message_section(),
+                    carrier_section(),
                     api_keys_section(),
                     webhooks_section(),
                     deliveries_section(),

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
 from sqlmodel import select
+from twilio_standin import TwilioStandin
 
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain import auth, users
@@ -31,6 +33,9 @@ ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 # Everything a test may have written, children before parents; the administrator and lines stay.
 WIPED_TABLES = (
+    "processed_carrier_event",
+    "line_carrier",
+    "carrier_connection",
     "webhook_delivery",
     "webhook_endpoint",
     "api_key",
@@ -76,12 +81,22 @@ def app_database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_database_url, tmp_path_factory) -> Iterator[str]:
+def twilio_standin() -> Iterator[TwilioStandin]:
+    """The app's Twilio: a local stand-in speaking Twilio's REST API (tests/twilio_standin.py)."""
+    with TwilioStandin() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[str]:
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app-log") / "reflex.log"
     env = {
         **os.environ,
         "DATABASE_URL": app_database_url,
+        # Carrier credentials are encrypted with this key; the official twilio client is aimed at the stand-in.
+        "CONTACTS_SECRET_KEY": Fernet.generate_key().decode(),
+        "CONTACTS_TWILIO_API_BASE": twilio_standin.url,
         "REFLEX_USE_NPM": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -17,6 +17,7 @@ MESSAGE_COLUMNS = (
     sa.Column("error_reason", sa.Text(), nullable=True),
     sa.Column("idempotency_key", sa.String(), nullable=True),
     sa.Column("send_attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("send_after", sa.DateTime(timezone=True), nullable=True),
     sa.Column("submitting_since", sa.DateTime(timezone=True), nullable=True),
     sa.Column("send_uncertain", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
