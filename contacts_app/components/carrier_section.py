@@ -30,7 +30,7 @@ def _field(
             type=input_type,
             auto_complete="off" if input_type == "text" else "new-password",
             default_value=default_value,
-            placeholder=placeholder or "",
+            placeholder=placeholder if placeholder is not None else "",
             aria_invalid=rx.cond(CarrierState.carrier_errors.contains(name), "true", "false"),
             aria_describedby=f"twilio-{name}-error",
             size="2",
