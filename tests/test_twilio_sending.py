@@ -18,7 +18,7 @@ from contacts_app.carriers.connections import (
 from contacts_app.carriers.delivery import MAX_SEND_ATTEMPTS, Outcome, deliver
 from contacts_app.carriers.secrets import SecretKeyMissing
 from contacts_app.db import session_scope
-from contacts_app.domain import consent
+from contacts_app.domain import consent, consent_requests
 from contacts_app.domain.consent import EventKind, Source
 from contacts_app.domain.contacts import ContactInput, create_contact, get_contact
 from contacts_app.domain.messaging import send_text
@@ -191,7 +191,8 @@ def test_error_21610_opts_the_contact_out_with_source_carrier_like_an_inbound_st
     jane = add_jane(engine, line_id)
     standin.stopped_numbers.add(JANE)
     with session_scope(engine) as session:
-        consent.send_consent_request(session, get_contact(session, line_id, jane.id), actor="owner@example.com")
+        jane_now = get_contact(session, line_id, jane.id)
+        consent_requests.send_consent_request(session, jane_now, actor="owner@example.com")
         message_id = session.exec(select(Message)).one().id
     assert deliver(engine, message_id).outcome == Outcome.FAILED
     with session_scope(engine) as session:
