@@ -3,6 +3,7 @@
 import reflex as rx
 
 from contacts_app.api import create_api
+from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
@@ -32,6 +33,8 @@ app = rx.App(
 app.register_lifespan_task(apply_migrations)
 # Registered after the migrations, which run first and to completion.
 app.register_lifespan_task(webhook_worker)
+# Texts of lines connected to a carrier (Twilio) go out from here; the message rows are the queue.
+app.register_lifespan_task(carrier_send_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
 app.add_page(

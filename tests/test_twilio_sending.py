@@ -263,3 +263,26 @@ def test_a_lost_send_job_is_found_by_the_sweep_but_not_before_its_rate_slot(engi
     assert deliver(engine, message_id).outcome == Outcome.SUBMITTED
     with session_scope(engine) as session:
         assert stranded_sends(session, now=utcnow() + timedelta(minutes=2)) == []
+
+
+def test_the_send_worker_hands_due_texts_to_twilio_and_stops_when_told(engine, twilio_line, standin):
+    import asyncio
+
+    from contacts_app.carriers.sending import run_send_worker
+
+    line_id, _, _ = twilio_line
+    message_id = queue_text(engine, line_id, add_jane(engine, line_id).id)
+
+    async def run_until_sent() -> None:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_send_worker(engine, poll_seconds=0.05, stop=stop))
+        for _ in range(200):
+            if message(engine, message_id).provider_message_id:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(worker, 5)
+
+    asyncio.run(run_until_sent())
+    assert message(engine, message_id).provider_message_id == standin.message_to(JANE).sid
+    assert len(standin.creates()) == 1

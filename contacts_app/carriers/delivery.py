@@ -76,8 +76,10 @@ def _claim(session: Session, message_id: int, now: datetime) -> bool:
     return taken.rowcount == 1
 
 
-def stranded_sends(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Queued carrier texts whose send job was lost (a worker died, a dispatch never happened)."""
+def due_sends(
+    session: Session, now: datetime | None = None, grace: timedelta = timedelta(0), limit: int = 500
+) -> list[int]:
+    """Queued carrier texts whose slot (rate or retry time) has come, `grace` ago, and that nobody holds."""
     now = now or utcnow()
     return list(
         session.exec(
@@ -86,13 +88,18 @@ def stranded_sends(session: Session, now: datetime | None = None, limit: int = 5
                 col(Message.status) == MessageStatus.QUEUED,
                 col(Message.idempotency_key).is_not(None),
                 col(Message.provider_message_id).is_(None),
-                col(Message.send_after) < now - STRANDED_AFTER,
+                col(Message.send_after) <= now - grace,
                 or_(col(Message.submitting_since).is_(None), col(Message.submitting_since) < now - CLAIM_LEASE),
             )
-            .order_by(col(Message.id))
+            .order_by(col(Message.send_after), col(Message.id))
             .limit(limit)
         )
     )
+
+
+def stranded_sends(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Queued carrier texts whose send job was lost (a worker died, a dispatch never happened)."""
+    return due_sends(session, now, STRANDED_AFTER + timedelta(microseconds=1), limit)
 
 
 def deliver(engine: Engine | None, message_id: int) -> DeliveryResult:

@@ -3,8 +3,8 @@
 The OutboxProvider reaches no carrier; it keeps each text as a queued outbound Message, which
 is what the contact's message history shows. CarrierProvider (lines connected on the
 Integrations page) stores the text with an idempotency key and a slot in the line's sending
-rate; contacts_app/carriers/sending.py hands it to the carrier as a background job once the
-sender's transaction commits (the row is the outbox: nothing is lost if the process dies).
+rate; the send worker (contacts_app/carriers/sending.py) hands it to the carrier once its slot
+comes (the row is the queue: nothing is lost if the process dies).
 """
 
 import uuid
@@ -15,9 +15,6 @@ from sqlmodel import Session, col, select
 
 from contacts_app.carriers.connections import carrier_of_line, reserve_send_slot
 from contacts_app.models import Contact, Line, Message, MessageDirection, MessageStatus, utcnow
-
-# session.info key: (message id, slot) of carrier texts to dispatch once the transaction commits.
-PENDING_CARRIER_SENDS = "pending_carrier_sends"
 
 
 class Provider(Protocol):
@@ -68,7 +65,6 @@ class CarrierProvider:
         )
         session.add(message)
         session.flush()
-        session.info.setdefault(PENDING_CARRIER_SENDS, []).append((message.id, slot))
         return message
 
 

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from tests.browser.test_consent_and_integrations import consent_panel, details, open_contact, open_contacts
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +78,43 @@ def test_connecting_twilio_shows_only_the_last_four_and_a_wrong_number_is_said_p
     expect(region.get_by_label("Inbound URL", exact=True)).to_contain_text("/api/v1/carriers/twilio/inbound")
     region.scroll_into_view_if_needed()
     shot("wrong-number")
+
+
+def test_a_twilio_line_sends_shows_queued_sent_delivered_live_and_takes_a_signed_stop(
+    page, app_db, twilio_standin, shot
+):
+    line_name = line_with_number(app_db)
+    account_sid, token = twilio_standin.add_account(numbers=(LINE_NUMBER,))
+    connect_twilio(page, account_sid, token, line_name)
+    inbound_url = carrier_region(page).get_by_label("Inbound URL", exact=True).inner_text()
+    shot("connected")
+
+    open_contacts(page)
+    open_contact(page, "Grace Hopper")
+    panel = consent_panel(page)
+    panel.get_by_role("button", name="Send consent request").click()
+    latest = panel.get_by_role("list", name="Messages").get_by_role("listitem").first
+    expect(latest).to_contain_text("Reply YES to receive texts")
+    expect(latest).to_contain_text(re.compile(r"Queued$|Queued\b"))
+
+    sent = wait_for_standin_message(twilio_standin, GRACE)
+    assert sent.from_ == LINE_NUMBER
+    assert twilio_standin.post_status(sent.sid, "sent") == 200
+    expect(latest).to_contain_text("Sent")
+    assert twilio_standin.post_status(sent.sid, "delivered") == 200
+    expect(latest).to_contain_text("Delivered")
+    shot("delivered")
+
+    stop = {
+        "AccountSid": account_sid,
+        "MessageSid": "SM" + "5" * 32,
+        "From": GRACE,
+        "To": LINE_NUMBER,
+        "Body": "STOP",
+        "NumMedia": "0",
+    }
+    assert twilio_standin.post_signed(inbound_url, stop, token) == 200
+    expect(details(page).get_by_role("checkbox", name="Opted out")).to_be_checked()
+    expect(details(page).get_by_text(re.compile("Opted out by text message"))).to_be_visible()
+    expect(panel.get_by_role("list", name="Messages").get_by_role("listitem").first).to_contain_text("From them")
+    shot("opted-out")
