@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_secrets import add_rotate_secret_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
-from contacts_app.db import get_engine, migrate, session_scope
+from contacts_app.db import get_engine, migrate, schema_revision, session_scope
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.exporter import write_export
@@ -162,7 +162,24 @@ def run_export_command(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
+def add_migrate_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "migrate",
+        help="bring the database schema up to date, then exit",
+        description="Apply the schema migrations (for deploy pipelines that migrate before starting web processes). "
+        "Safe to run from several machines at once: one migrates, the others wait and find nothing to do.",
+    )
+    parser.set_defaults(handler=run_migrate_command)
+
+
+def run_migrate_command(args: argparse.Namespace, engine: Engine) -> int:
+    # main() has just migrated, under the lock; say where the schema stands.
+    print(f"The database is at schema revision {schema_revision(engine)}.")
+    return EXIT_OK
+
+
 COMMANDS: list[Callable] = [
+    add_migrate_command,
     add_import_command,
     add_export_command,
     add_create_user_command,

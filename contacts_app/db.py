@@ -1,12 +1,13 @@
 """Engine, sessions and start-up migrations."""
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -66,13 +67,49 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+# Any fixed number: the advisory lock that makes processes starting together migrate one at a time.
+MIGRATION_LOCK_ID = 7_140_411
+
+
 def migrate(engine: Engine | None = None, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (Alembic), keeping existing data."""
+    """Bring the schema up to `revision` (Alembic), keeping existing data.
+
+    Safe when many processes start at once on one database: they take turns under a lock, the first
+    migrates and the others find the schema already at `revision` and change nothing.
+    """
     from alembic import command
     from alembic.config import Config
 
+    engine = engine or get_engine()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with (engine or get_engine()).begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends, so the winner's schema is committed before the next
+            # process reads alembic_version. Keyed by schema too: tests migrate schemas side by side.
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID}, hashtext(current_schema()))"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock file beside an SQLite database (PostgreSQL locks inside the transaction)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def schema_revision(engine: Engine | None = None) -> str | None:
+    """The Alembic revision the database is at; None before the first migration."""
+    from alembic.migration import MigrationContext
+
+    with (engine or get_engine()).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
