@@ -1,5 +1,7 @@
 """Wires the app: pages, start-up migrations."""
 
+import os
+
 import reflex as rx
 
 from contacts_app.api import create_api
@@ -11,6 +13,7 @@ from contacts_app.pages.integrations import integrations_page
 from contacts_app.pages.lists import lists_page
 from contacts_app.pages.sign_in import setup_page, sign_in_page
 from contacts_app.pages.users import users_page
+from contacts_app.server import SCHEMA_READY_ENV
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.integrations import IntegrationsState
 from contacts_app.state.lists import ListsState
@@ -19,8 +22,13 @@ from contacts_app.state.users import UsersState
 
 
 def apply_migrations() -> None:
-    """Schema changes run at start-up, before the first request is served."""
-    migrate(get_engine())
+    """Schema changes run at start-up, before the first request is served.
+
+    `python -m contacts_app.server web` (bin/serve) has migrated once before starting its workers;
+    under `reflex run` each worker gets here, and the migration lock lets only the first one migrate.
+    """
+    if os.environ.get(SCHEMA_READY_ENV) != "1":
+        migrate(get_engine())
 
 
 # The REST API (/api/v1, docs at /api/docs) is a FastAPI app with Reflex mounted beneath it.

@@ -113,3 +113,14 @@ def schema_revision(engine: Engine | None = None) -> str | None:
 
     with (engine or get_engine()).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@cache
+def head_revision() -> str:
+    """The revision the code's migrations end at (what `migrate` brings a database to)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import text
 
-from contacts_app.db import schema_revision
+from contacts_app.db import head_revision, schema_revision
 
 PROCESSES = 4
 # Each process imports the app first, then all migrate at the same instant: the collision the
@@ -39,17 +39,6 @@ def migrate_from_many_processes(database_url: str) -> list[subprocess.CompletedP
         stdout, stderr = process.communicate(timeout=120)
         results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
     return results
-
-
-def head_revision() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from contacts_app.db import MIGRATIONS_DIR
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def assert_all_migrated_once(results: list[subprocess.CompletedProcess], engine) -> None:
