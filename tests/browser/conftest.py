@@ -1,14 +1,15 @@
-"""Starts the real app once (production build, one port) and drives it with Chromium."""
+"""Starts the real app once (bin/serve, or bin/serve-many) and drives it with Chromium."""
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,9 +76,36 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> 
     raise RuntimeError(f"the app did not answer at {url} in {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_database_url(tmp_path_factory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'contacts.db'}"
+# CONTACTS_BROWSER_SETUP=many drives the scaled set-up instead of one process on SQLite: bin/serve-many,
+# two web processes of two workers each behind nginx, sharing PostgreSQL (a fresh schema of the
+# test database) and Redis (CONTACTS_TEST_REDIS_URL).
+BROWSER_SETUP = os.environ.get("CONTACTS_BROWSER_SETUP", "one")
+if BROWSER_SETUP not in ("one", "many"):
+    raise pytest.UsageError(f"CONTACTS_BROWSER_SETUP is one or many, not {BROWSER_SETUP!r}")
+TEST_POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("CONTACTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+MANY_WEB_PROCESSES = 2
+MANY_WORKERS_EACH = 2
+
+
+@dataclass
+class ServedApp:
+    """The app the browser tests drive: its public address and the processes behind it."""
+
+    url: str
+    setup: str
+    process: subprocess.Popen
+    web_ports: list[int]
+
+    def workers(self) -> list[int]:
+        """The pids of the worker processes serving requests (Granian's children of each web process)."""
+        web_processes = [self.process.pid] if self.setup == "one" else _children(self.process.pid, "python")
+        return [pid for web in web_processes for pid in _children(web, "python")]
+
+
+def _children(pid: int, name: str) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid), name], capture_output=True, text=True).stdout
+    return [int(line) for line in found.split()]
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +116,27 @@ def twilio_standin() -> Iterator[TwilioStandin]:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[str]:
+def app_database_url(tmp_path_factory) -> Iterator[str]:
+    if BROWSER_SETUP == "one":
+        yield f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'contacts.db'}"
+        return
+    # A schema of its own in the test database, empty: the web processes migrate it as they start.
+    schema = f"browser_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(TEST_POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{TEST_POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def served_app(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[ServedApp]:
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("app-log") / "reflex.log"
+    log_path = tmp_path_factory.mktemp("app-log") / "serve.log"
     env = {
         **os.environ,
         "DATABASE_URL": app_database_url,
@@ -98,38 +144,41 @@ def app_url(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[str]
         "CONTACTS_SECRET_KEY": Fernet.generate_key().decode(),
         "CONTACTS_TWILIO_API_BASE": twilio_standin.url,
         "REFLEX_USE_NPM": "1",
+        "PORT": str(port),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    reflex = shutil.which("reflex", path=env["PATH"])
+    web_ports = [port]
+    command = [str(PROJECT_ROOT / "bin" / "serve")]
+    if BROWSER_SETUP == "many":
+        web_ports = [_free_port() for _ in range(MANY_WEB_PROCESSES)]
+        env |= {
+            "REFLEX_REDIS_URL": TEST_REDIS_URL,
+            "WEB_PORTS": " ".join(map(str, web_ports)),
+            "WEB_WORKERS": str(MANY_WORKERS_EACH),
+            "RUN_DIR": str(tmp_path_factory.mktemp("serve-many")),
+        }
+        command = [str(PROJECT_ROOT / "bin" / "serve-many")]
+    else:
+        env.pop("REFLEX_REDIS_URL", None)
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                reflex,
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process, log_path)
-        yield url
+        yield ServedApp(url=url, setup=BROWSER_SETUP, process=process, web_ports=web_ports)
     finally:
         os.killpg(process.pid, 15)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
+
+
+@pytest.fixture(scope="session")
+def app_url(served_app) -> str:
+    return served_app.url
 
 
 # Per module: Playwright's sync API keeps an asyncio loop running while it is open, which would

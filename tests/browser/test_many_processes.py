@@ -1,0 +1,115 @@
+"""The app served by several processes: a worker dying, two pages on different processes.
+
+Run against the scaled set-up (two web processes behind nginx, PostgreSQL, Redis) with
+CONTACTS_BROWSER_SETUP=many; the worker test runs on the default one-process set-up too.
+"""
+
+import os
+import pickle
+import re
+import signal
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import BROWSER_SETUP, TEST_REDIS_URL, ServedApp, sign_in_cookie
+
+pytestmark = pytest.mark.browser
+
+RESPAWN_TIMEOUT_SECONDS = 60
+
+
+def open_contacts(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("button", name="New Contact")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d[\d,]* (contacts?|match(es)?)$"))).to_be_visible()
+
+
+def add_contact(page: Page, name: str, phone: str) -> None:
+    page.get_by_role("button", name="New Contact").click()
+    dialog = page.get_by_role("dialog", name="New Contact")
+    dialog.get_by_label("Full Name").fill(name)
+    dialog.get_by_label("Phone").fill(phone)
+    dialog.get_by_role("button", name="Add Contact").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text(f"{name} added.")).to_be_visible()
+
+
+def contact_rows(page: Page):
+    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+
+
+def wait_for_replacement(served_app: ServedApp, killed: int, count: int) -> None:
+    deadline = time.monotonic() + RESPAWN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        workers = served_app.workers()
+        if killed not in workers and len(workers) == count:
+            return
+        assert served_app.process.poll() is None, "the app stopped when one worker died"
+        time.sleep(0.5)
+    raise AssertionError(f"worker {killed} was not replaced in {RESPAWN_TIMEOUT_SECONDS}s")
+
+
+def test_a_worker_killed_mid_session_is_replaced_and_the_open_page_keeps_working(
+    page, served_app, viewport_name, shot
+):
+    if viewport_name == "phone":
+        pytest.skip("a server matter, the same at every size")
+    open_contacts(page)
+    workers = served_app.workers()
+    assert workers, "no worker processes found"
+    # Every worker in turn, so the one holding this page's websocket dies too.
+    for number, victim in enumerate(workers, start=1):
+        os.kill(victim, signal.SIGKILL)
+        wait_for_replacement(served_app, victim, len(workers))
+        add_contact(page, f"Survivor {number}", f"415 555 01{number:02d}")
+        expect(contact_rows(page).filter(has_text=f"Survivor {number}")).to_be_visible()
+    shot("after-every-worker-was-killed")
+    # A new visitor is served as well.
+    page.reload()
+    expect(contact_rows(page)).to_have_count(len(workers))
+
+
+def socket_owner(page: Page) -> str | None:
+    """The id of the worker process holding this page's websocket (Reflex records it in Redis)."""
+    from redis import Redis
+
+    token = page.evaluate("() => window.sessionStorage.getItem('token')")
+    record = Redis.from_url(TEST_REDIS_URL).get(f"token_manager_socket_record_{token}")
+    return pickle.loads(record).instance_id if record else None
+
+
+def page_on_another_process(new_context, app_url, app_db, than: str) -> Page:
+    """A second signed-in page whose websocket another worker process holds (nginx spreads them)."""
+    for _ in range(12):
+        context = new_context()
+        context.add_cookies([sign_in_cookie(app_db, app_url)])
+        other = context.new_page()
+        other.set_default_timeout(10_000)
+        open_contacts(other)
+        owner = socket_owner(other)
+        if owner is not None and owner != than:
+            return other
+        context.close()
+    raise AssertionError("every page landed on the same process: is nginx spreading connections?")
+
+
+@pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs the scaled set-up (CONTACTS_BROWSER_SETUP=many)")
+def test_two_pages_on_different_processes_act_as_one_app(page, new_context, app_url, app_db, viewport_name, shot):
+    if viewport_name == "phone":
+        pytest.skip("a server matter, the same at every size")
+    open_contacts(page)
+    first_owner = socket_owner(page)
+    assert first_owner is not None
+    other = page_on_another_process(new_context, app_url, app_db, than=first_owner)
+
+    add_contact(page, "Ada Lovelace", "415 555 2671")
+    expect(contact_rows(other).filter(has_text="Ada Lovelace")).to_be_visible(timeout=10_000)
+    add_contact(other, "Grace Hopper", "415 555 0101")
+    expect(contact_rows(page).filter(has_text="Grace Hopper")).to_be_visible(timeout=10_000)
+    shot("first-page")
+    # Each page's own state stays its own, wherever its events are handled.
+    page.get_by_label("Search contacts").fill("grace")
+    expect(contact_rows(page)).to_have_count(1)
+    expect(contact_rows(other)).to_have_count(2)
