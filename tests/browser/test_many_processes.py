@@ -4,16 +4,34 @@ Run against the scaled set-up (two web processes behind nginx, PostgreSQL, Redis
 CONTACTS_BROWSER_SETUP=many; the worker test runs on the default one-process set-up too.
 """
 
+import json
 import os
 import pickle
 import re
 import signal
+import subprocess
+import sys
 import time
+import urllib.request
+import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
-from .conftest import BROWSER_SETUP, TEST_REDIS_URL, ServedApp, sign_in_cookie
+from contacts_app.db import head_revision, make_engine
+from contacts_app.server import BUILD_DIR
+
+from .conftest import (
+    BROWSER_SETUP,
+    PROJECT_ROOT,
+    TEST_POSTGRES_URL,
+    TEST_REDIS_URL,
+    ServedApp,
+    _free_port,
+    _wait_until_serving,
+    sign_in_cookie,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -51,9 +69,7 @@ def wait_for_replacement(served_app: ServedApp, killed: int, count: int) -> None
     raise AssertionError(f"worker {killed} was not replaced in {RESPAWN_TIMEOUT_SECONDS}s")
 
 
-def test_a_worker_killed_mid_session_is_replaced_and_the_open_page_keeps_working(
-    page, served_app, viewport_name, shot
-):
+def test_a_worker_killed_mid_session_is_replaced_and_the_open_page_keeps_working(page, served_app, viewport_name, shot):
     if viewport_name == "phone":
         pytest.skip("a server matter, the same at every size")
     open_contacts(page)
@@ -113,3 +129,45 @@ def test_two_pages_on_different_processes_act_as_one_app(page, new_context, app_
     page.get_by_label("Search contacts").fill("grace")
     expect(contact_rows(page)).to_have_count(1)
     expect(contact_rows(other)).to_have_count(2)
+
+
+@pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs PostgreSQL and Redis (CONTACTS_BROWSER_SETUP=many)")
+def test_web_processes_on_an_empty_database_migrate_once_and_serve_without_rebuilding(served_app, tmp_path):
+    """What `bin/serve` runs after its build, with REFLEX_REDIS_URL: several workers, a new database."""
+    built_at = (BUILD_DIR / "index.html").stat().st_mtime
+    schema = f"empty_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(TEST_POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    port = _free_port()
+    log_path = tmp_path / "web.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{TEST_POSTGRES_URL}?options=-csearch_path%3D{schema}",
+        "REFLEX_REDIS_URL": TEST_REDIS_URL,
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "contacts_app.server", "web", "--port", str(port), "--workers", "3"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_serving(url, process, log_path)
+        with urllib.request.urlopen(url + "/ready", timeout=10) as ready:
+            assert json.load(ready) == {"ready": True, "database": "ok", "redis": "ok"}
+        with admin.connect() as connection:
+            versions = connection.execute(text(f'SELECT version_num FROM "{schema}".alembic_version')).all()
+        assert versions == [(head_revision(),)]
+        assert (BUILD_DIR / "index.html").stat().st_mtime == built_at
+        assert "UniqueViolation" not in log_path.read_text()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
