@@ -251,18 +251,20 @@ def test_rotating_the_secret_key_re_encrypts_credentials_so_the_old_key_can_go(
         assert credentials_of(connection).auth_token == token
 
 
-def test_a_lost_send_job_is_found_by_the_sweep_but_not_before_its_rate_slot(engine, twilio_line):
-    from contacts_app.carriers.delivery import stranded_sends
+def test_a_text_is_due_at_its_rate_slot_and_no_longer_once_handed_over(engine, twilio_line):
+    from contacts_app.carriers.delivery import due_sends
     from contacts_app.models import utcnow
 
     line_id, _, _ = twilio_line
-    message_id = queue_text(engine, line_id, add_jane(engine, line_id).id)
+    jane = add_jane(engine, line_id)
+    first = queue_text(engine, line_id, jane.id)
+    second = queue_text(engine, line_id, jane.id, body="And a second one")  # one second later at 1/s
     with session_scope(engine) as session:
-        assert stranded_sends(session) == []
-        assert stranded_sends(session, now=utcnow() + timedelta(minutes=2)) == [message_id]
-    assert deliver(engine, message_id).outcome == Outcome.SUBMITTED
+        assert due_sends(session) == [first]
+        assert due_sends(session, now=utcnow() + timedelta(seconds=2)) == [first, second]
+    assert deliver(engine, first).outcome == Outcome.SUBMITTED
     with session_scope(engine) as session:
-        assert stranded_sends(session, now=utcnow() + timedelta(minutes=2)) == []
+        assert due_sends(session, now=utcnow() + timedelta(seconds=2)) == [second]
 
 
 def test_the_send_worker_hands_due_texts_to_twilio_and_stops_when_told(engine, twilio_line, standin):

@@ -1,8 +1,8 @@
 """Carrier sending and delivery statuses: the send job's body, status callbacks, carrier opt-outs.
 
 A text for a connected line is stored as a queued Message with an idempotency key and a slot
-in the line's sending rate (messaging.py, in the sender's transaction). `deliver` is the job
-that hands it to the carrier: it claims the row first, so two runs never both send it; an
+in the line's sending rate (messaging.py, in the sender's transaction). `deliver` (run by the send
+worker, sending.py) hands it to the carrier: it claims the row first, so two runs never both send it; an
 attempt that got no answer (timeout) is marked uncertain, and the next attempt asks the
 carrier whether it has the text before sending it again.
 """
@@ -26,8 +26,6 @@ from contacts_app.models import Contact, Line, Message, MessageStatus, utcnow
 # A worker that died mid-request leaves its claim; after this long another run may look and retry.
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_SEND_ATTEMPTS = 6
-# A queued text this far past its slot lost its job: the sweep dispatches it again.
-STRANDED_AFTER = timedelta(minutes=1)
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 300
 
@@ -95,11 +93,6 @@ def due_sends(
             .limit(limit)
         )
     )
-
-
-def stranded_sends(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Queued carrier texts whose send job was lost (a worker died, a dispatch never happened)."""
-    return due_sends(session, now, STRANDED_AFTER + timedelta(microseconds=1), limit)
 
 
 def deliver(engine: Engine | None, message_id: int) -> DeliveryResult:
