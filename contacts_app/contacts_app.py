@@ -9,12 +9,14 @@ from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
+from contacts_app.pages.fields import fields_page
 from contacts_app.pages.integrations import integrations_page
 from contacts_app.pages.lists import lists_page
 from contacts_app.pages.sign_in import setup_page, sign_in_page
 from contacts_app.pages.users import users_page
 from contacts_app.server import SCHEMA_READY_ENV
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.custom_fields import CustomFieldsState
 from contacts_app.state.integrations import IntegrationsState
 from contacts_app.state.lists import ListsState
 from contacts_app.state.session import SessionState, refusal_handler
@@ -44,6 +46,9 @@ app.register_lifespan_task(webhook_worker)
 # Texts of lines connected to a carrier (Twilio) go out from here; the message rows are the queue.
 app.register_lifespan_task(carrier_send_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
+# One contact's own address: the same page with its details open (Back returns to the list as it was).
+app.add_page(contacts_page, route="/contacts/[contact_id]", title="Contact · Contacts", on_load=ContactsState.load)
+app.add_page(fields_page, route="/fields", title="Custom fields · Contacts", on_load=CustomFieldsState.load)
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
 app.add_page(
     integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load

@@ -42,8 +42,13 @@ class Contact(SQLModel, table=True):
         # Paging walks this index in name order, so the first page is cheap at any size.
         Index("ix_contact_line_name", "line_id", "name_key", "id"),
         Index("ix_contact_line_email", "line_id", "email"),
-        # The line's last change, read by every open page to notice others' edits (migration 0007).
-        Index("ix_contact_line_updated", "line_id", "updated_at"),
+        # The line's last change, read by every open page to notice others' edits (migration 0007),
+        # and the "Recently updated" / "Recently added" sorts, walked newest first (migration 0009).
+        Index("ix_contact_line_updated", "line_id", "updated_at", "id"),
+        Index("ix_contact_line_created", "line_id", "created_at", "id"),
+        # The Opted out and Consent filters count their matches from these, not from the table.
+        Index("ix_contact_line_opted_out", "line_id", "opted_out"),
+        Index("ix_contact_line_consent", "line_id", "consent_status"),
         # Search (migration 0004): each database gets its own index for `search_text LIKE '%word%'`.
         # SQLite tests search_text inside the name-order walk without reading the table row.
         Index("ix_contact_line_search", "line_id", "name_key", "id", "search_text").ddl_if(dialect="sqlite"),
@@ -70,6 +75,10 @@ class Contact(SQLModel, table=True):
     opted_out_source: str | None = None
     opted_out_by: str | None = None
     consent_status: str = ConsentStatus.NOT_SENT
+    # Plain text the business keeps about the customer; who last changed it and when.
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    notes_updated_at: datetime | None = None
+    notes_updated_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -124,6 +133,66 @@ class ListMembership(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
     )
     added_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Custom fields and tags (issue 9) ---
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    YES_NO = "yes_no"
+
+
+class CustomField(SQLModel, table=True):
+    """A field an administrator added for every contact of the account ("Company", "Birthday")."""
+
+    __tablename__ = "custom_field"
+    __table_args__ = (UniqueConstraint("account_id", "name_key", name="uq_custom_field_account_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str
+    name_key: str
+    kind: str  # FieldKind
+    # Order in forms and export columns.
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactFieldValue(SQLModel, table=True):
+    """A contact's value of a custom field, as canonical text (see custom_fields.clean_value)."""
+
+    __tablename__ = "contact_field_value"
+    # The custom-field filter looks values up by field and lower-cased value.
+    __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"),)
+
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+    )
+    field_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("custom_field.id", ondelete="CASCADE"), primary_key=True)
+    )
+    value: str = Field(sa_type=Text)
+    value_key: str = Field(sa_type=Text)
+
+
+class ContactTag(SQLModel, table=True):
+    """A free word on a contact; compared without case (`name_key`), shown as first written."""
+
+    __tablename__ = "contact_tag"
+    # The tag filter and the line's tag choices read this index.
+    __table_args__ = (Index("ix_contact_tag_line_name", "line_id", "name_key", "contact_id"),)
+
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name_key: str = Field(primary_key=True)
+    name: str
+    line_id: int = Field(foreign_key="line.id")
 
 
 # --- Messaging, review flags, settings, API keys and relay webhooks (issue 5) ---

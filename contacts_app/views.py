@@ -1,10 +1,12 @@
 """Plain rows the page shows, built from domain objects (no Reflex, no database)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from contacts_app.domain import custom_fields
 from contacts_app.domain.consent import EventKind
-from contacts_app.models import ConsentEvent, ConsentStatus, Contact
+from contacts_app.domain.tags import join_tags
+from contacts_app.models import ConsentEvent, ConsentStatus, Contact, CustomField
 from contacts_app.phones import format_phone
 
 CONSENT_LABELS = {
@@ -38,6 +40,17 @@ class ContactRow:
 
 
 @dataclass
+class FieldValue:
+    """A custom field as a form shows it: its input's name (`key`), kind and the contact's value."""
+
+    id: int = 0
+    name: str = ""
+    kind: str = ""
+    key: str = ""
+    value: str = ""
+
+
+@dataclass
 class ContactDetail:
     id: int = 0
     full_name: str = ""
@@ -50,6 +63,13 @@ class ContactDetail:
     consent_label: str = ""
     created: str = ""
     updated: str = ""
+    notes: str = ""
+    # "Last edited by ada@example.com on Mar 31, 2026 09:00 UTC", "" when never edited.
+    notes_note: str = ""
+    tags: list[str] = field(default_factory=list)
+    # The tags as the form's one text box holds them ("vip, spring sale").
+    tags_text: str = ""
+    fields: list[FieldValue] = field(default_factory=list)
 
 
 @dataclass
@@ -74,7 +94,22 @@ def contact_row(contact: Contact, region: str) -> ContactRow:
     )
 
 
-def contact_detail(contact: Contact, region: str) -> ContactDetail:
+def field_values(fields: list[CustomField], values: dict[str, str]) -> list[FieldValue]:
+    return [
+        FieldValue(
+            id=f.id or 0, name=f.name, kind=f.kind, key=custom_fields.field_key(f.name), value=values.get(f.name, "")
+        )
+        for f in fields
+    ]
+
+
+def contact_detail(
+    contact: Contact,
+    region: str,
+    fields: list[CustomField] | None = None,
+    values: dict[str, str] | None = None,
+    tags: list[str] | None = None,
+) -> ContactDetail:
     note = ""
     if contact.opted_out:
         how = SOURCE_LABELS.get(contact.opted_out_source or "", contact.opted_out_source or "")
@@ -93,6 +128,16 @@ def contact_detail(contact: Contact, region: str) -> ContactDetail:
         consent_label=CONSENT_LABELS.get(contact.consent_status, contact.consent_status),
         created=show_time(contact.created_at),
         updated=show_time(contact.updated_at),
+        notes=contact.notes,
+        notes_note=(
+            f"Last edited{' by ' + contact.notes_updated_by if contact.notes_updated_by else ''} "
+            f"on {show_time(contact.notes_updated_at)}"
+            if contact.notes_updated_at
+            else ""
+        ),
+        tags=list(tags or []),
+        tags_text=join_tags(tags or []),
+        fields=field_values(fields or [], values or {}),
     )
 
 

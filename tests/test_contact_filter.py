@@ -12,6 +12,7 @@ from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_
 from contacts_app.domain.contacts import (
     ContactInput,
     create_contact,
+    delete_matching,
     get_contact,
     matching_ids,
     position_of,
@@ -121,3 +122,18 @@ def test_a_filter_survives_the_page_address_and_nonsense_is_ignored():
     assert filter_params(ContactFilter(sort=Sort.RECENTLY_ADDED)) == {"sort": "added"}
     odd = filter_from_params({"list": "x", "consent": "maybe", "sort": "price", "opted_out": "perhaps", "q": "bo"})
     assert odd == ContactFilter(query="bo")
+
+
+def test_deleting_a_selection_keeps_the_opt_out_of_the_number(engine, line_id, ids):
+    with session_scope(engine) as session:
+        chosen = ContactFilter(ids=(ids["Ann"], ids["Bob"]))
+        assert delete_matching(session, line_id, chosen) == 2
+    assert names(engine, line_id, ContactFilter()) == ["Cat", "Dan"]
+    with session_scope(engine) as session:
+        bob_again = create_contact(session, line_id, ContactInput("Bob Again", "2125550102"))
+        assert bob_again.opted_out is True
+
+
+def test_a_hand_made_selection_combines_with_the_view(engine, line_id, ids):
+    chosen = ContactFilter(ids=(ids["Ann"], ids["Bob"], ids["Cat"]), opted_out=False)
+    assert names(engine, line_id, chosen) == ["Ann", "Cat"]

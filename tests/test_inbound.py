@@ -9,9 +9,10 @@ from contacts_app.db import session_scope
 from contacts_app.domain import consent, contact_filter, review_flags, webhooks
 from contacts_app.domain.consent import EventKind, Source
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact
-from contacts_app.domain.inbound import InboundInvalid, inbound_messages, line_for_number, receive_inbound
+from contacts_app.domain.inbound import InboundInvalid, line_for_number, receive_inbound
 from contacts_app.domain.keywords import OPT_OUT_KEYWORDS
-from contacts_app.models import Account, Contact, Line, Message, WebhookDelivery
+from contacts_app.domain.messaging import messages_for
+from contacts_app.models import Account, Contact, Line, Message, MessageDirection, WebhookDelivery
 
 LINE_NUMBER = "+14155550100"
 JANE = "(415) 555-2671"
@@ -35,6 +36,10 @@ def add_contact(engine, line_id, name="Jane Doe", phone=JANE) -> Contact:
 def text(engine, line, body, sender=JANE):
     with session_scope(engine) as session:
         return receive_inbound(session, session.get(Line, line.id), sender, body)
+
+
+def inbound_messages(session, contact: Contact) -> list[Message]:
+    return [m for m in messages_for(session, contact.line_id, contact.phone) if m.direction == MessageDirection.INBOUND]
 
 
 def contact_now(engine, line_id, contact_id) -> Contact:
@@ -108,12 +113,12 @@ def test_long_message_that_reads_like_opt_out_is_flagged_not_acted_on(engine, li
         assert flag.reason == "possible_opt_out"
         assert flag.message_id == result.message_id
         assert consent.history(session, stored) == []
-        in_review = session.exec(select(Contact.id).where(contact_filter.needs_review_condition())).all()
+        in_review = session.exec(select(Contact.id).where(contact_filter.needs_review_condition(line.id))).all()
         assert in_review == [jane.id]
     with session_scope(engine) as session:
         assert review_flags.resolve_review(session, stored, actor="owner@shop.com") == 1
     with session_scope(engine) as session:
-        assert session.exec(select(Contact.id).where(contact_filter.needs_review_condition())).all() == []
+        assert session.exec(select(Contact.id).where(contact_filter.needs_review_condition(line.id))).all() == []
 
 
 def test_help_and_info_are_recorded_and_change_nothing(engine, line):

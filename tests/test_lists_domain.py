@@ -19,7 +19,6 @@ from contacts_app.domain.lists import (
     lists_with_counts,
     remove_from_list,
     remove_matching_from_list,
-    set_contact_lists,
     update_list,
 )
 from contacts_app.models import Account, Contact, Line
@@ -147,9 +146,10 @@ def test_contact_details_see_and_change_its_lists(engine, line_id, contact_ids):
         vip = create_list(session, line_id, "VIP")
         news = create_list(session, line_id, "Newsletter")
         add_to_list(session, line_id, vip.id, [contact_ids["Ann"]])
-        set_contact_lists(session, line_id, contact_ids["Ann"], [news.id])
+        remove_from_list(session, line_id, vip.id, [contact_ids["Ann"]])
+        add_to_list(session, line_id, news.id, [contact_ids["Ann"]])
         assert [lst.name for lst in lists_of_contact(session, line_id, contact_ids["Ann"])] == ["Newsletter"]
-        set_contact_lists(session, line_id, contact_ids["Ann"], [news.id, vip.id])
+        add_to_list(session, line_id, vip.id, [contact_ids["Ann"]])
         assert [lst.name for lst in lists_of_contact(session, line_id, contact_ids["Ann"])] == ["Newsletter", "VIP"]
 
 
@@ -160,7 +160,7 @@ def test_lists_of_another_line_cannot_be_used(engine, line_id, contact_ids):
         with pytest.raises(ListNotFound):
             add_to_list(session, line_id, theirs.id, [contact_ids["Ann"]])
         with pytest.raises(ListNotFound):
-            set_contact_lists(session, line_id, contact_ids["Ann"], [theirs.id])
+            remove_from_list(session, line_id, theirs.id, [contact_ids["Ann"]])
         with pytest.raises(ListNotFound):
             update_list(session, line_id, theirs.id, "Mine now")
 

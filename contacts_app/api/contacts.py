@@ -20,7 +20,8 @@ from contacts_app.api.schemas import (
     ErrorOut,
 )
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, consent_requests
+from contacts_app.domain import consent, consent_requests, custom_fields
+from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.consent import OptOutLocked, Source
 from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.contacts import (
@@ -79,6 +80,26 @@ def _find(session: Session, line_id: int, contact_id: int) -> Contact:
         raise ApiError(404, str(exc)) from None
 
 
+def _out(session: Session, contact: Contact) -> ContactOut:
+    return ContactOut.of(
+        contact, custom_fields.values_of(session, contact.id), tags_domain.tags_of(session, contact.id)
+    )
+
+
+def _extras(body: ContactCreate | ContactPatch | ContactUpsert) -> dict:
+    """The notes, tags and custom fields the body gives, as ContactInput's arguments."""
+    given = body.model_fields_set
+    return {
+        "notes": (body.notes or "") if "notes" in given else None,
+        "tags": (body.tags or []) if "tags" in given else None,
+        "fields": (
+            {name: custom_fields.api_text(value) for name, value in (body.fields or {}).items()}
+            if "fields" in given
+            else None
+        ),
+    }
+
+
 def _apply_opt_out(session: Session, contact: Contact, opted_out: bool | None, caller: Caller) -> None:
     if opted_out is True:
         consent.opt_out(session, contact, Source.API, actor=caller.actor)
@@ -128,7 +149,10 @@ def list_contacts(
             if contact_list is None or contact_list.line_id != chosen.id:
                 raise ApiError(404, f"List {list_id} is not a list of this line.", {"list": "No such list."})
         rows = session.exec(statement.order_by(col(Contact.id)).limit(limit + 1)).all()
-        page = [ContactOut.of(contact) for contact in rows[:limit]]
+        shown = rows[:limit]
+        values = custom_fields.values_for(session, [contact.id for contact in shown])
+        tags = tags_domain.tags_for(session, [contact.id for contact in shown])
+        page = [ContactOut.of(contact, values[contact.id], tags[contact.id]) for contact in shown]
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return ContactPageOut(data=page, next_cursor=next_cursor)
 
@@ -143,11 +167,12 @@ def create(
     with session_scope(engine) as session:
         chosen = resolve_line(session, caller, line)
         try:
-            contact = create_contact(session, chosen.id, ContactInput(body.full_name, body.phone, body.email or ""))
+            data = ContactInput(body.full_name, body.phone, body.email or "", **_extras(body))
+            contact = create_contact(session, chosen.id, data, actor=caller.actor)
         except ContactInvalid as exc:
             raise contact_invalid(exc) from None
         _apply_opt_out(session, contact, True if body.opted_out else None, caller)
-        return ContactOut.of(contact)
+        return _out(session, contact)
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="Get a contact")
@@ -158,7 +183,7 @@ def read(
     line: int | None = LineParam,
 ) -> ContactOut:
     with session_scope(engine) as session:
-        return ContactOut.of(_find(session, resolve_line(session, caller, line).id, contact_id))
+        return _out(session, _find(session, resolve_line(session, caller, line).id, contact_id))
 
 
 @router.patch("/{contact_id}", response_model=ContactOut, summary="Change some fields of a contact")
@@ -173,20 +198,21 @@ def patch(
         chosen = resolve_line(session, caller, line)
         contact = _find(session, chosen.id, contact_id)
         given = body.model_fields_set
-        if given & {"full_name", "phone", "email"}:
+        if given & {"full_name", "phone", "email", "notes", "tags", "fields"}:
             data = ContactInput(
                 full_name=body.full_name if "full_name" in given else contact.full_name,
                 phone=body.phone if "phone" in given else contact.phone,
                 email=(body.email or "") if "email" in given else (contact.email or ""),
+                **_extras(body),
             )
             if data.full_name is None or data.phone is None:
                 raise invalid({name: f"{name} cannot be null." for name in ("full_name", "phone") if name in given})
             try:
-                contact = update_contact(session, chosen.id, contact_id, data)
+                contact = update_contact(session, chosen.id, contact_id, data, actor=caller.actor)
             except ContactInvalid as exc:
                 raise contact_invalid(exc) from None
         _apply_opt_out(session, contact, body.opted_out, caller)
-        return ContactOut.of(contact)
+        return _out(session, contact)
 
 
 @router.delete("/{contact_id}", status_code=204, summary="Delete a contact (its consent history stays)")
@@ -225,19 +251,21 @@ def upsert_by_phone(
             if existing is None:
                 if not body.full_name:
                     raise invalid({"full_name": "full_name: required to create a contact."})
-                contact = create_contact(session, chosen.id, ContactInput(body.full_name, e164, body.email or ""))
+                data = ContactInput(body.full_name, e164, body.email or "", **_extras(body))
+                contact = create_contact(session, chosen.id, data, actor=caller.actor)
                 response.status_code = 201
             else:
                 data = ContactInput(
                     full_name=body.full_name if body.full_name is not None else existing.full_name,
                     phone=e164,
                     email=(body.email or "") if "email" in given else (existing.email or ""),
+                    **_extras(body),
                 )
-                contact = update_contact(session, chosen.id, existing.id, data)
+                contact = update_contact(session, chosen.id, existing.id, data, actor=caller.actor)
         except ContactInvalid as exc:
             raise contact_invalid(exc) from None
         _apply_opt_out(session, contact, body.opted_out, caller)
-        return ContactOut.of(contact)
+        return _out(session, contact)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from contacts_app.api.errors import ApiError
 from contacts_app.db import get_engine, session_scope
 from contacts_app.domain.api_keys import authenticate
-from contacts_app.domain.permissions import PLAN_LACKS, Action, plan_of
+from contacts_app.domain.permissions import plan_of, plan_refusal
 from contacts_app.models import Line
 
 # Ids are 32-bit on PostgreSQL; a bigger one would be a database error, not a 404.
@@ -73,6 +73,6 @@ def require_plan(session: Session, caller: Caller, action: str) -> None:
     administrator may), and a user's personal restrictions do not apply to it.
     """
     _, features = plan_of(session, caller.account_id)
-    allowed = {Action.DELETE_CONTACT: features.delete, Action.LISTS: features.lists}[action]
-    if not allowed:
-        raise ApiError(403, PLAN_LACKS[action], {"plan": PLAN_LACKS[action]})
+    refusal = plan_refusal(features, action)
+    if refusal is not None:
+        raise ApiError(403, refusal, {"plan": refusal})

@@ -25,6 +25,15 @@ class ContactCreate(BaseModel):
     phone: Annotated[Text, Field(max_length=100)]
     email: Annotated[Text, Field(max_length=500)] | None = None
     opted_out: bool = Field(False, description="Opt the new contact out (recorded as done through the API).")
+    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
+        None, max_length=100, description="The contact's whole set of tags."
+    )
+    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+        None,
+        max_length=50,
+        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+    )
 
 
 class ContactPatch(BaseModel):
@@ -36,6 +45,15 @@ class ContactPatch(BaseModel):
     opted_out: bool | None = Field(
         None, description="true opts out; false lifts only an opt-out set through the API or an import."
     )
+    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
+        None, max_length=100, description="The contact's whole set of tags."
+    )
+    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+        None,
+        max_length=50,
+        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+    )
 
 
 class ContactUpsert(BaseModel):
@@ -44,6 +62,15 @@ class ContactUpsert(BaseModel):
     full_name: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Required when creating.")
     email: Annotated[Text, Field(max_length=500)] | None = None
     opted_out: bool | None = None
+    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
+        None, max_length=100, description="The contact's whole set of tags."
+    )
+    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+        None,
+        max_length=50,
+        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+    )
 
 
 class ContactOut(BaseModel):
@@ -55,12 +82,18 @@ class ContactOut(BaseModel):
     opted_out: bool
     opted_out_source: str | None
     consent_status: str
+    notes: str
+    tags: list[str]
+    fields: dict[str, str] = Field(description="Custom field values by field name (fields without a value left out).")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, contact: Contact) -> "ContactOut":
+    def of(cls, contact: Contact, fields: dict[str, str], tags: list[str]) -> "ContactOut":
         return cls(
+            notes=contact.notes,
+            tags=tags,
+            fields=fields,
             id=contact.id,
             line_id=contact.line_id,
             full_name=contact.full_name,

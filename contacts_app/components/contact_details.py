@@ -1,9 +1,10 @@
 """The selected contact on the right (full-screen on phones)."""
 
 import reflex as rx
+from reflex.event import EventHandler, no_args_event_spec
 
 from contacts_app.components.consent_panel import consent_panel
-from contacts_app.components.contact_form import contact_fields, duplicate_link
+from contacts_app.components.contact_form import contact_fields, custom_field_inputs, duplicate_link, tags_input
 from contacts_app.state.contacts import ContactsState
 from contacts_app.views import HistoryEntry
 
@@ -118,27 +119,77 @@ def history_section() -> rx.Component:
     )
 
 
+class EditWatcher(rx.el.Div):
+    """Hears any typing in the form inside it (input events bubble), to know it holds unsaved edits."""
+
+    on_input: EventHandler[no_args_event_spec]
+    on_change: EventHandler[no_args_event_spec]
+
+
+def notes_input() -> rx.Component:
+    selected = ContactsState.selected
+    errors = ContactsState.edit_errors
+    return rx.box(
+        rx.el.label("Notes", html_for="edit-notes", class_name="field-label"),
+        rx.text_area(
+            id="edit-notes",
+            name="notes",
+            default_value=selected.notes,
+            rows="4",
+            aria_describedby="edit-notes-note",
+            width="100%",
+        ),
+        rx.cond(
+            errors.contains("notes"),
+            rx.text(errors["notes"].to(str), id="edit-notes-note", class_name="field-error", role="alert", size="2"),
+            rx.text(selected.notes_note, id="edit-notes-note", size="1", color_scheme="gray"),
+        ),
+        class_name="field",
+    )
+
+
 def edit_form() -> rx.Component:
     selected = ContactsState.selected
-    return rx.form(
-        contact_fields(
-            "edit",
-            ContactsState.edit_errors,
-            values={"full_name": selected.full_name, "phone": selected.phone, "email": selected.email},
-            duplicate=duplicate_link(
-                ContactsState.edit_duplicate_id, ContactsState.edit_duplicate_name, ContactsState.select
+    errors = ContactsState.edit_errors
+    return EditWatcher.create(
+        rx.form(
+            contact_fields(
+                "edit",
+                errors,
+                values={"full_name": selected.full_name, "phone": selected.phone, "email": selected.email},
+                duplicate=duplicate_link(
+                    ContactsState.edit_duplicate_id, ContactsState.edit_duplicate_name, ContactsState.select
+                ),
             ),
+            rx.text(
+                "Email is optional and never used for texting; integrations use it to identify the contact.",
+                size="1",
+                color_scheme="gray",
+            ),
+            custom_field_inputs("edit", selected.fields, errors),
+            tags_input("edit", errors, selected.tags_text),
+            notes_input(),
+            rx.button("Update Contact Details", type="submit", size="3", class_name="primary-action"),
+            on_submit=ContactsState.update_contact,
+            no_validate=True,
+            key=ContactsState.form_key,
+            class_name="detail-form",
         ),
-        rx.text(
-            "Email is optional and never used for texting; integrations use it to identify the contact.",
-            size="1",
-            color_scheme="gray",
+        on_input=ContactsState.mark_details_dirty,
+        # Selects and date pickers report a change rather than typing.
+        on_change=ContactsState.mark_details_dirty,
+    )
+
+
+def tags_badges() -> rx.Component:
+    return rx.cond(
+        ContactsState.selected.tags.length() > 0,
+        rx.hstack(
+            rx.foreach(ContactsState.selected.tags, lambda tag: rx.badge(tag, variant="surface", size="1")),
+            spacing="1",
+            wrap="wrap",
+            aria_label="Tags",
         ),
-        rx.button("Update Contact Details", type="submit", size="3", class_name="primary-action"),
-        on_submit=ContactsState.update_contact,
-        no_validate=True,
-        key=ContactsState.form_key,
-        class_name="detail-form",
     )
 
 
@@ -154,6 +205,7 @@ def details_header() -> rx.Component:
         rx.box(
             rx.heading(ContactsState.selected.full_name, size="6", as_="h2"),
             rx.text(ContactsState.selected.phone, size="2", color_scheme="gray"),
+            tags_badges(),
         ),
         align="center",
         spacing="3",

@@ -3,10 +3,12 @@
 import reflex as rx
 from reflex.event import EventHandler, key_event
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.consent_panel import consent_watch, review_filter_option, send_to_selection_button
+from contacts_app.domain.contact_filter import SORT_LABELS
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import SelectionState
-from contacts_app.views import ContactRow
+from contacts_app.views import CONSENT_LABELS, ContactRow
 
 
 class KeyboardListbox(rx.el.Div):
@@ -112,6 +114,93 @@ def search_box() -> rx.Component:
     )
 
 
+def filter_select(label: str, value: rx.Var, on_change, *items: rx.Component) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=label, title=label, width="100%"),
+        rx.select.content(*items),
+        value=value,
+        on_change=on_change,
+        size="1",
+    )
+
+
+def more_filters() -> rx.Component:
+    """Sort, opted out, consent, tag and custom field: all kept in the page address."""
+    return rx.el.details(
+        rx.el.summary(
+            "Sort and filter",
+            rx.cond(ContactsState.filters_active, rx.badge("on", size="1", variant="soft", margin_left="6px")),
+            class_name="filters-summary",
+        ),
+        rx.grid(
+            filter_select(
+                "Sort by",
+                ContactsState.sort,
+                ContactsState.set_sort,
+                *[rx.select.item(label, value=sort.value) for sort, label in SORT_LABELS.items()],
+            ),
+            filter_select(
+                "Opted out",
+                rx.cond(ContactsState.opted_out_filter == "", "any", ContactsState.opted_out_filter),
+                ContactsState.set_opted_out_filter,
+                rx.select.item("Opted out or not", value="any"),
+                rx.select.item("Opted out", value="yes"),
+                rx.select.item("Not opted out", value="no"),
+            ),
+            filter_select(
+                "Consent",
+                rx.cond(ContactsState.consent_filter == "", "any", ContactsState.consent_filter),
+                ContactsState.set_consent_filter,
+                rx.select.item("Any consent", value="any"),
+                *[rx.select.item(f"Consent: {label}", value=status.value) for status, label in CONSENT_LABELS.items()],
+            ),
+            filter_select(
+                "Tag",
+                rx.cond(ContactsState.tag_filter == "", "any", ContactsState.tag_filter),
+                ContactsState.set_tag_filter,
+                rx.select.item("Any tag", value="any"),
+                rx.foreach(ContactsState.line_tags, lambda tag: rx.select.item("Tag: ", tag, value=tag)),
+            ),
+            rx.cond(
+                ContactsState.custom_fields.length() > 0,
+                filter_select(
+                    "Custom field",
+                    rx.cond(ContactsState.field_filter == "", "any", ContactsState.field_filter),
+                    ContactsState.set_field_filter,
+                    rx.select.item("Any custom field", value="any"),
+                    rx.foreach(
+                        ContactsState.custom_fields,
+                        lambda field: rx.select.item(field.name, value=field.id.to_string()),
+                    ),
+                ),
+            ),
+            rx.cond(
+                ContactsState.field_filter != "",
+                rx.form(
+                    rx.input(
+                        name="value",
+                        placeholder="Any value (Enter)",
+                        aria_label="Custom field value",
+                        default_value=ContactsState.field_value_filter,
+                        size="1",
+                    ),
+                    on_submit=ContactsState.set_field_value_filter,
+                    key=ContactsState.field_filter + "-" + ContactsState.field_value_filter,
+                ),
+            ),
+            rx.cond(
+                ContactsState.filters_active,
+                rx.button("Clear filters", variant="ghost", size="1", on_click=ContactsState.clear_filters),
+            ),
+            columns="2",
+            spacing="2",
+            class_name="filters-grid",
+        ),
+        open=ContactsState.filters_active | (ContactsState.sort != "name"),
+        class_name="filters",
+    )
+
+
 def list_filter() -> rx.Component:
     return rx.fragment(
         rx.select.root(
@@ -133,6 +222,7 @@ def list_filter() -> rx.Component:
             size="2",
         ),
         consent_watch(),
+        more_filters(),
     )
 
 
@@ -159,6 +249,34 @@ def selection_bar() -> rx.Component:
                 align="center",
                 spacing="3",
                 wrap="wrap",
+            ),
+            rx.hstack(
+                rx.input(
+                    placeholder="Tag",
+                    aria_label="Tag for the selected contacts",
+                    value=SelectionState.bulk_tag,
+                    on_change=SelectionState.set_bulk_tag,
+                    size="1",
+                    flex="1 1 120px",
+                    min_width="0",
+                ),
+                rx.button("Add tag", size="1", on_click=SelectionState.add_tag),
+                rx.button("Remove tag", size="1", variant="soft", on_click=SelectionState.remove_tag),
+                rx.cond(
+                    ContactsState.can_delete,
+                    rx.button(
+                        "Delete",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Delete the selected contacts",
+                        on_click=SelectionState.ask_bulk_delete,
+                    ),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+                width="100%",
             ),
             rx.cond(
                 ContactsState.lists.length() > 0,
@@ -201,6 +319,47 @@ def selection_bar() -> rx.Component:
     )
 
 
+def page_jump() -> rx.Component:
+    """Type a page number to go straight there (400 pages are not 400 clicks)."""
+    return rx.form(
+        rx.hstack(
+            rx.el.label("Page", html_for="page-number", class_name="pager-label"),
+            rx.input(
+                id="page-number",
+                name="page",
+                type="number",
+                min=1,
+                max=ContactsState.page_count,
+                default_value=(ContactsState.page + 1).to_string(),
+                input_mode="numeric",
+                size="1",
+                width="64px",
+            ),
+            rx.text("of ", ContactsState.page_count.to_string(), size="1", color_scheme="gray"),
+            rx.button("Go", size="1", variant="soft", type="submit"),
+            spacing="1",
+            align="center",
+        ),
+        on_submit=ContactsState.go_to_page,
+        key=ContactsState.page.to_string(),
+    )
+
+
+def bulk_delete_dialog() -> rx.Component:
+    return confirm_dialog(
+        "Delete the selected contacts?",
+        rx.fragment(
+            "Delete ",
+            rx.el.strong(SelectionState.selection_count.to_string(), " contacts"),
+            "? Their details, tags and list memberships are removed. Numbers that opted out stay opted out.",
+        ),
+        "Delete",
+        SelectionState.confirm_bulk_delete,
+        SelectionState.bulk_delete_open,
+        SelectionState.set_bulk_delete_open,
+    )
+
+
 def pager() -> rx.Component:
     return rx.cond(
         ContactsState.page_count > 1,
@@ -212,7 +371,12 @@ def pager() -> rx.Component:
                 disabled=ContactsState.page == 0,
                 on_click=ContactsState.previous_page,
             ),
-            rx.text(ContactsState.range_label, size="2", color_scheme="gray"),
+            rx.vstack(
+                rx.text(ContactsState.range_label, size="2", color_scheme="gray"),
+                page_jump(),
+                spacing="1",
+                align="center",
+            ),
             rx.icon_button(
                 rx.icon("chevron-right", size=16),
                 variant="soft",
@@ -228,6 +392,19 @@ def pager() -> rx.Component:
 
 
 def empty_list() -> rx.Component:
+    return rx.cond(
+        (ContactsState.query == "") & (ContactsState.line_total > 0),
+        rx.box(
+            rx.text("No contacts in this view.", weight="medium"),
+            rx.text("Choose All contacts or clear the filters to see everyone.", size="2", color_scheme="gray"),
+            rx.button("Clear filters", variant="soft", size="2", on_click=ContactsState.clear_filters),
+            class_name="empty-state",
+        ),
+        empty_search_or_line(),
+    )
+
+
+def empty_search_or_line() -> rx.Component:
     return rx.cond(
         ContactsState.query != "",
         rx.box(
@@ -268,6 +445,7 @@ def contact_list() -> rx.Component:
             class_name="list-header",
         ),
         selection_bar(),
+        bulk_delete_dialog(),
         rx.cond(
             ContactsState.rows.length() > 0,
             KeyboardListbox.create(

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.contact_form import contact_fields, duplicate_link
+from contacts_app.components.contact_form import contact_fields, custom_field_inputs, duplicate_link, tags_input
 from contacts_app.components.form_fields import dialog_buttons
 from contacts_app.state.contacts import ContactsState
 
@@ -42,6 +42,8 @@ def new_contact_dialog() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
+                custom_field_inputs("new", ContactsState.custom_fields, ContactsState.new_errors),
+                tags_input("new", ContactsState.new_errors),
                 dialog_buttons("Add Contact"),
                 on_submit=ContactsState.add_contact,
                 # Our own messages, beside the field, replace the browser's validation bubbles.
@@ -82,4 +84,19 @@ def opt_out_dialog() -> rx.Component:
         ContactsState.confirm_opt_out,
         ContactsState.opt_out_open,
         ContactsState.set_opt_out_open,
+    )
+
+
+def discard_dialog() -> rx.Component:
+    return confirm_dialog(
+        "Discard unsaved changes?",
+        rx.fragment(
+            "Your changes to ",
+            rx.el.strong(ContactsState.selected.full_name),
+            " are not saved. Discard them, or keep editing and press Update Contact Details.",
+        ),
+        "Discard Changes",
+        ContactsState.discard_edits,
+        ContactsState.discard_open,
+        ContactsState.set_discard_open,
     )

@@ -49,6 +49,7 @@ def account_menu() -> rx.Component:
                 rx.fragment(
                     rx.dropdown_menu.item("Users and lines", on_click=rx.redirect("/users")),
                     rx.dropdown_menu.item("Integrations", on_click=rx.redirect("/integrations")),
+                    rx.dropdown_menu.item("Custom fields", on_click=rx.redirect("/fields")),
                 ),
             ),
             rx.dropdown_menu.separator(),

@@ -5,7 +5,8 @@ import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.form_fields import dialog_buttons, form_field
-from contacts_app.state.users import NO_OWNER, UsersState
+from contacts_app.state.users import UsersState
+from contacts_app.user_views import NO_OWNER
 
 
 def new_user_dialog() -> rx.Component:

@@ -8,10 +8,10 @@ none of them writes its own WHERE.
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
-from contacts_app.models import ConsentStatus, Contact, ListMembership, ReviewFlag
+from contacts_app.models import ConsentStatus, Contact, ContactFieldValue, ContactTag, ListMembership, ReviewFlag
 from contacts_app.phones import phone_search_digits
 
 
@@ -35,6 +35,13 @@ class ContactFilter:
     # True: only opted-out contacts; False: only those who are not; None: both.
     opted_out: bool | None = None
     consent: ConsentStatus | None = None
+    # Contacts with this tag (any case).
+    tag: str = ""
+    # Contacts whose custom field `field_id` holds `field_value` (any case); any value when it is "".
+    field_id: int | None = None
+    field_value: str = ""
+    # Only these contacts (a hand-made selection); None: no such restriction. Never in an address.
+    ids: tuple[int, ...] | None = None
     sort: Sort = Sort.NAME
 
     @property
@@ -59,34 +66,47 @@ def search_condition(query: str):
     return and_(*(col(Contact.search_text).contains(word, autoescape=True) for word in text.split()))
 
 
-def needs_review_condition():
-    """Contacts whose number has an unresolved review flag on their line."""
-    return exists().where(
-        ReviewFlag.line_id == Contact.line_id,
-        ReviewFlag.phone == Contact.phone,
-        col(ReviewFlag.resolved_at).is_(None),
-    )
+# The filters on other tables are written `Contact.x IN (SELECT ...)`, not as correlated EXISTS:
+# both databases can then start from the few rows the subquery finds (a tag, a list, a flag)
+# instead of probing the subquery once per contact of the line (measured: benchmarks/list_bench.py).
+
+
+def needs_review_condition(line_id: int):
+    """Contacts of the line whose number has an unresolved review flag on it."""
+    flagged = select(ReviewFlag.phone).where(ReviewFlag.line_id == line_id, col(ReviewFlag.resolved_at).is_(None))
+    return and_(Contact.line_id == line_id, col(Contact.phone).in_(flagged))
 
 
 def in_list_condition(list_id: int):
-    return exists().where(ListMembership.list_id == list_id, ListMembership.contact_id == Contact.id)
+    return col(Contact.id).in_(select(ListMembership.contact_id).where(ListMembership.list_id == list_id))
 
 
 def contact_condition(line_id: int, chosen: ContactFilter | None = None):
     """The WHERE clause on Contact for the line's contacts that `chosen` picks."""
     chosen = chosen or ContactFilter()
     conditions = [Contact.line_id == line_id]
+    if chosen.ids is not None:
+        conditions.append(col(Contact.id).in_(chosen.ids))
     search = search_condition(chosen.query)
     if search is not None:
         conditions.append(search)
     if chosen.list_id is not None:
         conditions.append(in_list_condition(chosen.list_id))
     if chosen.needs_review:
-        conditions.append(needs_review_condition())
+        conditions.append(needs_review_condition(line_id))
     if chosen.opted_out is not None:
         conditions.append(col(Contact.opted_out).is_(chosen.opted_out))
     if chosen.consent is not None:
         conditions.append(Contact.consent_status == chosen.consent)
+    if chosen.tag.strip():
+        key = " ".join(chosen.tag.split()).lower()
+        tagged = select(ContactTag.contact_id).where(ContactTag.line_id == line_id, ContactTag.name_key == key)
+        conditions.append(col(Contact.id).in_(tagged))
+    if chosen.field_id is not None:
+        holding = select(ContactFieldValue.contact_id).where(ContactFieldValue.field_id == chosen.field_id)
+        if chosen.field_value.strip():
+            holding = holding.where(ContactFieldValue.value_key == " ".join(chosen.field_value.split()).lower())
+        conditions.append(col(Contact.id).in_(holding))
     return and_(*conditions)
 
 
@@ -131,6 +151,12 @@ def filter_params(chosen: ContactFilter) -> dict[str, str]:
         params["opted_out"] = OPTED_OUT_PARAM[chosen.opted_out]
     if chosen.consent is not None:
         params["consent"] = chosen.consent.value
+    if chosen.tag.strip():
+        params["tag"] = chosen.tag.strip()
+    if chosen.field_id is not None:
+        params["field"] = str(chosen.field_id)
+        if chosen.field_value.strip():
+            params["value"] = chosen.field_value.strip()
     if chosen.sort != Sort.NAME:
         params["sort"] = chosen.sort.value
     return params
@@ -144,6 +170,7 @@ def filter_from_params(params: dict[str, str]) -> ContactFilter:
         return value if isinstance(value, str) else ""
 
     list_text = text("list")
+    field_text = text("field")
     opted_out = {value: flag for flag, value in OPTED_OUT_PARAM.items()}.get(text("opted_out"))
     consent = text("consent")
     sort = text("sort")
@@ -153,5 +180,8 @@ def filter_from_params(params: dict[str, str]) -> ContactFilter:
         needs_review=text("review") in ("1", "yes", "true"),
         opted_out=opted_out,
         consent=ConsentStatus(consent) if consent in ConsentStatus.__members__.values() else None,
+        tag=text("tag")[:100],
+        field_id=int(field_text) if field_text.isdigit() and 0 < int(field_text) < 2**31 else None,
+        field_value=text("value")[:200],
         sort=Sort(sort) if sort in Sort.__members__.values() else Sort.NAME,
     )

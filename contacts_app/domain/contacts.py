@@ -1,18 +1,21 @@
 """Create, update, delete and search contacts of a line."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from contacts_app.domain import consent, events
+from contacts_app.domain import consent, custom_fields, events
+from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.contact_filter import ContactFilter, before_condition, contact_condition, order_by
 from contacts_app.models import Account, ConsentEvent, Contact, Line, utcnow
 from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_key
 
 PAGE_SIZE = 50
 MAX_NAME_LENGTH = 200
+MAX_NOTES_LENGTH = 10_000
 DEFAULT_ACCOUNT_NAME = "My Business"
 DEFAULT_LINE_NAME = "Main line"
 
@@ -22,6 +25,12 @@ class ContactInput:
     full_name: str
     phone: str
     email: str = ""
+    # None leaves what the contact has (a door that does not show them, e.g. an old API client).
+    notes: str | None = None
+    # Custom field name -> the value as typed ("" clears it); only the given fields change.
+    fields: Mapping[str, str] | None = None
+    # The contact's whole set of tags: a list, or one text separated by commas ("vip, spring sale").
+    tags: Sequence[str] | str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,9 @@ class CleanContact:
     full_name: str
     phone: str
     email: str | None
+    notes: str | None = None
+    field_values: dict[int, str | None] | None = None
+    tags: list[str] | None = None
 
 
 @dataclass
@@ -121,6 +133,23 @@ def clean_contact(
     except EmailNotValidError as exc:
         email = None
         errors["email"] = f"“{data.email.strip()}” is not a valid e-mail address: {exc}"
+    notes = None
+    if data.notes is not None:
+        notes = data.notes.strip()
+        if len(notes) > MAX_NOTES_LENGTH:
+            errors["notes"] = f"Notes are too long ({len(notes):,} characters; the limit is {MAX_NOTES_LENGTH:,})."
+    field_values = None
+    if data.fields is not None:
+        try:
+            field_values = custom_fields.clean_values(custom_fields.line_fields(session, line_id), data.fields)
+        except custom_fields.FieldInvalid as invalid:
+            errors.update(invalid.errors)
+    tags = None
+    if data.tags is not None:
+        try:
+            tags = tags_domain.parse_tags(data.tags if isinstance(data.tags, str) else ",".join(data.tags))
+        except tags_domain.TagInvalid as invalid:
+            errors.update(invalid.errors)
     duplicate = None
     if phone:
         duplicate = session.exec(
@@ -136,10 +165,13 @@ def clean_contact(
             duplicate_id=duplicate.id if duplicate else None,
             duplicate_name=duplicate.full_name if duplicate else None,
         )
-    return CleanContact(full_name=name, phone=phone, email=email)
+    return CleanContact(
+        full_name=name, phone=phone, email=email, notes=notes, field_values=field_values, tags=tags
+    )
 
 
-def create_contact(session: Session, line_id: int, data: ContactInput) -> Contact:
+def create_contact(session: Session, line_id: int, data: ContactInput, actor: str | None = None) -> Contact:
+    """Add a contact; `actor` is named as the notes' last editor."""
     clean = clean_contact(session, line_id, data, region_of_line(session, line_id))
     contact = Contact(
         line_id=line_id,
@@ -151,9 +183,26 @@ def create_contact(session: Session, line_id: int, data: ContactInput) -> Contac
     )
     session.add(contact)
     session.flush()
+    _save_extras(session, contact, clean, actor)
     _carry_suppression(session, contact)
     events.emit(session, events.CONTACT_CREATED, contact)
     return contact
+
+
+def _save_extras(session: Session, contact: Contact, clean: CleanContact, actor: str | None) -> bool:
+    """Notes, custom fields and tags, where given; returns whether any of them changed."""
+    changed = False
+    if clean.notes is not None and clean.notes != contact.notes:
+        contact.notes = clean.notes
+        contact.notes_updated_at = utcnow()
+        contact.notes_updated_by = actor
+        session.add(contact)
+        changed = True
+    if clean.field_values is not None:
+        changed = custom_fields.set_values(session, contact.id, clean.field_values) or changed
+    if clean.tags is not None:
+        changed = tags_domain.set_tags(session, contact, clean.tags) or changed
+    return changed
 
 
 def _carry_suppression(session: Session, contact: Contact) -> None:
@@ -176,7 +225,10 @@ def get_contact(session: Session, line_id: int, contact_id: int) -> Contact:
     return contact
 
 
-def update_contact(session: Session, line_id: int, contact_id: int, data: ContactInput) -> Contact:
+def update_contact(
+    session: Session, line_id: int, contact_id: int, data: ContactInput, actor: str | None = None
+) -> Contact:
+    """Change the contact's details (only the extras `data` gives); `actor` is the notes' editor."""
     contact = get_contact(session, line_id, contact_id)
     clean = clean_contact(session, line_id, data, region_of_line(session, line_id), contact_id=contact_id)
     changed = (contact.full_name, contact.phone, contact.email) != (clean.full_name, clean.phone, clean.email)
@@ -185,7 +237,9 @@ def update_contact(session: Session, line_id: int, contact_id: int, data: Contac
     contact.phone = clean.phone
     contact.email = clean.email
     contact.search_text = search_text_for(clean.full_name, clean.phone, clean.email)
-    contact.updated_at = utcnow()
+    changed = _save_extras(session, contact, clean, actor) or changed
+    if changed:
+        contact.updated_at = utcnow()
     session.add(contact)
     session.flush()
     # A number changed to one that opted out on this line is opted out, as when it is added.
@@ -193,6 +247,21 @@ def update_contact(session: Session, line_id: int, contact_id: int, data: Contac
     if changed:
         events.emit(session, events.CONTACT_UPDATED, contact)
     return contact
+
+
+def delete_matching(session: Session, line_id: int, chosen: ContactFilter) -> int:
+    """Delete the contacts the filter picks (a selection) in one transaction; returns how many.
+
+    As for one contact, their consent history stays (a number that opted out comes back opted
+    out), and webhook subscribers hear of each.
+    """
+    condition = contact_condition(line_id, chosen)
+    line = session.get(Line, line_id)
+    if line is not None and events.subscribed_endpoints(session, line, events.CONTACT_DELETED):
+        for contact in session.exec(select(Contact).where(condition).order_by(col(Contact.id))):
+            events.emit(session, events.CONTACT_DELETED, contact, line=line)
+    statement = delete(Contact).where(condition).execution_options(synchronize_session=False)
+    return session.exec(statement).rowcount
 
 
 def delete_contact(session: Session, line_id: int, contact_id: int) -> Contact:

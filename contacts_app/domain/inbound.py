@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from contacts_app.domain import consent, events, review_flags
 from contacts_app.domain.consent import Source
@@ -126,16 +126,3 @@ def _apply_keyword(
         )
         actions.append(InboundAction.FLAGGED_FOR_REVIEW)
     return actions
-
-
-def inbound_messages(session: Session, contact: Contact, limit: int = 100) -> list[Message]:
-    """The contact's inbound texts, newest first (see messaging.messages_for for both directions)."""
-    return list(
-        session.exec(
-            select(Message)
-            .where(Message.line_id == contact.line_id, Message.phone == contact.phone)
-            .where(Message.direction == MessageDirection.INBOUND)
-            .order_by(col(Message.id).desc())
-            .limit(limit)
-        )
-    )

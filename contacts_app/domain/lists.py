@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from contacts_app.domain.contact_filter import ContactFilter, contact_condition
-from contacts_app.domain.contacts import PAGE_SIZE, ContactPage, get_contact, search_contacts
+from contacts_app.domain.contacts import PAGE_SIZE, ContactPage, search_contacts
 from contacts_app.models import Contact, ContactList, ListMembership, utcnow
 
 MAX_LIST_NAME_LENGTH = 100
@@ -209,17 +209,3 @@ def lists_of_contact(session: Session, line_id: int, contact_id: int) -> list[Co
             .order_by(col(ContactList.name_key))
         )
     )
-
-
-def set_contact_lists(session: Session, line_id: int, contact_id: int, list_ids: Iterable[int]) -> None:
-    """Make the contact a member of exactly these lists of the line."""
-    get_contact(session, line_id, contact_id)
-    wanted = set(list_ids)
-    for list_id in wanted:
-        get_list(session, line_id, list_id)
-    current = {contact_list.id for contact_list in lists_of_contact(session, line_id, contact_id)}
-    one = _ids_on_line(line_id, [contact_id])
-    for list_id in current - wanted:
-        _delete_members(session, list_id, one)
-    for list_id in wanted - current:
-        _insert_members(session, list_id, one)

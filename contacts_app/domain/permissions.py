@@ -2,8 +2,9 @@
 
 An action is allowed when the account's plan includes the feature AND an administrator has not
 taken it away from the user. Administrators get everything the plan includes. Every state event
-handler, API route and CLI command asks here (`require`) before acting; hiding a button is not
-security.
+handler asks here (`require`) before acting, and every API route asks `plan_refusal` (an API key
+acts for the account, not for a user); hiding a button is not security. The command line is the
+operator's, run with the database in hand, and asks nobody.
 
 Line access: a user reaches the lines they own and the lines shared with them; an administrator
 reaches every line of the account (they assign lines, so keeping one from them would only be a
@@ -122,7 +123,8 @@ def set_account_plan(
     return row
 
 
-def _plan_refusal(features: PlanFeatures, action: str) -> str | None:
+def plan_refusal(features: PlanFeatures, action: str) -> str | None:
+    """Why the plan leaves `action` out, or None when the plan includes it (import, export: always)."""
     if action in (Action.DELETE_CONTACT, Action.DELETE_ALL) and not features.delete:
         return PLAN_LACKS[Action.DELETE_CONTACT]
     if action == Action.DELETE_ALL and not features.delete_all:
@@ -158,7 +160,7 @@ def explain(session: Session, user: User | None, action: str, line_id: int | Non
     if action == Action.MANAGE_USERS:
         return None if user.role == Role.ADMIN else ADMIN_ONLY
     _, features = plan_of(session, user.account_id)
-    refusal = _plan_refusal(features, action)
+    refusal = plan_refusal(features, action)
     if refusal is not None or user.role == Role.ADMIN:
         return refusal
     return _override_refusal(user, action)

@@ -133,10 +133,6 @@ def list_users(session: Session, admin: User) -> list[User]:
     )
 
 
-def get_user(session: Session, admin: User, user_id: int) -> User:
-    return _managed_user(session, admin, user_id)
-
-
 def _other_active_admins(session: Session, user: User) -> int:
     return session.exec(
         select(func.count())

@@ -4,7 +4,7 @@ import reflex as rx
 
 from contacts_app.components.contact_details import contact_details
 from contacts_app.components.contact_list import contact_list
-from contacts_app.components.dialogs import delete_dialog, new_contact_dialog, opt_out_dialog
+from contacts_app.components.dialogs import delete_dialog, discard_dialog, new_contact_dialog, opt_out_dialog
 from contacts_app.components.import_dialog import import_dialog
 from contacts_app.components.settings_dialog import settings_dialog
 from contacts_app.components.top_bar import top_bar
@@ -39,6 +39,7 @@ def contacts_page() -> rx.Component:
         ),
         delete_dialog(),
         opt_out_dialog(),
+        discard_dialog(),
         # Polls the line's change stamp so others' changes show without a reload.
         rx.moment(interval=LIVE_REFRESH_MS, on_change=ContactsState.refresh_if_changed, display="none"),
         class_name="app-shell",

@@ -11,7 +11,8 @@ from contacts_app.components.users_dialogs import (
     reset_password_dialog,
     share_dialog,
 )
-from contacts_app.state.users import LineRow, PermissionSwitch, Person, UserRow, UsersState
+from contacts_app.state.users import UsersState
+from contacts_app.user_views import LineRow, PermissionSwitch, Person, UserRow
 
 
 def section_header(title: str, button: rx.Component) -> rx.Component:

@@ -4,25 +4,30 @@ Thin: every handler calls a domain function inside one transaction and keeps onl
 page shows (never more than PAGE_SIZE rows).
 """
 
+import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import reflex as rx
 
 from contacts_app.api.exports import export_url
 from contacts_app.db import session_scope
-from contacts_app.domain import consent
+from contacts_app.domain import consent, custom_fields
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain import lists as lists_domain
-from contacts_app.domain.contact_filter import ContactFilter
+from contacts_app.domain import tags as tags_domain
+from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.state.session import NotSignedIn, SessionState
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
+    FieldValue,
     HistoryEntry,
     contact_detail,
     contact_row,
+    field_values,
     history_entry,
 )
 
@@ -37,12 +42,42 @@ class ListChoice:
     members: int = 0
 
 
+# The page's addresses: "/" with the view's filter, "/contacts/<id>" with it for one contact.
+CONTACT_ROUTE = "/contacts"
+
+
 def _form_input(form_data: dict) -> ContactInput:
+    """The details form or New Contact dialog as one ContactInput (its custom fields are named field:<name>)."""
+    fields = {key.removeprefix("field:"): str(value) for key, value in form_data.items() if key.startswith("field:")}
     return ContactInput(
         full_name=str(form_data.get("full_name", "")),
         phone=str(form_data.get("phone", "")),
         email=str(form_data.get("email", "")),
+        notes=str(form_data["notes"]) if "notes" in form_data else None,
+        fields=fields,
+        tags=str(form_data["tags"]) if "tags" in form_data else None,
     )
+
+
+def push_address(address: str, replace: bool = False):
+    # The state object mimics React Router's own entries ({usr, key, idx}), so that it counts the
+    # history correctly when these entries are popped.
+    method = "replaceState" if replace else "pushState"
+    return rx.call_script(
+        "(() => { const idx = (window.history.state?.idx ?? 0) + "
+        + ("0" if replace else "1")
+        + "; window.history."
+        + method
+        + "({usr: null, key: Math.random().toString(36).slice(2, 10), idx}, '', "
+        + json.dumps(address)
+        + "); })()"
+    )
+
+
+def contact_id_in(path: str) -> int:
+    """The contact of a "/contacts/<id>" address, 0 for any other."""
+    rest = path.rstrip("/").removeprefix(CONTACT_ROUTE + "/")
+    return int(rest) if rest.isdigit() and rest != path and int(rest) < 2**31 else 0
 
 
 class ContactsState(SessionState):
@@ -56,8 +91,24 @@ class ContactsState(SessionState):
     list_filter: str = ""
     # The "Needs review" filter: contacts with an open "Possible opt-out" flag (list_filter is then "").
     review_filter: bool = False
+    # The other filters and the sort, as the page address spells them (see contact_filter.filter_params).
+    opted_out_filter: str = ""
+    consent_filter: str = ""
+    tag_filter: str = ""
+    field_filter: str = ""
+    field_value_filter: str = ""
+    sort: str = Sort.NAME.value
     lists: list[ListChoice] = []
     contact_list_ids: list[str] = []
+    # The account's custom fields (empty values), for New Contact and the field filter.
+    custom_fields: list[FieldValue] = []
+    # Every tag in use on the line, for the tag filter.
+    line_tags: list[str] = []
+    # Typed in the details form and not saved yet: choosing another contact asks first.
+    details_dirty: bool = False
+    discard_open: bool = False
+    # The contact to open (0: the list) once unsaved edits are discarded.
+    _discard_goes_to: int = 0
 
     selected: ContactDetail = ContactDetail()
     history: list[HistoryEntry] = []
@@ -81,6 +132,10 @@ class ContactsState(SessionState):
     _region: str = "US"
     # The line's change stamp when the rows were read (see contacts_domain.line_stamp).
     _stamp: str = ""
+    # The line and address (filter, page) the rows were read for, and the contact the last visit showed:
+    # a visit that only opens or closes a contact (Back, Forward) reads no rows again.
+    _rows_address: str = ""
+    _visited_contact: int = 0
 
     # ----- computed -----
     @rx.var
@@ -102,9 +157,14 @@ class ContactsState(SessionState):
     @rx.var
     def count_label(self) -> str:
         noun = "contact" if self.total == 1 else "contacts"
-        if self.query.strip():
+        if self._contact_filter().narrows:
             return f"{self.total:,} {'match' if self.total == 1 else 'matches'}"
         return f"{self.total:,} {noun}"
+
+    @rx.var
+    def filters_active(self) -> bool:
+        """Any filter besides search and the list choice (the "Clear filters" button shows then)."""
+        return bool(self.opted_out_filter or self.consent_filter or self.tag_filter or self.field_filter)
 
     @rx.var
     def form_key(self) -> str:
@@ -113,11 +173,48 @@ class ContactsState(SessionState):
     # ----- loading -----
     def _contact_filter(self) -> ContactFilter:
         """Which contacts the page shows; selections and actions on "all matching" use the same."""
-        return ContactFilter(
-            query=self.query,
-            list_id=int(self.list_filter) if self.list_filter else None,
-            needs_review=self.review_filter,
+        return filter_from_params(
+            {
+                "q": self.query,
+                "list": self.list_filter,
+                "review": "1" if self.review_filter else "",
+                "opted_out": self.opted_out_filter,
+                "consent": self.consent_filter,
+                "tag": self.tag_filter,
+                "field": self.field_filter,
+                "value": self.field_value_filter,
+                "sort": self.sort,
+            }
         )
+
+    def _take_filter(self, chosen: ContactFilter) -> None:
+        params = filter_params(chosen)
+        self.query = chosen.query
+        self.list_filter = params.get("list", "")
+        self.review_filter = chosen.needs_review
+        self.opted_out_filter = params.get("opted_out", "")
+        self.consent_filter = params.get("consent", "")
+        self.tag_filter = params.get("tag", "")
+        self.field_filter = params.get("field", "")
+        self.field_value_filter = params.get("value", "")
+        self.sort = chosen.sort.value
+
+    def _address(self, contact_id: int | None = None) -> str:
+        """The page address of this view (filter, page) and, when given, of one contact in it."""
+        params = filter_params(self._contact_filter())
+        if self.page:
+            params["page"] = str(self.page + 1)
+        path = f"{CONTACT_ROUTE}/{contact_id}" if contact_id else "/"
+        return path + (f"?{urlencode(params)}" if params else "")
+
+    def _go(self, contact_id: int | None = None, replace: bool = False):
+        """Put the view's (and contact's) address in the browser's history, for Back, Forward and bookmarks.
+
+        The page already shows it, so this only writes the address: navigating the router would
+        mount the page afresh (losing the list's scroll) and read it all again. Back and Forward
+        then reach `load` through the router, which reads the popped address.
+        """
+        return push_address(self._address(contact_id), replace)
 
     def _active_line(self, session) -> int:
         line_id = self._line_id(session)
@@ -151,12 +248,23 @@ class ContactsState(SessionState):
                 if self.can_use_lists
                 else []
             )
+        if with_lists:
+            fields = custom_fields.line_fields(session, line_id)
+            self.custom_fields = field_values(fields, {})
+            self.line_tags = tags_domain.line_tags(session, line_id)
+        self._rows_address = f"{line_id}:{self._address()}"
         self.loaded = True
 
     def _show_contact(self, session, contact_id: int) -> None:
         line_id = self._active_line(session)
         contact = contacts_domain.get_contact(session, line_id, contact_id)
-        self.selected = contact_detail(contact, self._region)
+        self.selected = contact_detail(
+            contact,
+            self._region,
+            custom_fields.line_fields(session, line_id),
+            custom_fields.values_of(session, contact_id),
+            tags_domain.tags_of(session, contact_id),
+        )
         self.history = [history_entry(e) for e in consent.history(session, contact)]
         self.contact_list_ids = (
             [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact_id)]
@@ -167,29 +275,40 @@ class ContactsState(SessionState):
         self.edit_duplicate_id = 0
         self.edit_duplicate_name = ""
         self.form_version += 1
+        self.details_dirty = False
 
     def _clear_selection(self) -> None:
         self.selected = ContactDetail()
         self.history = []
         self.edit_errors = {}
+        self.details_dirty = False
 
     @rx.event
     def load(self):
-        wanted = self.router.url.query_parameters.get("list", "")
-        if wanted != self.list_filter:
-            self.list_filter = wanted if wanted.isdigit() else ""
-            self.review_filter = False
-            self.page = 0
+        """Every visit of an address (a link, Back, Forward, a filter change): show what it names."""
+        params = dict(self.router.url.query_parameters)
+        self._take_filter(filter_from_params(params))
+        page = params.get("page", "")
+        self.page = int(page) - 1 if page.isdigit() and 0 < int(page) < 10**6 else 0
+        contact_id = contact_id_in(self.router.url.path)
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
             if redirect:
                 return redirect
-            self._load_rows(session)
-            if self.selected.id:
-                try:
-                    self._show_contact(session, self.selected.id)
-                except ContactNotFound:
-                    self._clear_selection()
+            visit = f"{self._line_id(session)}:{self._address()}"
+            if visit != self._rows_address or contact_id == self._visited_contact:
+                self._load_rows(session)
+            self._visited_contact = contact_id
+            if not contact_id:
+                self._clear_selection()
+                return
+            if contact_id == self.selected.id and not self.details_dirty:
+                return
+            try:
+                self._show_contact(session, contact_id)
+            except ContactNotFound:
+                self._clear_selection()
+                return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
 
     @rx.event
     def refresh_if_changed(self, _tick: str = ""):
@@ -214,14 +333,66 @@ class ContactsState(SessionState):
         self.page = 0
         with session_scope() as session:
             self._load_rows(session, with_lists=False)
+        # The address follows without a history entry per keystroke; its visit reads nothing again.
+        return self._go(self.selected.id or None, replace=True)
 
     @rx.event
     def set_list_filter(self, value: str):
         self.review_filter = value == REVIEW_FILTER
         self.list_filter = "" if value in ("all", REVIEW_FILTER) else value
+        return self._filter_changed()
+
+    def _filter_changed(self):
+        """Read the new view at once, then move the address to it (its visit then reads nothing again)."""
         self.page = 0
         with session_scope() as session:
             self._load_rows(session, with_lists=False)
+        return self._go(self.selected.id or None)
+
+    @rx.event
+    def set_sort(self, value: str):
+        self.sort = value
+        return self._filter_changed()
+
+    @rx.event
+    def set_opted_out_filter(self, value: str):
+        self.opted_out_filter = "" if value == "any" else value
+        return self._filter_changed()
+
+    @rx.event
+    def set_consent_filter(self, value: str):
+        self.consent_filter = "" if value == "any" else value
+        return self._filter_changed()
+
+    @rx.event
+    def set_tag_filter(self, value: str):
+        self.tag_filter = "" if value == "any" else value
+        return self._filter_changed()
+
+    @rx.event
+    def set_field_filter(self, value: str):
+        self.field_filter = "" if value == "any" else value
+        self.field_value_filter = ""
+        return self._filter_changed()
+
+    @rx.event
+    def set_field_value_filter(self, form_data: dict):
+        self.field_value_filter = str(form_data.get("value", "")).strip()
+        return self._filter_changed()
+
+    @rx.event
+    def clear_filters(self):
+        """Everyone again: every filter off, the search and the sort kept."""
+        self._take_filter(ContactFilter(query=self.query, sort=self._contact_filter().sort))
+        return self._filter_changed()
+
+    @rx.event
+    def go_to_page(self, form_data: dict):
+        """The page-number box: a number past the end goes to the last page."""
+        number = str(form_data.get("page", "")).strip()
+        if not number.isdigit() or int(number) < 1:
+            return rx.toast.error(f"Enter a page number from 1 to {self.page_count:,}.")
+        return self._turn_to(min(int(number), self.page_count) - 1)
 
     @rx.event
     def toggle_list_membership(self, list_id: str, member: bool):
@@ -244,22 +415,46 @@ class ContactsState(SessionState):
         name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
         return rx.download(url=export_url(line_id, self._contact_filter()), filename=f"{name}.csv")
 
+    def _turn_to(self, page: int):
+        self.page = page
+        with session_scope() as session:
+            self._load_rows(session, with_lists=False)
+        return self._go(self.selected.id or None)
+
     @rx.event
     def next_page(self):
         if self.page + 1 < self.page_count:
-            self.page += 1
-            with session_scope() as session:
-                self._load_rows(session, with_lists=False)
+            return self._turn_to(self.page + 1)
 
     @rx.event
     def previous_page(self):
         if self.page > 0:
-            self.page -= 1
-            with session_scope() as session:
-                self._load_rows(session, with_lists=False)
+            return self._turn_to(self.page - 1)
 
     @rx.event
     def select(self, contact_id: int):
+        """Open a contact at its own address (asking first when the details form has unsaved edits)."""
+        if contact_id == self.selected.id:
+            return
+        return self._leave_details(contact_id)
+
+    @rx.event
+    def close_details(self):
+        return self._leave_details(0)
+
+    def _leave_details(self, contact_id: int, replace: bool = False):
+        if self.details_dirty:
+            self._discard_goes_to = contact_id
+            self.discard_open = True
+            return
+        return self._open(contact_id, replace)
+
+    def _open(self, contact_id: int, replace: bool = False):
+        """Show the contact (0: none) and write its address."""
+        if not contact_id:
+            self._clear_selection()
+            self._visited_contact = 0
+            return self._go(replace=replace)
         with session_scope() as session:
             try:
                 self._show_contact(session, contact_id)
@@ -267,10 +462,31 @@ class ContactsState(SessionState):
                 self._clear_selection()
                 self._load_rows(session)
                 return rx.toast.error("That contact no longer exists.")
+        self._visited_contact = contact_id
+        return self._go(contact_id, replace)
 
     @rx.event
-    def close_details(self):
-        self._clear_selection()
+    def mark_details_dirty(self, _value: str = ""):
+        """The details form was typed in; leaving the page now asks the browser to confirm too."""
+        if self.details_dirty:
+            return
+        self.details_dirty = True
+        return rx.call_script("window.onbeforeunload = (event) => { event.preventDefault(); return ''; }")
+
+    def _clean_details(self):
+        self.details_dirty = False
+        return rx.call_script("window.onbeforeunload = null")
+
+    @rx.event
+    def set_discard_open(self, is_open: bool):
+        self.discard_open = is_open
+
+    @rx.event
+    def discard_edits(self):
+        self.discard_open = False
+        self.form_version += 1
+        cleaned = self._clean_details()
+        return [cleaned, self._open(self._discard_goes_to)]
 
     @rx.event
     def move_selection(self, key: str):
@@ -297,8 +513,10 @@ class ContactsState(SessionState):
                 target = self.rows[-1].id
             else:
                 return
+        if self.details_dirty:
+            return ContactsState.select(target)
         return [
-            ContactsState.select(target),
+            self._open(target, replace=True),
             rx.call_script(f"document.getElementById('contact-row-{target}')?.scrollIntoView({{block: 'nearest'}})"),
         ]
 
@@ -315,7 +533,8 @@ class ContactsState(SessionState):
         try:
             with session_scope() as session:
                 line_id = self._active_line(session)
-                contact = contacts_domain.create_contact(session, line_id, _form_input(form_data))
+                actor = self._user(session).email
+                contact = contacts_domain.create_contact(session, line_id, _form_input(form_data), actor)
                 contact_id, name = contact.id, contact.full_name
         except ContactInvalid as invalid:
             self.new_errors = invalid.errors
@@ -330,11 +549,16 @@ class ContactsState(SessionState):
         message = f"{name} added."
         if self.selected.opted_out:
             message += " This number opted out earlier, so it stays opted out."
-        return rx.toast.success(message)
+        self._visited_contact = contact_id
+        return [rx.toast.success(message), self._go(contact_id)]
 
     @rx.event
     def open_duplicate(self, contact_id: int):
         self.new_open = False
+        return ContactsState.select(contact_id)
+
+    @rx.event
+    def open_duplicate_from_details(self, contact_id: int):
         return ContactsState.select(contact_id)
 
     # ----- edit -----
@@ -343,7 +567,8 @@ class ContactsState(SessionState):
         try:
             with session_scope() as session:
                 line_id = self._active_line(session)
-                contacts_domain.update_contact(session, line_id, self.selected.id, _form_input(form_data))
+                actor = self._user(session).email
+                contacts_domain.update_contact(session, line_id, self.selected.id, _form_input(form_data), actor)
         except ContactInvalid as invalid:
             self.edit_errors = invalid.errors
             self.edit_duplicate_id = invalid.duplicate_id or 0
@@ -355,7 +580,7 @@ class ContactsState(SessionState):
         with session_scope() as session:
             self._show_contact(session, self.selected.id)
             self._load_rows(session)
-        return rx.toast.success("Contact details updated.")
+        return [self._clean_details(), rx.toast.success("Contact details updated.")]
 
     # ----- opt-out -----
     @rx.event
@@ -405,8 +630,10 @@ class ContactsState(SessionState):
                 contacts_domain.delete_contact(session, line_id, self.delete_id)
         except ContactNotFound:
             pass
-        if self.selected.id == self.delete_id:
-            self._clear_selection()
         with session_scope() as session:
             self._load_rows(session)
+        if self.selected.id == self.delete_id:
+            self._clear_selection()
+            self._visited_contact = 0
+            return [self._clean_details(), self._go(replace=True), rx.toast.success(f"{self.delete_name} deleted.")]
         return rx.toast.success(f"{self.delete_name} deleted.")

@@ -1,11 +1,10 @@
 """The Users page: the account's users and their permissions, its lines, owners and shares.
 
-Administrators only. The page's on_load sends anyone else away, and every handler passes the
-signed-in user to a domain function that checks `Action.MANAGE_USERS` itself, so a crafted
+The rows it shows (users with their permission switches, lines, the plan's summary) are built
+in user_views.py. Administrators only. The page's on_load sends anyone else away, and every
+handler passes the signed-in user to a domain function that checks `Action.MANAGE_USERS` itself, so a crafted
 event from a non-administrator is refused on the server (as a toast, by `refusal_handler`).
 """
-
-from dataclasses import dataclass, field
 
 import reflex as rx
 
@@ -14,120 +13,12 @@ from contacts_app.domain import lines as lines_domain
 from contacts_app.domain import permissions
 from contacts_app.domain import users as users_domain
 from contacts_app.domain.lines import LineInvalid, LineNotFound
-from contacts_app.domain.permissions import ADMIN_ONLY, PlanFeatures
+from contacts_app.domain.permissions import ADMIN_ONLY
 from contacts_app.domain.users import UserInvalid, UserNotFound
 from contacts_app.models import Account, Role, User
 from contacts_app.phones import format_phone
 from contacts_app.state.session import SessionState
-
-# The switches shown for each user, in this order: (User column, label).
-PERMISSION_SWITCHES = (
-    ("can_delete", "Delete"),
-    ("can_delete_all", "Delete All"),
-    ("can_use_lists", "Lists"),
-    ("can_import", "Import"),
-    ("can_export", "Export"),
-)
-ROLE_LABELS = {Role.ADMIN: "Administrator", Role.USER: "User"}
-NO_OWNER = "none"
-
-
-def plan_includes(features: PlanFeatures, column: str) -> bool:
-    """Whether the account's plan offers the feature a switch controls (import and export: always)."""
-    if column == "can_delete":
-        return features.delete
-    if column == "can_delete_all":
-        return features.delete and features.delete_all
-    if column == "can_use_lists":
-        return features.lists
-    return True
-
-
-@dataclass
-class PermissionSwitch:
-    column: str = ""
-    label: str = ""
-    checked: bool = False
-    disabled: bool = False
-
-
-@dataclass
-class UserRow:
-    id: int = 0
-    email: str = ""
-    role: str = ""
-    role_label: str = ""
-    is_admin: bool = False
-    disabled: bool = False
-    is_me: bool = False
-    switches: list[PermissionSwitch] = field(default_factory=list)
-    # One line under the switches: why some are greyed out ("" when none are).
-    note: str = ""
-
-
-@dataclass
-class Person:
-    id: str = ""
-    email: str = ""
-
-
-@dataclass
-class LineRow:
-    id: int = 0
-    name: str = ""
-    phone: str = ""
-    owner_id: str = NO_OWNER
-    owner_email: str = ""
-    shared_with: list[Person] = field(default_factory=list)
-
-
-def user_row(user: User, me: User, plan_name: str, features: PlanFeatures) -> UserRow:
-    is_admin = user.role == Role.ADMIN
-    # Whoever may not delete one contact may not delete them all either (permissions._override_refusal).
-    needs_delete = not is_admin and user.can_delete is False and plan_includes(features, "can_delete_all")
-    switches = []
-    missing = []
-    for column, label in PERMISSION_SWITCHES:
-        in_plan = plan_includes(features, column)
-        if not in_plan:
-            missing.append(label)
-        blocked = needs_delete and column == "can_delete_all"
-        switches.append(
-            PermissionSwitch(
-                column=column,
-                label=label,
-                checked=in_plan and not blocked and (is_admin or getattr(user, column) is not False),
-                # Administrators have everything the plan includes; only users' switches can be turned off.
-                disabled=is_admin or not in_plan or blocked,
-            )
-        )
-    notes = []
-    if missing:
-        notes.append(f"Not in the {plan_name} plan: {', '.join(missing)}.")
-    if needs_delete:
-        notes.append("Delete All needs Delete.")
-    if is_admin:
-        notes.append("Administrators have every feature of the plan.")
-    return UserRow(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        role_label=ROLE_LABELS.get(user.role, user.role),
-        is_admin=is_admin,
-        disabled=user.disabled,
-        is_me=user.id == me.id,
-        switches=switches,
-        note=" ".join(notes),
-    )
-
-
-def plan_summary(features: PlanFeatures) -> str:
-    offered = {"Delete": features.delete, "Delete All": features.delete and features.delete_all}
-    offered["Lists"] = features.lists
-    included = [name for name, on in offered.items() if on] + ["Import", "Export"]
-    missing = [name for name, on in offered.items() if not on]
-    text = f"Includes {', '.join(included)}."
-    return text + (f" Not included: {', '.join(missing)}." if missing else "")
+from contacts_app.user_views import NO_OWNER, PERMISSION_SWITCHES, LineRow, Person, UserRow, plan_summary, user_row
 
 
 class UsersState(SessionState):

@@ -1,0 +1,268 @@
+"""Custom fields: what a business keeps about a customer beyond name, phone and e-mail.
+
+Administrators define up to MAX_FIELDS per account (name and kind); every door (details form,
+New Contact, REST API, import) checks a value with `clean_value`, so a value means the same
+thing wherever it came from. Values are stored as canonical text (numbers without trailing
+zeros, dates as YYYY-MM-DD, yes/no as "yes"/"no") so export writes them back as they import.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from contacts_app.models import ContactFieldValue, CustomField, FieldKind, Line
+
+MAX_FIELDS = 50
+MAX_FIELD_NAME_LENGTH = 60
+MAX_TEXT_VALUE_LENGTH = 500
+YES_WORDS = frozenset({"yes", "y", "true", "1", "x"})
+NO_WORDS = frozenset({"no", "n", "false", "0"})
+KIND_LABELS = {FieldKind.TEXT: "Text", FieldKind.NUMBER: "Number", FieldKind.DATE: "Date", FieldKind.YES_NO: "Yes/no"}
+# {field:Company} in a text: the contact's value of the custom field "Company".
+MERGE_FIELD = re.compile(r"\{field:([^{}]+)\}")
+# Names of the built-in columns: a custom field must not be confused with them in import and export.
+RESERVED_NAMES = frozenset(
+    {
+        "full name",
+        "name",
+        "phone",
+        "email",
+        "e-mail",
+        "opted out",
+        "opted out source",
+        "consent status",
+        "lists",
+        "tags",
+        "notes",
+    }
+)
+
+
+@dataclass
+class FieldInvalid(Exception):
+    """One message per form field (`name`, `kind`, or `field:<name>` for a value)."""
+
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        return " ".join(self.errors.values())
+
+
+class FieldNotFound(LookupError):
+    pass
+
+
+def field_key(name: str) -> str:
+    """The form and error key of a custom field's value."""
+    return f"field:{name}"
+
+
+# --- Definitions (administrators) ---------------------------------------------------------
+
+
+def account_fields(session: Session, account_id: int) -> list[CustomField]:
+    return list(
+        session.exec(
+            select(CustomField)
+            .where(CustomField.account_id == account_id)
+            .order_by(col(CustomField.position), col(CustomField.id))
+        )
+    )
+
+
+def _clean_definition(session: Session, account_id: int, name: str, field_id: int | None) -> str:
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise FieldInvalid({"name": "Field name is required."})
+    if len(clean) > MAX_FIELD_NAME_LENGTH:
+        raise FieldInvalid(
+            {"name": f"Field name is too long ({len(clean)} characters; the limit is {MAX_FIELD_NAME_LENGTH})."}
+        )
+    if "{" in clean or "}" in clean:
+        raise FieldInvalid({"name": "Field name cannot contain { or } (they mark merge fields in texts)."})
+    if clean.lower() in RESERVED_NAMES:
+        raise FieldInvalid({"name": f"“{clean}” is a built-in column; choose another name."})
+    taken = select(CustomField.id).where(CustomField.account_id == account_id, CustomField.name_key == clean.lower())
+    if field_id is not None:
+        taken = taken.where(CustomField.id != field_id)
+    if session.exec(taken).first() is not None:
+        raise FieldInvalid({"name": f"A field named “{clean}” already exists."})
+    return clean
+
+
+def create_field(session: Session, account_id: int, name: str, kind: str) -> CustomField:
+    clean = _clean_definition(session, account_id, name, None)
+    if kind not in list(FieldKind):
+        raise FieldInvalid({"kind": f"Choose a kind: {', '.join(KIND_LABELS.values())}."})
+    existing = account_fields(session, account_id)
+    if len(existing) >= MAX_FIELDS:
+        raise FieldInvalid({"name": f"An account can have at most {MAX_FIELDS} custom fields."})
+    field = CustomField(
+        account_id=account_id,
+        name=clean,
+        name_key=clean.lower(),
+        kind=FieldKind(kind),
+        position=max((f.position for f in existing), default=0) + 1,
+    )
+    session.add(field)
+    session.flush()
+    return field
+
+
+def get_field(session: Session, account_id: int, field_id: int) -> CustomField:
+    field = session.get(CustomField, field_id)
+    if field is None or field.account_id != account_id:
+        raise FieldNotFound(f"Custom field {field_id} does not exist.")
+    return field
+
+
+def rename_field(session: Session, account_id: int, field_id: int, name: str) -> CustomField:
+    """Rename (the kind stays: changing it would make stored values mean something else)."""
+    field = get_field(session, account_id, field_id)
+    field.name = _clean_definition(session, account_id, name, field_id)
+    field.name_key = field.name.lower()
+    session.add(field)
+    session.flush()
+    return field
+
+
+def delete_field(session: Session, account_id: int, field_id: int) -> None:
+    """The field and every contact's value of it go."""
+    field = get_field(session, account_id, field_id)
+    session.connection().execute(delete(ContactFieldValue).where(col(ContactFieldValue.field_id) == field_id))
+    session.delete(field)
+    session.flush()
+
+
+# --- Values -----------------------------------------------------------------------------
+
+
+def clean_value(field: CustomField, raw: str | None) -> str | None:
+    """The canonical text of a value, None for blank; FieldInvalid with a message for people otherwise."""
+    text = " ".join(str(raw or "").split())
+    if not text:
+        return None
+    problem = None
+    if field.kind == FieldKind.TEXT:
+        if len(text) > MAX_TEXT_VALUE_LENGTH:
+            problem = f"{field.name} is too long ({len(text)} characters; the limit is {MAX_TEXT_VALUE_LENGTH})."
+        else:
+            return text
+    elif field.kind == FieldKind.NUMBER:
+        try:
+            number = Decimal(text.replace(",", ""))
+            if not number.is_finite():
+                raise InvalidOperation
+            return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
+        except InvalidOperation:
+            problem = f"{field.name} must be a number, like 42 or 3.5 (not “{text}”)."
+    elif field.kind == FieldKind.DATE:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            problem = f"{field.name} must be a date written like 2026-03-31 (not “{text}”)."
+    else:
+        if text.lower() in YES_WORDS:
+            return "yes"
+        if text.lower() in NO_WORDS:
+            return "no"
+        problem = f"{field.name} must be yes or no (not “{text}”)."
+    raise FieldInvalid({field_key(field.name): problem})
+
+
+def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[int, str | None]:
+    """Check every given value at once (keyed by field name, any case); one message per bad value."""
+    by_key = {field.name_key: field for field in fields}
+    clean: dict[int, str | None] = {}
+    errors: dict[str, str] = {}
+    for name, value in raw.items():
+        field = by_key.get(" ".join(name.split()).lower())
+        if field is None:
+            errors[field_key(name)] = f"There is no custom field called “{name}”."
+            continue
+        try:
+            clean[field.id] = clean_value(field, value)
+        except FieldInvalid as invalid:
+            errors.update(invalid.errors)
+    if errors:
+        raise FieldInvalid(errors)
+    return clean
+
+
+def set_values(session: Session, contact_id: int, values: Mapping[int, str | None]) -> bool:
+    """Store checked values (None clears); returns whether anything changed."""
+    current = {
+        row.field_id: row
+        for row in session.exec(select(ContactFieldValue).where(ContactFieldValue.contact_id == contact_id))
+    }
+    changed = False
+    for field_id, value in values.items():
+        row = current.get(field_id)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+                changed = True
+        elif row is None:
+            session.add(
+                ContactFieldValue(contact_id=contact_id, field_id=field_id, value=value, value_key=value.lower())
+            )
+            changed = True
+        elif row.value != value:
+            row.value, row.value_key = value, value.lower()
+            session.add(row)
+            changed = True
+    return changed
+
+
+def values_of(session: Session, contact_id: int) -> dict[str, str]:
+    """The contact's values by field name, in the fields' order."""
+    rows = session.exec(
+        select(CustomField.name, ContactFieldValue.value)
+        .join(ContactFieldValue, col(ContactFieldValue.field_id) == CustomField.id)
+        .where(ContactFieldValue.contact_id == contact_id)
+        .order_by(col(CustomField.position), col(CustomField.id))
+    ).all()
+    return {name: value for name, value in rows}
+
+
+def render_merge_fields(text: str, values: Mapping[str, str]) -> str:
+    """Fill {field:Name} from the contact's custom fields (a missing value becomes empty)."""
+    by_key = {name.lower(): value for name, value in values.items()}
+    return MERGE_FIELD.sub(lambda match: by_key.get(" ".join(match.group(1).split()).lower(), ""), text)
+
+
+def line_fields(session: Session, line_id: int) -> list[CustomField]:
+    """The custom fields of the account the line belongs to."""
+    account_id = session.exec(select(Line.account_id).where(Line.id == line_id)).one()
+    return account_fields(session, account_id)
+
+
+def values_for(session: Session, contact_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Several contacts' values by field name (a page of the API, a batch of the export)."""
+    ids = list(contact_ids)
+    found: dict[int, dict[str, str]] = {contact_id: {} for contact_id in ids}
+    if not ids:
+        return found
+    rows = session.exec(
+        select(ContactFieldValue.contact_id, CustomField.name, ContactFieldValue.value)
+        .join(CustomField, col(CustomField.id) == ContactFieldValue.field_id)
+        .where(col(ContactFieldValue.contact_id).in_(ids))
+        .order_by(col(CustomField.position), col(CustomField.id))
+    ).all()
+    for contact_id, name, value in rows:
+        found[contact_id][name] = value
+    return found
+
+
+def api_text(value: object) -> str:
+    """A JSON value of the API's `fields` object as the text a form would hold (true -> yes, null -> blank)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
