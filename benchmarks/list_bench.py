@@ -219,14 +219,14 @@ def filter_combinations(list_id: int, field_id: int) -> list[tuple[str, ContactF
         *[(f"consent {status.value}", ContactFilter(consent=status)) for status in ConsentStatus],
         ("tag vip", ContactFilter(tag="vip")),
         ("tag nobody has", ContactFilter(tag="nobody")),
-        ("Company = acme 7", ContactFilter(field_id=field_id, field_value="acme 7")),
+        ("Company = acme 8", ContactFilter(field_id=field_id, field_value="acme 8")),
         ("Company has a value", ContactFilter(field_id=field_id)),
         ("list", ContactFilter(list_id=list_id)),
         ("needs review", ContactFilter(needs_review=True)),
         ("list + tag regular + not opted out", ContactFilter(list_id=list_id, tag="regular", opted_out=False)),
         ("consent pending + tag vip", ContactFilter(consent=ConsentStatus.PENDING, tag="vip")),
         ("search 'smith' + opted out", ContactFilter(query="smith", opted_out=True)),
-        ("search '415' + Company acme 7", ContactFilter(query="415", field_id=field_id, field_value="acme 7")),
+        ("search '415' + Company acme 8", ContactFilter(query="415", field_id=field_id, field_value="acme 8")),
     ]
     return [(f"{sort.value:<7} | {label}", replace(chosen, sort=sort)) for sort in Sort for label, chosen in alone]
 

@@ -188,7 +188,6 @@ def tags_badges() -> rx.Component:
             rx.foreach(ContactsState.selected.tags, lambda tag: rx.badge(tag, variant="surface", size="1")),
             spacing="1",
             wrap="wrap",
-            aria_label="Tags",
         ),
     )
 

@@ -27,6 +27,28 @@ def export_button() -> rx.Component:
     )
 
 
+# Back and Forward between the addresses the page wrote with history.pushState reach the server
+# through this hidden button: the router only hears of its own navigations.
+LISTEN_FOR_BACK_AND_FORWARD = """
+if (!window.__contactsHistoryListener) {
+  window.__contactsHistoryListener = true;
+  window.addEventListener('popstate', () => document.getElementById('history-popped')?.click());
+}
+"""
+
+
+def history_listener() -> rx.Component:
+    return rx.el.button(
+        id="history-popped",
+        type="button",
+        tab_index=-1,
+        aria_hidden="true",
+        on_click=ContactsState.history_popped,
+        on_mount=rx.call_script(LISTEN_FOR_BACK_AND_FORWARD),
+        style={"display": "none"},
+    )
+
+
 def contacts_page() -> rx.Component:
     return rx.box(
         top_bar(
@@ -40,6 +62,7 @@ def contacts_page() -> rx.Component:
         delete_dialog(),
         opt_out_dialog(),
         discard_dialog(),
+        history_listener(),
         # Polls the line's change stamp so others' changes show without a reload.
         rx.moment(interval=LIVE_REFRESH_MS, on_change=ContactsState.refresh_if_changed, display="none"),
         class_name="app-shell",

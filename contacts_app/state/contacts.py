@@ -6,7 +6,7 @@ page shows (never more than PAGE_SIZE rows).
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import reflex as rx
 
@@ -285,12 +285,27 @@ class ContactsState(SessionState):
 
     @rx.event
     def load(self):
-        """Every visit of an address (a link, Back, Forward, a filter change): show what it names."""
-        params = dict(self.router.url.query_parameters)
+        """Every visit of the page's address (a link, a reload, the router's Back and Forward)."""
+        return self._visit(self.router.url.path, dict(self.router.url.query_parameters))
+
+    @rx.event
+    def history_popped(self):
+        """Back or Forward between addresses this page wrote itself (the router does not see those)."""
+        return rx.call_script(
+            "window.location.pathname + window.location.search", callback=ContactsState.follow_address
+        )
+
+    @rx.event
+    def follow_address(self, address: str):
+        parts = urlsplit(str(address))
+        return self._visit(parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()})
+
+    def _visit(self, path: str, params: dict):
+        """Show what an address names: the view (filter, sort, page) and the contact, reading only what changed."""
         self._take_filter(filter_from_params(params))
         page = params.get("page", "")
         self.page = int(page) - 1 if page.isdigit() and 0 < int(page) < 10**6 else 0
-        contact_id = contact_id_in(self.router.url.path)
+        contact_id = contact_id_in(path)
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
             if redirect:
