@@ -69,7 +69,8 @@ def test_administrator_adds_a_custom_field_and_contacts_keep_it_checked(page, ap
     page.get_by_label("Field name").fill("Visits")
     page.get_by_label("Kind").select_option("number")
     page.get_by_role("button", name="Add Field").click()
-    expect(page.get_by_role("listitem").filter(has_text="Visits")).to_be_visible()
+    fields = page.get_by_role("list", name="Custom fields")
+    expect(fields.get_by_role("listitem").filter(has_text="Visits")).to_be_visible()
     shot("fields-page")
 
     open_page(page)
