@@ -69,8 +69,8 @@ def fields_page() -> rx.Component:
             rx.heading("Custom fields", size="6", as_="h1"),
             rx.text(
                 f"Up to {MAX_FIELDS} more things to keep about every contact, such as Company or Birthday. "
-                "They show in each contact's details and in New Contact, come and go in imports and exports "
-                "(one column each), and fill {field:Name} in texts.",
+                "They show in each contact's details and in New Contact, and the REST API reads and writes "
+                "them as “fields”.",
                 size="2",
                 color_scheme="gray",
             ),
