@@ -281,7 +281,10 @@ class PageClient:
         cookie = f"{auth.SESSION_COOKIE}={self.session_token}"
         started = time.perf_counter()
         self.websocket = await asyncio.wait_for(
-            websockets.connect(url, additional_headers={"Cookie": cookie}, max_size=None, compression=None),
+            # No websocket-level pings: browsers send none (Engine.IO's own ping/pong keeps the socket).
+            websockets.connect(
+                url, additional_headers={"Cookie": cookie}, max_size=None, compression=None, ping_interval=None
+            ),
             CONNECT_TIMEOUT_SECONDS,
         )
         opening = json.loads((await self.websocket.recv())[1:])
@@ -545,6 +548,7 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
             # Warm up: a few users through the whole script, so every worker has imported and connected.
             asyncio.run(run_round(server, tokens[:8], ramp=2, idle=1))
             for count in args.users:
+                time.sleep(10)  # let the server finish the previous round's work
                 result = asyncio.run(run_round(server, tokens[:count], args.ramp * count / 100, args.idle))
                 report(setup, result)
         finally:
