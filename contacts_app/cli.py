@@ -15,10 +15,19 @@ from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api
 from contacts_app.cli_secrets import add_rotate_secret_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
 from contacts_app.db import get_engine, migrate, schema_revision, session_scope
+from contacts_app.domain.column_mapping import ColumnMapping, MappingError, parse_mapping, propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.exporter import write_export
-from contacts_app.domain.importer import ImportOptions, ImportRejected, Problem, ProblemCode, run_import
+from contacts_app.domain.importer import (
+    ImportOptions,
+    ImportRejected,
+    Problem,
+    ProblemCode,
+    file_header,
+    first_rows,
+    run_import,
+)
 from contacts_app.domain.lists import ListNotFound, find_list
 from contacts_app.models import Line
 from contacts_app.phones import PhoneError, normalize_phone
@@ -73,6 +82,17 @@ def add_import_command(subparsers) -> None:
     parser.add_argument("--list", dest="list_name", metavar="NAME", help="also add the contacts to this list")
     parser.add_argument("--line", metavar="NUMBER", help="the line's phone number (needed when there are several)")
     parser.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the rest")
+    parser.add_argument(
+        "--map",
+        dest="mapping",
+        metavar="COLUMNS",
+        help='what the header\'s columns hold, e.g. "Mobile=phone,Given Name=first_name,Family Name=last_name" '
+        "(full_name, first_name, last_name, phone, email, skip); columns not named keep the proposed "
+        'meaning; "auto" takes the proposal as it is',
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="check the file and show the proposed column mapping; write nothing"
+    )
     parser.set_defaults(handler=run_import_command)
 
 
@@ -80,8 +100,15 @@ def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
     with session_scope(engine) as session:
         line = resolve_line(session, args.line)
         list_id = resolve_list_id(session, line, args.list_name)
-    options = ImportOptions(skip_first_line=args.skip_first_line, list_id=list_id, skip_invalid=args.skip_invalid)
     try:
+        mapping = _mapping_for(args)
+        options = ImportOptions(
+            skip_first_line=args.skip_first_line,
+            list_id=list_id,
+            skip_invalid=args.skip_invalid,
+            mapping=mapping,
+            dry_run=args.dry_run,
+        )
         report = run_import(engine, args.file, line.id, options, progress=_terminal_progress())
     except ImportRejected as rejected:
         _clear_progress()
@@ -93,13 +120,43 @@ def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
     except OSError as exc:
         raise CommandError(f"Cannot read {args.file}: {exc.strerror or exc}") from None
     _clear_progress()
-    print(f"Imported {args.file} into {line.phone or line.name}: {report.summary()}")
+    if args.dry_run:
+        print(f"Checked {args.file} for {line.phone or line.name}: {report.summary()}")
+    else:
+        print(f"Imported {args.file} into {line.phone or line.name}: {report.summary()}")
     if report.problem_count:
         print(f"Skipped {_problems_phrase(report.problem_count)}:", file=sys.stderr)
         for problem in report.problems:
             print(f"  {_problem_line(problem)}", file=sys.stderr)
         _print_unlisted(report.problem_count, len(report.problems))
     return EXIT_OK
+
+
+def _mapping_for(args: argparse.Namespace) -> ColumnMapping | None:
+    """The --map given (or, for --dry-run of a file with a header, the proposal), printed."""
+    if args.mapping is None and not args.dry_run:
+        return None
+    headers = file_header(args.file)
+    if args.mapping is not None and headers is None:
+        rows = first_rows(args.file, 1)
+        headers = rows[0] if rows else None
+    if headers is None:
+        print("No header line: the columns are read as Full Name, Phone, Email.")
+        return None
+    try:
+        if args.mapping is None or args.mapping.strip().lower() == "auto":
+            mapping = propose_mapping(headers)
+        else:
+            mapping = parse_mapping(args.mapping, headers)
+    except MappingError as wrong:
+        raise CommandError(str(wrong)) from None
+    print("Column mapping (the header line is not imported):")
+    for line in mapping.describe(headers):
+        print(f"  {line}")
+    print(f'  as --map "{mapping.as_option(headers)}"')
+    if missing := mapping.problems():
+        raise CommandError(" ".join(missing))
+    return mapping
 
 
 def _problems_phrase(count: int) -> str:

@@ -7,6 +7,7 @@ import reflex as rx
 from contacts_app.api import create_api
 from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
+from contacts_app.domain.import_files import sweep_stale_files
 from contacts_app.domain.webhooks import webhook_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.fields import fields_page
@@ -41,6 +42,8 @@ app = rx.App(
     backend_exception_handler=refusal_handler,
 )
 app.register_lifespan_task(apply_migrations)
+# Staged import files left by a killed process or an abandoned tab hold people's data.
+app.register_lifespan_task(sweep_stale_files)
 # Registered after the migrations, which run first and to completion.
 app.register_lifespan_task(webhook_worker)
 # Texts of lines connected to a carrier (Twilio) go out from here; the message rows are the queue.

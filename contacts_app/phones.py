@@ -1,5 +1,6 @@
 """The one place that knows `phonenumbers`: parsing, formatting and search fragments."""
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -85,14 +86,67 @@ def _normalize_nanp_shape(text: str, region: str) -> str | None:
     if match is None:
         return None
     prefix = match.group(1)
-    if prefix != "+1" and phonenumbers.country_code_for_region(region) != 1:
+    if prefix != "+1" and _country_code_of(region) != 1:
         return None
     national = match.group(2) + match.group(3) + match.group(4)
-    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
     # Valid for the main region means valid outright; other NANP regions take the general path.
-    if phonenumbers.is_valid_number_for_region(number, _NANP_MAIN_REGION):
+    if valid_in_main_nanp_region(national):
         return "+1" + national
     return None
+
+
+@functools.cache
+def _country_code_of(region: str) -> int:
+    return phonenumbers.country_code_for_region(region)
+
+
+def _main_nanp_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """phonenumbers' own rule for "valid in the main NANP region", as two compiled patterns.
+
+    `is_valid_number_for_region` checks the region's general pattern and then each number
+    type's pattern in turn, compiling and looking up each on every call (~20 µs a number).
+    The same patterns, joined once, answer in ~1 µs; tests compare both on many numbers.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(_NANP_MAIN_REGION)
+    types = [
+        getattr(metadata, name)
+        for name in (
+            "premium_rate",
+            "toll_free",
+            "shared_cost",
+            "voip",
+            "personal_number",
+            "pager",
+            "uan",
+            "voicemail",
+            "fixed_line",
+            "mobile",
+        )
+    ]
+    usable = [
+        desc.national_number_pattern
+        for desc in types
+        if desc is not None
+        and desc.national_number_pattern
+        and (not desc.possible_length or _NANP_NATIONAL_DIGITS in desc.possible_length)
+    ]
+    general = metadata.general_desc
+    if general.possible_length and _NANP_NATIONAL_DIGITS not in general.possible_length:
+        usable = []
+    return re.compile(general.national_number_pattern), re.compile("|".join(f"(?:{p})" for p in usable) or "(?!)")
+
+
+_NANP_NATIONAL_DIGITS = 10
+_MAIN_NANP_GENERAL, _MAIN_NANP_ANY_TYPE = _main_nanp_patterns()
+
+
+def valid_in_main_nanp_region(national: str) -> bool:
+    """The same answer as phonenumbers.is_valid_number_for_region for a 10-digit national number."""
+    return (
+        len(national) == _NANP_NATIONAL_DIGITS
+        and _MAIN_NANP_GENERAL.fullmatch(national) is not None
+        and _MAIN_NANP_ANY_TYPE.fullmatch(national) is not None
+    )
 
 
 def format_phone(e164: str, region: str = DEFAULT_REGION) -> str:

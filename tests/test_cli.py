@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.lists import create_list
-from contacts_app.models import Line
+from contacts_app.models import Contact, Line
 
 SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "sample_contacts.csv"
 
@@ -112,3 +113,35 @@ def test_installed_console_script_runs(database_url):
     env = {**os.environ, "DATABASE_URL": database_url}
     result = subprocess.run([str(script), "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "import" in result.stdout and "export" in result.stdout
+
+
+def test_dry_run_proposes_a_mapping_from_the_header_and_writes_nothing(database_url, tmp_path):
+    path = tmp_path / "outlook.csv"
+    path.write_text("First Name,Last Name,Company,Mobile Phone\nGrace,Hopper,Navy,(415) 555-0103\n")
+    result = contacts_app(database_url, "import", str(path), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "Mobile Phone -> Phone" in result.stdout
+    assert "Company -> Don't import" in result.stdout
+    assert 'as --map "First Name=first_name,Last Name=last_name,Mobile Phone=phone"' in result.stdout
+    assert "1 rows ready to import, nothing written" in result.stdout
+    with with_database(database_url) as session:
+        assert session.exec(select(Contact)).all() == []
+
+
+def test_map_option_imports_columns_by_their_names(database_url, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Mobile,Given Name,Family Name,Company\n415 555 0103,Grace,Hopper,Navy\n")
+    result = contacts_app(
+        database_url, "import", str(path), "--map", "Mobile=phone,Given Name=first_name,Family Name=last_name"
+    )
+    assert result.returncode == 0, result.stderr
+    with with_database(database_url) as session:
+        assert [(c.full_name, c.phone) for c in session.exec(select(Contact))] == [("Grace Hopper", "+14155550103")]
+
+
+def test_map_option_naming_a_missing_column_says_which_columns_there_are(database_url, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Mobile,Name\n415 555 0103,Grace\n")
+    result = contacts_app(database_url, "import", str(path), "--map", "Fax=phone")
+    assert result.returncode != 0
+    assert "The file has no column “Fax”; its columns are: Mobile, Name." in result.stderr

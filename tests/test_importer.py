@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, import_writer, importer
+from contacts_app.domain import consent, import_check, import_progress, import_writer, importer
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
 from contacts_app.domain.importer import (
@@ -236,6 +236,26 @@ def test_unclosed_quote_rejects_the_file_even_when_skipping_invalid_rows(engine,
     assert contacts_of(engine, line_id) == []
 
 
+def test_a_quote_never_closed_on_line_6_is_named_with_that_line_alone(engine, line_id, tmp_path):
+    lines = [f"Person {i},21255501{i:02d}" for i in range(1, 6)]
+    lines += ['"Frank Sinatra,212 555 0106', "Grace Kelly,212 555 0107", "Hedy Lamarr,212 555 0108"]
+    path = write_csv(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(ImportRejected) as rejected:
+        run_import(engine, path, line_id)
+    assert rejected.value.problem_count == 1
+    problem = rejected.value.problems[0]
+    assert (problem.line, problem.value) == (6, '"Frank Sinatra,212 555 0106')
+    assert str(problem).startswith('Line 6: A quote (") opened on line 6 is never closed')
+    assert contacts_of(engine, line_id) == []
+
+
+def test_a_quoted_address_over_several_lines_at_the_end_of_the_file_is_read(engine, line_id, tmp_path):
+    path = write_csv(tmp_path, 'Ada Lovelace,212 555 0101\n"Lamarr,\nHedy",212 555 0108\n')
+    report = run_import(engine, path, line_id)
+    assert report.created == 2
+    assert ("Lamarr, Hedy", "+12125550108", None) in contacts_of(engine, line_id)
+
+
 def test_empty_file_is_rejected(engine, line_id, tmp_path):
     with pytest.raises(ImportRejected) as rejected:
         run_import(engine, write_csv(tmp_path, "\r\n\r\n"), line_id)
@@ -275,8 +295,8 @@ def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path
 
 
 def test_progress_counts_rows_and_ends_at_the_total(engine, line_id, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "PROGRESS_INTERVAL_SECONDS", 0)
-    monkeypatch.setattr(importer, "CHECK_BATCH_ROWS", 10)
+    monkeypatch.setattr(import_progress, "PROGRESS_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(import_check, "CHECK_BATCH_ROWS", 10)
     monkeypatch.setattr(import_writer, "WRITE_CHUNK_LINES", 10)
     path = write_csv(tmp_path, "".join(f"Person {i},212555{i:04d}\n" for i in range(100, 150)))
     calls: list[tuple[int, int]] = []
@@ -288,8 +308,8 @@ def test_progress_counts_rows_and_ends_at_the_total(engine, line_id, tmp_path, m
 
 
 def test_big_file_is_checked_in_worker_processes_with_the_same_result(engine, line_id, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LINES", 10)
-    monkeypatch.setattr(importer, "CHECK_BATCH_ROWS", 7)
+    monkeypatch.setattr(import_check, "PARALLEL_MIN_LINES", 10)
+    monkeypatch.setattr(import_check, "CHECK_BATCH_ROWS", 7)
     rows = [f"Person {i},212555{i:04d},p{i}@example.com\n" for i in range(100, 160)]
     rows[20] = "Broken,555\n"
     path = write_csv(tmp_path, "".join(rows))

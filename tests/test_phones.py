@@ -1,8 +1,17 @@
 """Phone parsing, formatting and search fragments (no database, no Reflex)."""
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contacts_app.phones import PhoneError, format_phone, normalize_phone, phone_search_digits
+from contacts_app.phones import (
+    PhoneError,
+    format_phone,
+    normalize_phone,
+    phone_search_digits,
+    valid_in_main_nanp_region,
+)
 
 LONDON = "+442079460958"
 SAN_FRANCISCO = "+14155552671"
@@ -132,3 +141,23 @@ def test_query_written_like_a_phone_number_searches_its_digits(query, digits):
 @pytest.mark.parametrize("query", ["", "   ", "jane", "jane 2671", "a1", "+", "()", "jane@example.com"])
 def test_query_that_is_not_a_phone_fragment_has_no_search_digits(query):
     assert phone_search_digits(query) is None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.integers(min_value=0, max_value=9_999_999_999))
+def test_the_quick_north_american_check_agrees_with_phonenumbers(number):
+    national = f"{number:010d}"
+    expected = phonenumbers.is_valid_number_for_region(
+        phonenumbers.PhoneNumber(country_code=1, national_number=number), "US"
+    ) and len(str(number)) == 10
+    assert valid_in_main_nanp_region(national) == expected, national
+
+
+def test_the_quick_north_american_check_agrees_on_every_area_code():
+    for area in range(200, 1000):
+        for exchange in (200, 211, 555, 734, 958):
+            national = f"{area}{exchange}0123"
+            expected = phonenumbers.is_valid_number_for_region(
+                phonenumbers.PhoneNumber(country_code=1, national_number=int(national)), "US"
+            )
+            assert valid_in_main_nanp_region(national) == expected, national

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import carriers, contacts, exports, health, inbound, lists
+from contacts_app.api import carriers, contacts, exports, health, imports, inbound, lists
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -37,4 +37,5 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.include_router(lists.router)
     api.include_router(exports.router)
     api.include_router(health.router)
+    api.include_router(imports.router)
     return api

@@ -2,39 +2,51 @@
 
 import reflex as rx
 
-from contacts_app.state.importer import ImportState, ProblemRow
+from contacts_app.domain.column_mapping import TARGET_LABELS
+from contacts_app.state.importer import FILE_INPUT_ID, ImportState, MappingColumn, ProblemRow
 
-UPLOAD_ID = "contacts-csv"
+SAMPLE_CSV = "/sample_contacts.csv"
 
 
 def file_picker() -> rx.Component:
+    # A native file input named by its visible label; the page sends the file to the server's own
+    # upload route (state/importer.py), not Reflex's upload, which spools the whole body first.
     return rx.vstack(
         rx.hstack(
-            rx.upload.root(
-                rx.button(rx.icon("upload", size=16), "Upload File", type="button", variant="soft"),
-                id=UPLOAD_ID,
-                accept={"text/csv": [".csv"], "text/plain": [".txt"]},
-                max_files=1,
-                multiple=False,
-                no_drag=True,
-                on_drop=ImportState.receive_file(rx.upload_files(upload_id=UPLOAD_ID)),
+            rx.el.input(
+                type="file",
+                id=FILE_INPUT_ID,
+                accept=".csv,.txt,.xlsx,.vcf,text/csv,text/plain,text/vcard",
+                on_change=ImportState.choose_file,
+                disabled=ImportState.running | ImportState.uploading,
+                class_name="file-input",
+            ),
+            rx.el.label(
+                rx.icon("upload", size=16, aria_hidden="true"),
+                "Upload File",
+                html_for=FILE_INPUT_ID,
+                class_name="file-button",
             ),
             rx.cond(
-                ImportState.file_name != "",
-                rx.hstack(
-                    rx.icon("file-text", size=16),
-                    rx.text(ImportState.file_name, size="2", weight="medium"),
-                    rx.icon_button(
-                        rx.icon("x", size=14),
-                        variant="ghost",
-                        size="1",
-                        aria_label="Remove file",
-                        on_click=ImportState.clear_file,
+                ImportState.uploading,
+                rx.hstack(rx.spinner(size="1"), rx.text("Uploading…", size="2"), align="center", role="status"),
+                rx.cond(
+                    ImportState.file_name != "",
+                    rx.hstack(
+                        rx.icon("file-text", size=16),
+                        rx.text(ImportState.file_name, size="2", weight="medium"),
+                        rx.icon_button(
+                            rx.icon("x", size=14),
+                            variant="ghost",
+                            size="1",
+                            aria_label="Remove file",
+                            on_click=ImportState.clear_file,
+                        ),
+                        align="center",
+                        spacing="2",
                     ),
-                    align="center",
-                    spacing="2",
+                    rx.text("CSV, Excel (.xlsx) or vCard (.vcf), up to 100 MB", size="2", color_scheme="gray"),
                 ),
-                rx.text("a .csv file, up to 100 MB", size="2", color_scheme="gray"),
             ),
             align="center",
             spacing="3",
@@ -91,25 +103,106 @@ def list_picker() -> rx.Component:
     )
 
 
+def mapping_row(column: MappingColumn, index) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(column.header),
+        rx.table.cell(rx.text(column.sample, size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.select.root(
+                rx.select.trigger(aria_label=column.label, width="100%"),
+                rx.select.content(
+                    *[rx.select.item(label, value=target.value) for target, label in TARGET_LABELS.items()]
+                ),
+                value=column.target,
+                on_change=lambda target: ImportState.set_column_target(index, target),
+                size="1",
+            ),
+            min_width="130px",
+        ),
+    )
+
+
+def mapping_panel() -> rx.Component:
+    """What each column holds, proposed from the header line; the user can change any of it."""
+    return rx.cond(
+        ImportState.mapping.length() > 0,
+        rx.box(
+            rx.text("Match the columns", weight="bold", size="2"),
+            rx.text(
+                "The first line names the columns, so it is not imported. Choose what each column holds.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.scroll_area(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Column"),
+                            rx.table.column_header_cell("First values"),
+                            rx.table.column_header_cell("Import as"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(ImportState.mapping, mapping_row)),
+                    size="1",
+                    aria_label="Column mapping",
+                ),
+                max_height="240px",
+                type="auto",
+            ),
+            rx.cond(
+                ImportState.mapping_error != "",
+                rx.text(ImportState.mapping_error, role="alert", class_name="field-error", size="2"),
+            ),
+            class_name="import-mapping",
+            width="100%",
+        ),
+    )
+
+
 def options() -> rx.Component:
     return rx.vstack(
-        rx.el.label(
-            rx.checkbox(checked=ImportState.skip_first_line, on_change=ImportState.set_skip_first_line),
-            rx.text("Skip First Line", as_="span", size="2"),
-            class_name="checkbox-label",
+        rx.cond(
+            ImportState.mapping.length() == 0,
+            rx.el.label(
+                rx.checkbox(
+                    checked=ImportState.skip_first_line,
+                    on_change=ImportState.set_skip_first_line,
+                    aria_label="Skip First Line",
+                ),
+                rx.text("Skip First Line", as_="span", size="2"),
+                class_name="checkbox-label",
+            ),
         ),
         rx.cond(
-            ImportState.header_hint & ~ImportState.skip_first_line,
-            rx.callout(
-                "The first line looks like a header (Full Name, Phone, Email). Tick “Skip First Line” "
-                "so it is not read as a contact.",
-                icon="info",
-                size="1",
-                color_scheme="amber",
+            ~ImportState.header_hint & ((ImportState.file_name != "") | (ImportState.pasted != "")),
+            rx.text(
+                "No header line: the columns are read as Full Name, Phone, Email.", size="1", color_scheme="gray"
+            ),
+        ),
+        rx.cond(
+            ImportState.header_hint & (ImportState.mapping.length() == 0),
+            rx.cond(
+                ImportState.skip_first_line,
+                rx.text("The first line looks like column names, so it is skipped.", size="1", color_scheme="gray"),
+                # Once an import has failed, its report says it: the hint would be a second message.
+                rx.cond(
+                    ImportState.rejected_message == "",
+                    rx.callout(
+                        "The first line looks like a header (Full Name, Phone, Email). Tick “Skip First Line” "
+                        "so it is not read as a contact.",
+                        icon="info",
+                        size="1",
+                        color_scheme="amber",
+                    ),
+                ),
             ),
         ),
         rx.el.label(
-            rx.checkbox(checked=ImportState.skip_invalid, on_change=ImportState.set_skip_invalid),
+            rx.checkbox(
+                checked=ImportState.skip_invalid,
+                on_change=ImportState.set_skip_invalid,
+                aria_label="Skip invalid rows",
+            ),
             rx.text("Skip invalid rows (import the good rows and list the rest)", as_="span", size="2"),
             class_name="checkbox-label",
         ),
@@ -123,13 +216,7 @@ def progress_panel() -> rx.Component:
         ImportState.running,
         rx.box(
             rx.hstack(
-                rx.cond(
-                    ImportState.total > 0,
-                    rx.text(
-                        "Importing… ", ImportState.done.to_string(), " of ", ImportState.total.to_string(), " rows"
-                    ),
-                    rx.text("Importing… reading the file"),
-                ),
+                rx.text(ImportState.progress_text),
                 rx.text(ImportState.time_left, color_scheme="gray", size="2"),
                 justify="between",
                 width="100%",
@@ -168,7 +255,7 @@ def report_panel() -> rx.Component:
             ImportState.problem_count > 0,
             rx.box(
                 rx.hstack(
-                    rx.text(ImportState.problem_count.to_string(), " problem(s)", weight="bold", size="2"),
+                    rx.text(ImportState.problem_count_text, weight="bold", size="2"),
                     rx.button(
                         rx.icon("download", size=14),
                         "Download bad rows",
@@ -197,13 +284,7 @@ def report_panel() -> rx.Component:
                 ),
                 rx.cond(
                     ImportState.hidden_problem_count > 0,
-                    rx.text(
-                        "…and ",
-                        ImportState.hidden_problem_count.to_string(),
-                        " more in the download.",
-                        size="1",
-                        color_scheme="gray",
-                    ),
+                    rx.text(ImportState.hidden_problem_text, size="1", color_scheme="gray"),
                 ),
                 class_name="import-problems",
             ),
@@ -225,14 +306,23 @@ def import_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Import Contacts"),
             rx.dialog.description(
-                "Columns in this order: Full Name, Phone, Email (optional). A file with any bad row is not "
-                "imported at all, and every problem is listed. ",
-                rx.link("Download a sample CSV", href="/sample_contacts.csv", download="sample_contacts.csv"),
+                "Columns in this order: Full Name, Phone, Email (optional), or a header line naming the "
+                "columns, which you match below. A file with any bad row is not imported at all, and every "
+                "problem is listed. ",
+                # reload_document: the router's client-side navigation would show its 404 page instead.
+                rx.link(
+                    "Download a sample CSV",
+                    href=SAMPLE_CSV,
+                    download="sample_contacts.csv",
+                    reload_document=True,
+                    underline="always",
+                ),
                 size="2",
             ),
             rx.vstack(
                 file_picker(),
                 paste_area(),
+                mapping_panel(),
                 options(),
                 list_picker(),
                 progress_panel(),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError
 
 from contacts_app.domain.contacts import MAX_NAME_LENGTH, normalize_email
@@ -119,6 +120,22 @@ class CsvFormat:
     has_sep_line: bool
     has_undecodable_bytes: bool
     line_count: int
+    # "csv", or another kind of file import_sources.py reads ("xlsx", "vcf").
+    kind: str = "csv"
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as a person knows it, for the report ("" for a workbook)."""
+        if not self.encoding:
+            return ""
+        return _ENCODING_LABELS.get(self.encoding, self.encoding.upper().replace("_", "-"))
+
+
+_ENCODING_LABELS = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "utf-16": "UTF-16"}
+# Encodings charset-normalizer may name for Western European text: read as Windows-1252, which
+# is what Excel on Windows writes and a superset of Latin-1's printable characters.
+_WESTERN = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "iso8859_2"}
+_DETECT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,10 +159,12 @@ def file_too_large_problem(size: int) -> Problem:
 
 
 def sniff_format(path: str | Path) -> CsvFormat:
-    """Encoding (UTF-8, with or without BOM, else Windows-1252) and separator of the file.
+    """Encoding and separator of the file.
 
-    Reads the file once in chunks: UTF-8 unless some bytes are not UTF-8 and none of the
-    non-ASCII text is; a file mixing both is read as UTF-8 and its bad bytes reported per line.
+    UTF-8 (with or without BOM) and UTF-16 (with BOM) are taken as they are. Reads the file once
+    in chunks: UTF-8 unless some bytes are not UTF-8 and none of the non-ASCII text is; then
+    charset-normalizer names the encoding (Windows-1252 for Western text). A file mixing both is
+    read as UTF-8 and its bad bytes reported per line.
     """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     utf8_errors = False
@@ -154,15 +173,20 @@ def sniff_format(path: str | Path) -> CsvFormat:
     line_count = 0
     last_byte = b"\n"
     head = b""
+    sample = b""
     with open(path, "rb") as file:
         while chunk := file.read(_READ_CHUNK_BYTES):
             if not head:
                 head = chunk[:_SNIFF_BYTES]
+                if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    return _utf16_format(path, head)
             line_count += chunk.count(b"\n")
             last_byte = chunk[-1:]
             if chunk.isascii():
                 decoder.decode(chunk)
                 continue
+            if len(sample) < _DETECT_BYTES:
+                sample += chunk[:_DETECT_BYTES]
             text = decoder.decode(chunk)
             utf8_errors = utf8_errors or _UNDECODED.search(text) is not None
             utf8_non_ascii = utf8_non_ascii or _VALID_NON_ASCII.search(text) is not None
@@ -171,11 +195,32 @@ def sniff_format(path: str | Path) -> CsvFormat:
     if last_byte not in (b"\n", b""):
         line_count += 1
     if utf8_errors and not utf8_non_ascii:
-        encoding, undecodable = "cp1252", cp1252_undefined
+        encoding = _detected_encoding(sample, cp1252_undefined)
+        undecodable = cp1252_undefined if encoding == "cp1252" else False
     else:
         encoding, undecodable = "utf-8-sig", utf8_errors
     delimiter, has_sep_line = _sniff_delimiter(head.decode(encoding, errors="replace"))
     return CsvFormat(encoding, delimiter, has_sep_line, undecodable, line_count)
+
+
+def _detected_encoding(sample: bytes, cp1252_undefined: bool) -> str:
+    """Windows-1252 whenever it is a plausible reading (charset-normalizer names a family of
+    candidates for short samples, and Excel on Windows writes Windows-1252); else its best."""
+    candidates = [match.encoding for match in charset_normalizer.from_bytes(sample)]
+    others = [encoding for encoding in candidates if encoding not in _WESTERN and not encoding.startswith("utf")]
+    if not others or (not cp1252_undefined and len(others) < len(candidates)):
+        return "cp1252"
+    return others[0]
+
+
+def _utf16_format(path: str | Path, head: bytes) -> CsvFormat:
+    with open(path, encoding="utf-16", errors="surrogateescape", newline="") as file:
+        line_count = sum(1 for _line in file)
+    delimiter, has_sep_line = _sniff_delimiter(head.decode("utf-16", errors="replace"))
+    # Excel's "Unicode Text" is UTF-16 with tabs.
+    if "\t" in head.decode("utf-16", errors="replace").splitlines()[0]:
+        delimiter = "\t"
+    return CsvFormat("utf-16", delimiter, has_sep_line, False, line_count)
 
 
 def _sniff_delimiter(head: str) -> tuple[str, bool]:
@@ -196,12 +241,17 @@ def _sniff_delimiter(head: str) -> tuple[str, bool]:
 def read_records(path: str | Path, fmt: CsvFormat) -> Iterator[tuple[int, list[str]]]:
     """Every non-blank record with the line number it starts on (1-based, as an editor counts).
 
-    Raises UnreadableCsv (with the line) when the file's quoting cannot be read.
+    Raises UnreadableCsv (with the line) when the file's quoting cannot be read, and
+    UnclosedQuote when a quote opened on some line is never closed (the rest of the file would
+    otherwise be swallowed into one cell).
     """
     with open(path, encoding=fmt.encoding, errors="surrogateescape", newline="") as file:
         reader = csv.reader(file, delimiter=fmt.delimiter)
         previous_end = 0
         first = True
+        # A record spanning lines is held back until the next one shows the file went on: the
+        # last record of a file may be a quote that was never closed.
+        pending: tuple[int, int, list[str]] | None = None
         try:
             for cells in reader:
                 start = previous_end + 1
@@ -213,10 +263,47 @@ def read_records(path: str | Path, fmt: CsvFormat) -> Iterator[tuple[int, list[s
                 if not any(cell.strip() for cell in cells):
                     continue
                 if previous_end - start >= MAX_LINES_PER_RECORD:
-                    raise UnclosedQuote(start)
-                yield start, cells
+                    raise UnclosedQuote(start, _raw_line(path, fmt, start))
+                if pending is not None:
+                    yield pending[0], pending[2]
+                    pending = None
+                if previous_end > start:
+                    pending = (start, previous_end, cells)
+                else:
+                    yield start, cells
         except csv.Error as exc:
             raise UnreadableCsv(previous_end + 1, str(exc)) from exc
+    if pending is not None:
+        start, end, cells = pending
+        if _quote_left_open(_raw_lines(path, fmt, start, end), fmt.delimiter):
+            raise UnclosedQuote(start, _raw_line(path, fmt, start))
+        yield start, cells
+
+
+def _raw_lines(path: str | Path, fmt: CsvFormat, first: int, last: int) -> list[str]:
+    """Lines `first`..`last` of the file as written (read again only to explain a problem)."""
+    found = []
+    with open(path, encoding=fmt.encoding, errors="surrogateescape", newline="") as file:
+        for number, line in enumerate(file, start=1):
+            if number > last:
+                break
+            if number >= first:
+                found.append(line)
+    return found
+
+
+def _raw_line(path: str | Path, fmt: CsvFormat, line: int) -> str:
+    lines = _raw_lines(path, fmt, line, line)
+    return display(lines[0].rstrip("\r\n"))[:200] if lines else ""
+
+
+def _quote_left_open(lines: list[str], delimiter: str) -> bool:
+    try:
+        for _row in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 @dataclass
@@ -236,16 +323,20 @@ class UnreadableCsv(Exception):
 
 
 class UnclosedQuote(UnreadableCsv):
-    def __init__(self, line: int) -> None:
+    """A quote opened on `line` and never closed; `text` is that line as written."""
+
+    def __init__(self, line: int, text: str = "") -> None:
         super().__init__(line, "unclosed quote")
+        self.text = text
 
     def problem(self) -> Problem:
         return Problem(
             self.line,
             None,
-            "",
+            self.text,
             f'A quote (") opened on line {self.line} is never closed, so the lines after it run together. '
             "Close the quote or remove it.",
+            (self.text,),
             fatal=True,
             code=ProblemCode.UNREADABLE,
         )

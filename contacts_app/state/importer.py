@@ -1,44 +1,66 @@
 """The Import dialog: a staged file or pasted text, options, and a server-side import with progress.
 
-The import runs in a background task so the user keeps working; the blocking work runs in a
-thread, and its progress callback only writes numbers that the task copies to the page twice a
-second.
+The file goes to the server's own upload route (api/imports.py), which checks the user before it
+reads a byte; the page then names the staged file to `file_staged`. The import runs in a
+background task so the user keeps working; the blocking work runs in a thread, and its progress
+callback only writes numbers that the task copies to the page twice a second. The staged file is
+removed when the import ends, whatever the outcome, and when the dialog lets go of it.
 """
 
 import asyncio
+import csv
+import json
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import reflex as rx
 
-from contacts_app.db import PROJECT_ROOT, get_engine, session_scope
+from contacts_app.api.imports import TOO_LARGE, bad_rows_url, upload_url
+from contacts_app.db import get_engine, session_scope
+from contacts_app.domain import import_files
+from contacts_app.domain.column_mapping import (
+    ColumnMapping,
+    Target,
+    positional_mapping,
+    proposal_ranks,
+    propose_mapping,
+)
 from contacts_app.domain.csv_reader import MAX_IMPORT_BYTES, Problem
+from contacts_app.domain.csv_reader import looks_like_header as file_header_row
 from contacts_app.domain.importer import (
     ImportOptions,
     ImportRejected,
-    bad_rows_csv,
+    ImportReport,
+    first_rows,
     import_text,
     run_import,
-    suggests_skip_first_line,
+    write_bad_rows_csv,
 )
 from contacts_app.domain.lists import ListNotFound, lists_with_counts
 from contacts_app.domain.permissions import Action
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 
-# Customer files stay out of Reflex's public upload directory.
-IMPORT_SPOOL_DIR = PROJECT_ROOT / "data" / "imports"
+FILE_INPUT_ID = "import-file"
 SHOWN_PROBLEMS = 200
+MAX_MAPPED_COLUMNS = 60
 PROGRESS_REFRESH_SECONDS = 0.5
-COPY_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass
 class ListOption:
     id: str = ""
     name: str = ""
+
+
+@dataclass
+class MappingColumn:
+    header: str = ""
+    sample: str = ""
+    target: str = ""
+    # The select's accessible name.
+    label: str = ""
 
 
 @dataclass
@@ -62,6 +84,57 @@ def time_left_label(done: int, total: int, elapsed: float) -> str:
     return f"about {int(seconds) + 1} s left" if seconds < 90 else f"about {int(seconds / 60) + 1} min left"
 
 
+def count_label(count: int, noun: str) -> str:
+    """The count and the noun, singular for one: "1 problem", "20,000 problems"."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def upload_script(line_id: int) -> str:
+    """Sends the picked file to the upload route; resolves to its answer ({id, name, size} or {error})."""
+    too_large = json.dumps(TOO_LARGE.replace("{limit}", str(MAX_IMPORT_BYTES // (1024 * 1024))))
+    return f"""(async () => {{
+  const input = document.getElementById({json.dumps(FILE_INPUT_ID)});
+  const file = input && input.files && input.files[0];
+  if (!file) return {{}};
+  input.value = "";
+  if (file.size > {MAX_IMPORT_BYTES}) return {{error: {too_large}.replace("{{name}}", file.name)}};
+  try {{
+    const response = await fetch({json.dumps(upload_url(line_id))}, {{
+      method: "POST", body: file, credentials: "same-origin",
+      headers: {{"X-File-Name": encodeURIComponent(file.name)}},
+    }});
+    const answer = await response.json().catch(() => ({{}}));
+    return response.ok ? answer : {{error: answer.error || `The upload failed (${{response.status}}).`}};
+  }} catch (e) {{
+    return {{error: "The upload was interrupted. Check the connection and try again."}};
+  }}
+}})()"""
+
+
+def pasted_rows(text: str, count: int = 4) -> list[list[str]]:
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()][:count]
+    return list(csv.reader(lines))
+
+
+def mapping_columns(rows: list[list[str]]) -> list[MappingColumn]:
+    """The mapping step's rows for a file whose first row names its columns, with the proposal."""
+    headers = rows[0][:MAX_MAPPED_COLUMNS]
+    proposal = propose_mapping(headers)
+    columns = []
+    for index, (header, target) in enumerate(zip(headers, proposal.targets, strict=False)):
+        values = [row[index].strip() for row in rows[1:] if index < len(row) and row[index].strip()]
+        sample = ", ".join(values)
+        columns.append(
+            MappingColumn(
+                header=header or f"Column {index + 1}",
+                sample=sample if len(sample) <= 40 else sample[:39] + "…",
+                target=target.value,
+                label=f"What “{header or f'Column {index + 1}'}” holds",
+            )
+        )
+    return columns
+
+
 class ImportState(SessionState):
     open: bool = False
     pasted: str = ""
@@ -71,7 +144,11 @@ class ImportState(SessionState):
     lists: list[ListOption] = []
     file_name: str = ""
     file_error: str = ""
+    uploading: bool = False
     header_hint: bool = False
+    # The mapping step, shown when the first line names columns other than Full Name, Phone, Email.
+    mapping: list[MappingColumn] = []
+    _mapping_ranks: list[int] = []
 
     running: bool = False
     done: int = 0
@@ -83,39 +160,93 @@ class ImportState(SessionState):
     problem_count: int = 0
 
     _file_path: str = ""
-    _problems: list[Problem] = []
+    # The bad-rows report of the last import, downloaded through api/imports.py (not page state).
+    _problems_id: str = ""
 
     @rx.var
     def percent(self) -> int:
         return int(self.done * 100 / self.total) if self.total else 0
 
     @rx.var
+    def progress_text(self) -> str:
+        return f"Importing… {self.done:,} of {self.total:,} rows" if self.total else "Importing… reading the file"
+
+    @rx.var
+    def problem_count_text(self) -> str:
+        return count_label(self.problem_count, "problem")
+
+    @rx.var
     def hidden_problem_count(self) -> int:
         return max(0, self.problem_count - len(self.problems))
 
     @rx.var
+    def hidden_problem_text(self) -> str:
+        return f"…and {self.hidden_problem_count:,} more in the download."
+
+    @rx.var
+    def mapping_error(self) -> str:
+        if not self.mapping:
+            return ""
+        return " ".join(self._column_mapping().problems())
+
+    @rx.var
     def can_start(self) -> bool:
-        return not self.running and (self.file_name != "" or self.pasted.strip() != "")
+        has_input = self.file_name != "" or self.pasted.strip() != ""
+        return not self.running and not self.uploading and has_input and self.mapping_error == ""
+
+    def _column_mapping(self) -> ColumnMapping:
+        return ColumnMapping.of([Target(column.target) for column in self.mapping], self._mapping_ranks or None)
 
     @rx.event
     def set_open(self, is_open: bool):
         self.open = is_open
-        if is_open and not self.running:
-            with session_scope() as session:
-                line_id = self._require(session, Action.IMPORT)
-                self.lists = (
-                    [ListOption(id=str(s.id), name=s.name) for s in lists_with_counts(session, line_id)]
-                    if self.can_use_lists
-                    else []
-                )
-            if self.list_id and self.list_id not in {option.id for option in self.lists}:
-                self.list_id = ""
+        if self.running:
+            return
+        if not is_open:
+            # A file picked and never imported is not kept.
+            self._discard_file()
+            return
+        with session_scope() as session:
+            line_id = self._require(session, Action.IMPORT)
+            self.lists = (
+                [ListOption(id=str(s.id), name=s.name) for s in lists_with_counts(session, line_id)]
+                if self.can_use_lists
+                else []
+            )
+        if self.list_id and self.list_id not in {option.id for option in self.lists}:
+            self.list_id = ""
 
     @rx.event
     def set_pasted(self, text: str):
         self.pasted = text
-        first = text.lstrip("\ufeff").splitlines()[0].lower() if text.strip() else ""
-        self.header_hint = not self.file_name and "name" in first and "phone" in first
+        if not self.file_name:
+            self._offer_mapping(pasted_rows(text))
+
+    def _offer_mapping(self, rows: list[list[str]]) -> None:
+        """A header line gets the mapping step, or, in the import format, Skip First Line ticked
+        (the user's untick stands until the header goes)."""
+        looks_like_header = bool(rows) and file_header_row(rows[0])
+        if not looks_like_header:
+            self.header_hint, self.mapping, self._mapping_ranks = False, [], []
+            return
+        columns = mapping_columns(rows)
+        in_import_format = [column.target for column in columns[:3]] == [
+            target.value for target in positional_mapping(len(columns[:3])).targets
+        ] and all(column.target == Target.SKIP for column in columns[3:])
+        if in_import_format:
+            self.mapping, self._mapping_ranks = [], []
+            if not self.header_hint:
+                self.skip_first_line = True
+        elif [column.header for column in columns] != [column.header for column in self.mapping]:
+            self.mapping = columns
+            self._mapping_ranks = proposal_ranks([column.header for column in columns])
+        self.header_hint = True
+
+    @rx.event
+    def set_column_target(self, index: int, target: str):
+        if 0 <= index < len(self.mapping) and target in {t.value for t in Target}:
+            self.mapping[index].target = target
+            self.mapping = list(self.mapping)
 
     @rx.event
     def set_skip_first_line(self, value: bool):
@@ -132,43 +263,43 @@ class ImportState(SessionState):
     @rx.event
     def clear_file(self):
         self._discard_file()
-        self.header_hint = False
+        self.header_hint, self.mapping = False, []
 
     def _discard_file(self) -> None:
-        if self._file_path:
-            Path(self._file_path).unlink(missing_ok=True)
+        import_files.discard(self._file_path)
         self._file_path = ""
         self.file_name = ""
 
     @rx.event
-    async def receive_file(self, files: list[rx.UploadFile]):
-        """Stage the uploaded CSV in a private folder, refusing it past the size limit."""
+    def choose_file(self, _value: str = ""):
+        """The file input changed: the page uploads the file to the server's own route."""
+        with session_scope() as session:
+            line_id = self._require(session, Action.IMPORT)
+        self._discard_file()
+        self.file_error = ""
+        self.uploading = True
+        return rx.call_script(upload_script(line_id), callback=ImportState.file_staged)
+
+    @rx.event
+    def file_staged(self, answer: dict):
+        """The upload route's answer: the staged file is the user's own, or an error to show."""
+        self.uploading = False
+        answer = answer if isinstance(answer, dict) else {}
+        if answer.get("error"):
+            self.file_error = str(answer["error"])
+            return
+        if not answer.get("id"):
+            return
         with session_scope() as session:
             self._require(session, Action.IMPORT)
-        self.file_error = ""
-        self._discard_file()
-        if not files:
-            return
-        upload = files[0]
-        IMPORT_SPOOL_DIR.mkdir(parents=True, exist_ok=True)
-        path = IMPORT_SPOOL_DIR / f"{uuid.uuid4().hex}.csv"
-        size = 0
-        with path.open("wb") as out:
-            while chunk := upload.file.read(COPY_CHUNK_BYTES):
-                size += len(chunk)
-                if size > MAX_IMPORT_BYTES:
-                    break
-                out.write(chunk)
-        if size > MAX_IMPORT_BYTES:
-            path.unlink(missing_ok=True)
-            self.file_error = (
-                f"“{upload.filename}” is larger than the {MAX_IMPORT_BYTES // (1024 * 1024)} MB limit. "
-                "Split it into smaller files and import them one by one."
-            )
+            user_id = self._user(session).id
+        path = import_files.staged_file(user_id, str(answer["id"]))
+        if path is None:
+            self.file_error = "The uploaded file is gone. Choose it again."
             return
         self._file_path = str(path)
-        self.file_name = upload.filename or "upload.csv"
-        self.header_hint = suggests_skip_first_line(path)
+        self.file_name = str(answer.get("name") or "upload.csv")
+        self._offer_mapping(first_rows(path))
 
     @rx.event(background=True)
     async def start_import(self):
@@ -179,27 +310,32 @@ class ImportState(SessionState):
                 line_id = self._require(session, Action.IMPORT)
                 if self.list_id:
                     self._require(session, Action.LISTS)
+                user_id = self._user(session).id
             options = ImportOptions(
                 skip_first_line=self.skip_first_line,
                 list_id=int(self.list_id) if self.list_id else None,
                 skip_invalid=self.skip_invalid,
+                mapping=self._column_mapping() if self.mapping else None,
             )
             file_path, pasted = self._file_path, self.pasted
             self.running = True
             self.done, self.total, self.time_left = 0, 0, ""
-            self.summary = self.rejected_message = ""
-            self.problems, self._problems, self.problem_count = [], [], 0
+            self._clear_report()
 
         progress = {"done": 0, "total": 0}
 
         def report_progress(done: int, total: int) -> None:
             progress["done"], progress["total"] = done, total
 
-        def work():
+        def work() -> ImportReport:
             engine = get_engine()
-            if file_path:
-                return run_import(engine, file_path, line_id, options, report_progress)
-            return import_text(engine, pasted, line_id, options, report_progress)
+            try:
+                if file_path:
+                    return run_import(engine, file_path, line_id, options, report_progress)
+                return import_text(engine, pasted, line_id, options, report_progress)
+            finally:
+                # The customer's file goes whatever the outcome; a retry uploads it again.
+                import_files.discard(file_path)
 
         started = time.monotonic()
         job = asyncio.create_task(asyncio.to_thread(work))
@@ -209,40 +345,60 @@ class ImportState(SessionState):
                 self.done, self.total = progress["done"], progress["total"]
                 self.time_left = time_left_label(self.done, self.total, time.monotonic() - started)
 
+        try:
+            report = job.result()
+            problems, problem_count = report.problems, report.problem_count
+        except ImportRejected as rejected:
+            report, problems, problem_count = None, rejected.problems, rejected.problem_count
+        except ListNotFound:
+            report, problems, problem_count = None, [], -1
+        problems_id = await asyncio.to_thread(_save_problems, user_id, problems) if problems else ""
         async with self:
             self.running = False
             self.time_left = ""
-            try:
-                report = job.result()
-            except ImportRejected as rejected:
-                self.rejected_message = str(rejected)
-                self._show_problems(rejected.problems, rejected.problem_count)
-                return rx.toast.error("Nothing was imported: the file has problems.")
-            except ListNotFound:
+            if file_path == self._file_path:
+                self._file_path, self.file_name = "", ""
+                self.header_hint, self.mapping = False, []
+            if problem_count < 0:
                 self.rejected_message = "The chosen list no longer exists. Choose another list and try again."
-                return rx.toast.error(self.rejected_message)
+            else:
+                self._show_problems(problems, problem_count, problems_id)
+            if report is None:
+                if not self.rejected_message:
+                    self.rejected_message = (
+                        f"The file was not imported: {count_label(problem_count, 'problem')}, listed below. "
+                        "Nothing was written."
+                    )
+                # The dialog shows the failure; a toast only for someone who closed it meanwhile.
+                return None if self.open else rx.toast.error("Nothing was imported: the file has problems.")
             self.done = self.total
             self.summary = report.summary()
-            self._show_problems(report.problems, report.problem_count)
-            if file_path:
-                self._discard_file()
             self.pasted = ""
             contacts = await self.get_state(ContactsState)
             with session_scope() as session:
                 contacts._load_rows(session)
-            return rx.toast.success(f"Import finished: {self.summary}")
+            return None if self.open else rx.toast.success(f"Import finished: {self.summary}")
 
-    def _show_problems(self, problems: list[Problem], count: int) -> None:
-        self._problems = problems
+    def _show_problems(self, problems: list[Problem], count: int, problems_id: str) -> None:
+        self._problems_id = problems_id
         self.problem_count = count
         self.problems = [problem_row(p) for p in problems[:SHOWN_PROBLEMS]]
 
-    @rx.event
-    def download_bad_rows(self):
-        return rx.download(data=bad_rows_csv(self._problems), filename="contacts-import-problems.csv")
+    def _clear_report(self) -> None:
+        import_files.discard_staged(self._problems_id)
+        self.summary = self.rejected_message = ""
+        self.problems, self._problems_id, self.problem_count = [], "", 0
 
     @rx.event
-    def start_over(self):
-        self.summary = self.rejected_message = ""
-        self.problems, self._problems, self.problem_count = [], [], 0
-        self.done = self.total = 0
+    def download_bad_rows(self):
+        if not self._problems_id:
+            return None
+        return rx.download(url=bad_rows_url(self._problems_id), filename="contacts-import-problems.csv")
+
+
+def _save_problems(user_id: int, problems: list[Problem]) -> str:
+    """Write the bad-rows report for the download route; its id."""
+    report_id, path = import_files.new_problems_file(user_id)
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        write_bad_rows_csv(problems, out)
+    return report_id

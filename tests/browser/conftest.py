@@ -137,7 +137,13 @@ def app_database_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def served_app(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[ServedApp]:
+def app_import_dir(tmp_path_factory) -> Path:
+    """Where the app stages uploaded import files (tests check that none is kept)."""
+    return tmp_path_factory.mktemp("imports")
+
+
+@pytest.fixture(scope="session")
+def served_app(app_database_url, app_import_dir, tmp_path_factory, twilio_standin) -> Iterator[ServedApp]:
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app-log") / "serve.log"
     env = {
@@ -146,6 +152,7 @@ def served_app(app_database_url, tmp_path_factory, twilio_standin) -> Iterator[S
         # Carrier credentials are encrypted with this key; the official twilio client is aimed at the stand-in.
         "CONTACTS_SECRET_KEY": Fernet.generate_key().decode(),
         "CONTACTS_TWILIO_API_BASE": twilio_standin.url,
+        "CONTACTS_IMPORT_DIR": str(app_import_dir),
         "REFLEX_USE_NPM": "1",
         "PORT": str(port),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

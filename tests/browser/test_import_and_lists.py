@@ -36,24 +36,39 @@ def rows(page: Page):
     return page.get_by_role("listbox", name="Contacts").get_by_role("option")
 
 
-def test_upload_file_with_header_suggests_skip_first_line_and_imports(page, shot, tmp_path, viewport_name):
+def test_upload_file_with_header_ticks_skip_first_line_imports_and_keeps_no_copy(
+    page, shot, tmp_path, viewport_name, app_import_dir
+):
     csv_file = tmp_path / "customers.csv"
     csv_file.write_text(GOOD_CSV)
     dialog = open_import(page)
     expect(dialog.get_by_text("To import into a list, first create one on the")).to_be_visible()
-    expect(dialog.get_by_role("link", name="Download a sample CSV")).to_have_attribute("href", "/sample_contacts.csv")
-    dialog.locator("input[type=file]").set_input_files(csv_file)
+    dialog.get_by_label("Upload File").set_input_files(csv_file)
     expect(dialog.get_by_text("customers.csv")).to_be_visible()
+    skip = dialog.get_by_role("checkbox", name="Skip First Line")
+    expect(skip).to_be_checked()
+    expect(dialog.get_by_text("The first line looks like column names, so it is skipped.")).to_be_visible()
+    skip.click()
     expect(dialog.get_by_text("The first line looks like a header")).to_be_visible()
-    dialog.get_by_role("checkbox", name="Skip First Line").click()
-    expect(dialog.get_by_text("The first line looks like a header")).to_be_hidden()
+    skip.click()
+    expect(skip).to_be_checked()
     shot("ready")
     dialog.get_by_role("button", name="Import Contacts").click()
     expect(dialog.get_by_text("Imported: 2 created, 0 updated, 0 unchanged")).to_be_visible()
     shot("imported")
+    assert not list(app_import_dir.iterdir()), "the staged upload was kept"
     dialog.get_by_role("button", name="Close").click()
     expect(rows(page)).to_have_count(2)
     expect(rows(page).filter(has_text="Smith, John")).to_contain_text("(212) 555-0199")
+
+
+def test_sample_csv_downloads_and_the_dialog_stays_open(page, viewport_name):
+    dialog = open_import(page)
+    with page.expect_download() as download:
+        dialog.get_by_role("link", name="Download a sample CSV").click()
+    assert download.value.path().read_text().splitlines()[0] == "Full Name,Phone,Email"
+    expect(dialog).to_be_visible()
+    expect(page.get_by_text("404")).to_have_count(0)
 
 
 def test_pasted_text_imports_into_the_selected_list(page, shot, app_db):
@@ -72,25 +87,42 @@ def test_pasted_text_imports_into_the_selected_list(page, shot, app_db):
     expect(list_cards(page).filter(has_text="VIP")).to_contain_text("2 contacts")
 
 
-def test_malformed_file_is_rejected_whole_with_every_problem_listed(page, shot, app_db):
+def test_malformed_file_is_rejected_whole_with_every_problem_listed_once(page, shot, app_db):
     dialog = open_import(page)
     dialog.get_by_label("Or paste CSV text").fill(
         "Good Person,415 555 0101\n,415 555 0102\nBad Phone,1.55501E+10\nBad Mail,415 555 0103,nope@\n"
     )
     dialog.get_by_role("button", name="Import Contacts").click()
-    expect(dialog.get_by_role("alert").filter(has_text="The file was not imported")).to_be_visible()
+    expect(dialog.get_by_role("alert").filter(has_text="The file was not imported: 3 problems")).to_be_visible()
+    expect(dialog.get_by_text("3 problems", exact=True)).to_be_visible()
     problems = dialog.get_by_role("table")
     expect(problems.get_by_role("row")).to_have_count(4)  # header + three problems
     expect(problems).to_contain_text("Line 2, Full Name")
     expect(problems).to_contain_text("Line 3, Phone")
     expect(problems).to_contain_text("scientific notation")
     expect(problems).to_contain_text("Line 4, Email")
+    # The dialog says it once: no toast repeats it.
+    expect(page.get_by_text("Nothing was imported")).to_have_count(0)
     shot("rejected")
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Download bad rows").click()
-    assert "Error" in download.value.path().read_text().splitlines()[0]
+    bad_rows = download.value.path().read_text().splitlines()
+    assert bad_rows[0] == "Full Name,Phone,Email,Error"
+    assert len(bad_rows) == 4
     dialog.get_by_role("button", name="Close").click()
     expect(page.get_by_text("0 contacts", exact=True)).to_be_visible()
+
+
+def test_an_unticked_header_fails_with_one_message(page, app_db):
+    dialog = open_import(page)
+    dialog.get_by_label("Or paste CSV text").fill("Full Name,Phone,Email\nAda Lovelace,415 555 0101\n")
+    skip = dialog.get_by_role("checkbox", name="Skip First Line")
+    expect(skip).to_be_checked()
+    skip.click()
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text("The file was not imported: 1 problem, listed below.")).to_be_visible()
+    expect(dialog.get_by_text(re.compile("looks like a header"))).to_have_count(1)
+    expect(page.get_by_text("Nothing was imported")).to_have_count(0)
 
 
 def test_large_file_shows_progress_and_lands_in_the_list(page, shot, tmp_path, viewport_name):
@@ -101,14 +133,14 @@ def test_large_file_shows_progress_and_lands_in_the_list(page, shot, tmp_path, v
         for i in range(60_000):
             out.write(f"Customer {i:05d},+1 415 {200 + i // 10000:03d} {i % 10000:04d},\n")
     dialog = open_import(page)
-    dialog.locator("input[type=file]").set_input_files(csv_file)
+    dialog.get_by_label("Upload File").set_input_files(csv_file)
     expect(dialog.get_by_text("big.csv")).to_be_visible()
     dialog.get_by_role("button", name="Import Contacts").click()
     status = dialog.get_by_role("status")
-    expect(status).to_contain_text(re.compile(r"Importing… \d+ of \d+ rows"), timeout=20_000)
+    expect(status).to_contain_text(re.compile(r"Importing… [\d,]+ of \d{2},\d{3} rows"), timeout=20_000)
     expect(dialog.get_by_role("progressbar")).to_be_visible()
     shot("progress")
-    expect(dialog.get_by_text(re.compile("Imported: 60000 created"))).to_be_visible(timeout=120_000)
+    expect(dialog.get_by_text(re.compile("Imported: 60,000 created"))).to_be_visible(timeout=120_000)
     dialog.get_by_role("button", name="Close").click()
     expect(page.get_by_text("60,000 contacts")).to_be_visible()
 
@@ -210,3 +242,32 @@ def test_each_list_exports_its_members(page, app_db):
     with page.expect_download() as download:
         list_cards(page).filter(has_text="Regulars").get_by_role("button", name="Export").click()
     assert download.value.path().read_text().splitlines() == ["Full Name,Phone,Email", "Member Person,+14155550111,"]
+
+
+def test_a_file_with_its_own_column_names_is_matched_in_the_mapping_step(page, shot, tmp_path, viewport_name):
+    csv_file = tmp_path / "outlook.csv"
+    csv_file.write_text(
+        "First Name,Last Name,Company,Business Phone,Mobile Phone\nGrace,Hopper,Navy,(212) 555-0199,(415) 555-0103\n"
+    )
+    dialog = open_import(page)
+    dialog.get_by_label("Upload File").set_input_files(csv_file)
+    mapping = dialog.get_by_role("table").filter(has_text="Import as")
+    expect(mapping).to_contain_text("Mobile Phone")
+    expect(mapping).to_contain_text("(415) 555-0103")
+    expect(dialog.get_by_role("combobox", name="What “Mobile Phone” holds")).to_have_text("Phone")
+    expect(dialog.get_by_role("combobox", name="What “Company” holds")).to_have_text("Don't import")
+    expect(dialog.get_by_role("checkbox", name="Skip First Line")).to_have_count(0)
+    shot("proposed")
+    dialog.get_by_role("combobox", name="What “Mobile Phone” holds").click()
+    page.get_by_role("option", name="Don't import").click()
+    dialog.get_by_role("combobox", name="What “Business Phone” holds").click()
+    page.get_by_role("option", name="Don't import").click()
+    expect(dialog.get_by_text("Choose the column that holds the phone number.")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Import Contacts")).to_be_disabled()
+    dialog.get_by_role("combobox", name="What “Mobile Phone” holds").click()
+    page.get_by_role("option", name="Phone").click()
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text("Imported: 1 created")).to_be_visible()
+    shot("imported")
+    dialog.get_by_role("button", name="Close").click()
+    expect(rows(page).filter(has_text="Grace Hopper")).to_contain_text("(415) 555-0103")
