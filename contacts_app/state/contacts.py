@@ -157,7 +157,9 @@ class ContactsState(SessionState):
     @rx.var
     def count_label(self) -> str:
         noun = "contact" if self.total == 1 else "contacts"
-        if self._contact_filter().narrows:
+        shown = self._contact_filter()
+        # A list on its own is a set of contacts, not a search: "3 contacts", as the Lists page says.
+        if shown.narrows and not shown.is_whole_list:
             return f"{self.total:,} {'match' if self.total == 1 else 'matches'}"
         return f"{self.total:,} {noun}"
 

@@ -52,6 +52,8 @@ WIPED_TABLES = (
     "user_session",
     "login_attempt",
     "account_plan",
+    # The consent message a test edits would otherwise reach the next test's texts.
+    "account_settings",
 )
 
 
