@@ -92,7 +92,11 @@ def socket_owner(page: Page) -> str | None:
     from redis import Redis
 
     token = page.evaluate("() => window.sessionStorage.getItem('token')")
-    record = Redis.from_url(TEST_REDIS_URL).get(f"token_manager_socket_record_{token}")
+    redis = Redis.from_url(TEST_REDIS_URL)
+    # The record is written just after the websocket connects, which may be after the page shows.
+    deadline = time.monotonic() + 10
+    while (record := redis.get(f"token_manager_socket_record_{token}")) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
     return pickle.loads(record).instance_id if record else None
 
 
