@@ -45,10 +45,12 @@ def connect_twilio(page: Page, account_sid: str, token: str, line_name: str) -> 
     expect(region.get_by_text("Connected: Twilio knows this number and the credentials work.")).to_be_visible()
 
 
-def wait_for_standin_message(standin, phone: str, timeout: float = 20.0):
+def wait_for_standin_message(standin, phone: str, account_sid: str, timeout: float = 20.0):
+    """The text sent to `phone` through `account_sid` (the stand-in outlives one test: the other
+    screen size's run sent to the same number through its own account)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [m for m in standin.messages.values() if m.to == phone]
+        found = [m for m in standin.messages.values() if m.to == phone and m.account_sid == account_sid]
         if found:
             return found[-1]
         time.sleep(0.2)
@@ -97,7 +99,7 @@ def test_a_twilio_line_sends_shows_queued_sent_delivered_live_and_takes_a_signed
     expect(latest).to_contain_text("Reply YES to receive texts")
     expect(latest).to_contain_text(re.compile(r"Queued$|Queued\b"))
 
-    sent = wait_for_standin_message(twilio_standin, GRACE)
+    sent = wait_for_standin_message(twilio_standin, GRACE, account_sid)
     assert sent.from_ == LINE_NUMBER
     assert twilio_standin.post_status(sent.sid, "sent") == 200
     expect(latest).to_contain_text("Sent")
