@@ -8,7 +8,7 @@ from contacts_app.api import create_api
 from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.import_files import sweep_stale_files
-from contacts_app.domain.webhooks import webhook_worker
+from contacts_app.domain.webhook_delivery import webhook_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.fields import fields_page
 from contacts_app.pages.integrations import integrations_page

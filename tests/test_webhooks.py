@@ -14,7 +14,8 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import make_engine, session_scope
-from contacts_app.domain import consent, events, webhooks
+from contacts_app.domain import consent, events, webhook_destinations, webhooks
+from contacts_app.domain import webhook_delivery as sender
 from contacts_app.domain.consent import Source
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact, update_contact
 from contacts_app.domain.webhooks import WebhookInvalid
@@ -53,6 +54,12 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def allow_private_receivers(monkeypatch):
+    """The receivers here listen on 127.0.0.1, which the app refuses unless the operator allows it."""
+    monkeypatch.setenv(webhook_destinations.ALLOW_PRIVATE_ENV, "1")
 
 
 @pytest.fixture
@@ -196,7 +203,7 @@ def test_endpoints_of_other_accounts_and_other_lines_hear_nothing(engine, line_i
 def test_delivery_reaches_a_real_receiver_signed(engine, line_id, receiver):
     _, secret = add_endpoint(engine, line_id, receiver.url)
     jane = add_jane(engine, line_id)
-    assert webhooks.deliver_due(engine) == 1
+    assert sender.deliver_due(engine) == 1
     [request] = receiver.requests
     headers, body = request["headers"], request["body"]
     assert verify_standard_webhook(secret, headers, body)
@@ -207,7 +214,7 @@ def test_delivery_reaches_a_real_receiver_signed(engine, line_id, receiver):
     assert (row.status, row.attempts, row.last_status_code) == (DeliveryStatus.SUCCEEDED, 1, 200)
     assert headers["webhook-id"] == row.event_id
     # Delivered once: nothing is due any more.
-    assert webhooks.deliver_due(engine) == 0
+    assert sender.deliver_due(engine) == 0
     assert len(receiver.requests) == 1
 
 
@@ -216,18 +223,18 @@ def test_failed_delivery_is_retried_with_growing_backoff_then_succeeds(engine, l
     add_jane(engine, line_id)
     receiver.statuses = [500, 503]
     start = datetime.now(UTC)
-    assert webhooks.deliver_due(engine, now=start) == 1
+    assert sender.deliver_due(engine, now=start) == 1
     [row] = deliveries(engine)
-    first_wait = webhooks.as_utc(row.next_attempt_at) - start
+    first_wait = sender.as_utc(row.next_attempt_at) - start
     assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, 500)
     assert timedelta(seconds=2.5) <= first_wait <= timedelta(seconds=5)
     # Not due yet: nothing is sent.
-    assert webhooks.deliver_due(engine, now=start + timedelta(seconds=1)) == 0
+    assert sender.deliver_due(engine, now=start + timedelta(seconds=1)) == 0
     second = start + timedelta(seconds=6)
-    assert webhooks.deliver_due(engine, now=second) == 1
+    assert sender.deliver_due(engine, now=second) == 1
     [row] = deliveries(engine)
-    assert timedelta(seconds=5) <= webhooks.as_utc(row.next_attempt_at) - second <= timedelta(seconds=10)
-    assert webhooks.deliver_due(engine, now=second + timedelta(seconds=11)) == 1
+    assert timedelta(seconds=5) <= sender.as_utc(row.next_attempt_at) - second <= timedelta(seconds=10)
+    assert sender.deliver_due(engine, now=second + timedelta(seconds=11)) == 1
     [row] = deliveries(engine)
     assert (row.status, row.attempts) == ("succeeded", 3)
     assert len(receiver.requests) == 3
@@ -240,11 +247,11 @@ def test_backoff_is_exponential_with_jitter_and_capped():
 
     rng = random.Random(7)
     for attempts in range(1, 8):
-        delay = webhooks.backoff_delay(attempts, rng).total_seconds()
-        full = webhooks.BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)
+        delay = sender.backoff_delay(attempts, rng).total_seconds()
+        full = sender.BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)
         assert full / 2 <= delay <= full
-    assert webhooks.backoff_delay(40, rng).total_seconds() <= webhooks.BACKOFF_MAX_SECONDS
-    assert len({webhooks.backoff_delay(3).total_seconds() for _ in range(20)}) > 1
+    assert sender.backoff_delay(40, rng).total_seconds() <= sender.BACKOFF_MAX_SECONDS
+    assert len({sender.backoff_delay(3).total_seconds() for _ in range(20)}) > 1
 
 
 def test_delivery_gives_up_after_a_day(engine, line_id, receiver):
@@ -252,12 +259,12 @@ def test_delivery_gives_up_after_a_day(engine, line_id, receiver):
     add_jane(engine, line_id)
     receiver.statuses = [500] * 100
     now = datetime.now(UTC)
-    while webhooks.deliver_due(engine, now=now):
-        now = webhooks.as_utc(deliveries(engine)[0].next_attempt_at)
+    while sender.deliver_due(engine, now=now):
+        now = sender.as_utc(deliveries(engine)[0].next_attempt_at)
     [row] = deliveries(engine)
     assert row.status == DeliveryStatus.FAILED
     # No attempt after a day (the loop's `now` may end a claim lease past it: that is no attempt).
-    last_attempt = webhooks.as_utc(row.last_attempt_at) - webhooks.as_utc(row.created_at)
+    last_attempt = sender.as_utc(row.last_attempt_at) - sender.as_utc(row.created_at)
     assert timedelta(hours=12) < last_attempt <= timedelta(days=1)
     assert 10 < row.attempts < 100
 
@@ -266,17 +273,16 @@ def test_a_slow_receiver_times_out_and_is_retried(engine, line_id, receiver):
     add_endpoint(engine, line_id, receiver.url, ["contact.created"])
     add_jane(engine, line_id)
     receiver.delay = 1.0
-    [claimed] = webhooks.claim_due(engine)
-    result = webhooks.send_delivery(claimed, timeout=0.2)
-    assert not result.ok and "Timed out" in result.error
-    assert webhooks.record_attempt(engine, claimed, result) == DeliveryStatus.PENDING
-    assert webhooks.DELIVERY_TIMEOUT_SECONDS == 10
+    [claimed] = sender.claim_due(engine)
+    result = asyncio.run(sender.send_delivery(claimed, deadline=0.2))
+    assert not result.ok and "within 0.2 s" in result.error
+    assert sender.record_attempt(engine, claimed, result) == DeliveryStatus.PENDING
 
 
 def test_unreachable_receiver_is_a_failed_attempt(engine, line_id):
     add_endpoint(engine, line_id, "http://127.0.0.1:9/nothing-listens", ["contact.created"])
     add_jane(engine, line_id)
-    assert webhooks.deliver_due(engine) == 1
+    assert sender.deliver_due(engine) == 1
     [row] = deliveries(engine)
     assert row.status == "pending" and row.attempts == 1 and row.last_error
 
@@ -286,11 +292,11 @@ def test_pending_deliveries_survive_a_restart(engine, line_id, receiver):
     add_jane(engine, line_id)
     receiver.statuses = [500]
     start = datetime.now(UTC)
-    webhooks.deliver_due(engine, now=start)
+    sender.deliver_due(engine, now=start)
     # "Restart": a brand-new engine (new connections, no memory) finds the retry in the table.
     fresh = make_engine(engine.url.render_as_string(hide_password=False))
     try:
-        assert webhooks.deliver_due(fresh, now=start + timedelta(minutes=1)) == 1
+        assert sender.deliver_due(fresh, now=start + timedelta(minutes=1)) == 1
     finally:
         fresh.dispose()
     [row] = deliveries(engine)
@@ -301,9 +307,9 @@ def test_a_delivery_claimed_by_a_process_that_died_is_sent_after_the_lease(engin
     add_endpoint(engine, line_id, receiver.url, ["contact.created"])
     add_jane(engine, line_id)
     start = datetime.now(UTC)
-    assert len(webhooks.claim_due(engine, now=start)) == 1  # ... and the process dies here
-    assert webhooks.claim_due(engine, now=start + timedelta(seconds=5)) == []
-    assert webhooks.deliver_due(engine, now=start + webhooks.CLAIM_LEASE + timedelta(seconds=1)) == 1
+    assert len(sender.claim_due(engine, now=start)) == 1  # ... and the process dies here
+    assert sender.claim_due(engine, now=start + timedelta(seconds=5)) == []
+    assert sender.deliver_due(engine, now=start + sender.CLAIM_LEASE + timedelta(seconds=1)) == 1
     assert deliveries(engine)[0].status == "succeeded"
     assert len(receiver.requests) == 1
 
@@ -311,11 +317,11 @@ def test_a_delivery_claimed_by_a_process_that_died_is_sent_after_the_lease(engin
 def test_resend_delivers_again_with_the_same_event_id(engine, line_id, receiver):
     add_endpoint(engine, line_id, receiver.url, ["contact.created"])
     add_jane(engine, line_id)
-    webhooks.deliver_due(engine)
+    sender.deliver_due(engine)
     [row] = deliveries(engine)
     with session_scope(engine) as session:
         webhooks.resend_delivery(session, account_of(engine, line_id), row.id)
-    assert webhooks.deliver_due(engine) == 1
+    assert sender.deliver_due(engine) == 1
     assert [r["headers"]["webhook-id"] for r in receiver.requests] == [row.event_id, row.event_id]
     with session_scope(engine) as session:
         [logged] = webhooks.list_deliveries(session, account_of(engine, line_id))
@@ -329,7 +335,7 @@ def test_disabled_endpoint_is_not_delivered_to(engine, line_id, receiver):
         webhooks.update_endpoint(
             session, account_of(engine, line_id), endpoint_id, receiver.url, ["contact.created"], enabled=False
         )
-    assert webhooks.deliver_due(engine) == 0
+    assert sender.deliver_due(engine) == 0
     assert receiver.requests == []
 
 
@@ -339,7 +345,7 @@ def test_the_worker_task_delivers_in_the_background(engine, line_id, receiver):
 
     async def run_until_delivered():
         stop = asyncio.Event()
-        worker = asyncio.create_task(webhooks.run_worker(engine, poll_seconds=0.05, stop=stop))
+        worker = asyncio.create_task(sender.run_worker(engine, poll_seconds=0.05, stop=stop))
         for _ in range(200):
             if receiver.requests:
                 break
@@ -351,3 +357,172 @@ def test_the_worker_task_delivers_in_the_background(engine, line_id, receiver):
     [request] = receiver.requests
     assert verify_standard_webhook(secret, request["headers"], request["body"])
     assert deliveries(engine)[0].status == "succeeded"
+
+
+class TricklingReceiver:
+    """A real HTTP server that takes the request, then answers one byte per `interval` seconds."""
+
+    def __init__(self, interval: float = 1.0):
+        self.webhook_ids: list[str] = []
+        self.closing = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.webhook_ids.append(self.headers["webhook-id"])
+                answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                try:
+                    for byte in answer:
+                        if receiver.closing.wait(interval):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:
+                    return  # the sender gave up and closed the connection
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.closing.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def trickler():
+    server = TricklingReceiver()
+    yield server
+    server.close()
+
+
+def test_a_trickling_endpoint_neither_delays_nor_duplicates_another_endpoints_deliveries(
+    engine, line_id, receiver, trickler
+):
+    healthy_id, _ = add_endpoint(engine, line_id, receiver.url, ["contact.created"])
+    add_endpoint(engine, line_id, trickler.url, ["contact.created"])
+    with session_scope(engine) as session:
+        for n in range(20):
+            create_contact(session, line_id, ContactInput(f"Person {n}", f"(415) 555-01{n:02d}"))
+
+    async def run_worker_for_a_while() -> float:
+        stop = asyncio.Event()
+        # A 3 s deadline under a 5 s lease: the receiver's byte a second would hold a per-read timeout for ever.
+        worker = asyncio.create_task(
+            sender.run_worker(engine, poll_seconds=0.05, stop=stop, deadline=3.0, lease=timedelta(seconds=5))
+        )
+        started = time.monotonic()
+        while len(receiver.requests) < 20 and time.monotonic() - started < 15:
+            await asyncio.sleep(0.05)
+        healthy_seconds = time.monotonic() - started
+        await asyncio.sleep(8)  # several deadlines and leases of the trickling endpoint go by
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+        return healthy_seconds
+
+    healthy_seconds = asyncio.run(run_worker_for_a_while())
+    assert healthy_seconds < 3.0, "the healthy endpoint waited for the trickling one"
+    healthy_ids = [request["headers"]["webhook-id"] for request in receiver.requests]
+    assert len(healthy_ids) == len(set(healthy_ids)) == 20
+    rows = deliveries(engine)
+    healthy_rows = [row for row in rows if row.endpoint_id == healthy_id]
+    assert {(row.status, row.attempts) for row in healthy_rows} == {(DeliveryStatus.SUCCEEDED, 1)}
+    slow_rows = [row for row in rows if row.endpoint_id != healthy_id]
+    # Every request the trickling receiver got is one recorded attempt, no more, no fewer.
+    assert {row.event_id: row.attempts for row in slow_rows if row.attempts} == {
+        event_id: trickler.webhook_ids.count(event_id) for event_id in set(trickler.webhook_ids)
+    }
+    assert len(trickler.webhook_ids) >= 8
+    assert all(row.status == "pending" and "within 3 s" in (row.last_error or "") for row in slow_rows if row.attempts)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.1/hook",
+        "http://2130706433/hook",
+        "http://0x7f.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://localhost:8000/hook",
+        "http://10.0.0.5/hook",
+        "http://192.168.1.1/hook",
+        "http://[fe80::1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_private_loopback_link_local_and_metadata_destinations_are_refused(engine, line_id, monkeypatch, url):
+    monkeypatch.delenv(webhook_destinations.ALLOW_PRIVATE_ENV)
+    with pytest.raises(WebhookInvalid) as caught, session_scope(engine) as session:
+        webhooks.create_endpoint(session, account_of(engine, line_id), url, ["contact.created"])
+    assert "not sent to" in caught.value.errors["url"]
+
+
+def test_urls_with_a_user_name_and_password_are_refused_even_where_private_is_allowed(engine, line_id):
+    with pytest.raises(WebhookInvalid) as caught, session_scope(engine) as session:
+        webhooks.create_endpoint(
+            session, account_of(engine, line_id), "https://user:pass@hooks.example.com/h", ["contact.created"]
+        )
+    assert "user name and password" in caught.value.errors["url"]
+
+
+def test_a_public_url_is_accepted_without_the_operator_setting(engine, line_id, monkeypatch):
+    monkeypatch.delenv(webhook_destinations.ALLOW_PRIVATE_ENV)
+    with session_scope(engine) as session:
+        endpoint, _ = webhooks.create_endpoint(
+            session, account_of(engine, line_id), "https://hooks.example.com/contacts", ["contact.created"]
+        )
+        assert endpoint.url == "https://hooks.example.com/contacts"
+
+
+def test_the_destination_is_checked_again_at_delivery_time(engine, line_id, receiver, monkeypatch):
+    add_endpoint(engine, line_id, receiver.url, ["contact.created"])  # saved while allowed
+    add_jane(engine, line_id)
+    monkeypatch.delenv(webhook_destinations.ALLOW_PRIVATE_ENV)
+    assert sender.deliver_due(engine) == 1
+    assert receiver.requests == []
+    [row] = deliveries(engine)
+    assert row.status == "pending" and row.last_status_code is None
+    assert "not sent to 127.0.0.1" in row.last_error
+
+
+def test_every_address_a_name_resolves_to_is_checked(monkeypatch):
+    monkeypatch.delenv(webhook_destinations.ALLOW_PRIVATE_ENV)
+    # "localhost" resolves through /etc/hosts: the check is on the addresses, whatever the name.
+    with pytest.raises(webhook_destinations.DestinationRefused):
+        asyncio.run(webhook_destinations.resolve("localhost", 80))
+    with pytest.raises(webhook_destinations.DestinationRefused):
+        webhook_destinations.vet_addresses("mixed.example", ["93.184.216.34", "10.1.2.3"])
+    assert webhook_destinations.vet_addresses("public.example", ["93.184.216.34"]) == ["93.184.216.34"]
+
+
+def test_the_log_keeps_the_status_and_at_most_200_characters_of_the_answer(engine, line_id):
+    class Chatty(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"x" * 100_000)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Chatty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        add_endpoint(engine, line_id, f"http://127.0.0.1:{server.server_address[1]}/h", ["contact.created"])
+        add_jane(engine, line_id)
+        sender.deliver_due(engine)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [row] = deliveries(engine)
+    assert row.last_status_code == 500
+    assert row.last_response == "x" * 200

@@ -157,6 +157,8 @@ def served_app(app_database_url, app_import_dir, tmp_path_factory, twilio_standi
         "CONTACTS_IMPORT_DIR": str(app_import_dir),
         "REFLEX_USE_NPM": "1",
         "PORT": str(port),
+        # The tests' webhook receivers listen on 127.0.0.1, refused by default (see SECURITY.md).
+        "CONTACTS_WEBHOOK_ALLOW_PRIVATE": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     web_ports = [port]
