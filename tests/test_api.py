@@ -295,3 +295,43 @@ def test_openapi_and_docs_are_served(client):
     assert "/api/v1/contacts/by-phone/{phone}" in spec["paths"]
     assert "application/x-www-form-urlencoded" in spec["paths"]["/api/v1/inbound"]["post"]["requestBody"]["content"]
     assert client.get("/api/docs").status_code == 200
+
+
+# --- Odd text --------------------------------------------------------------------------
+
+LONE_SURROGATE_JSON = '"lone \\ud800"'
+
+
+def raw_json(client, method: str, url: str, text: str):
+    return client.request(method, url, content=text.encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("POST", "/api/v1/contacts", '{"full_name": %s, "phone": "(415) 555-2671"}', "full_name"),
+        ("PUT", "/api/v1/contacts/by-phone/4155552671", '{"full_name": "Jane", "email": %s}', "email"),
+        ("POST", "/api/v1/lists", '{"name": %s}', "name"),
+        ("POST", "/api/v1/inbound", '{"from": "+14155552671", "to": "+14155550100", "body": %s}', "body"),
+    ],
+)
+def test_an_unpaired_surrogate_is_a_422_naming_the_field(engine, client, method, url, body, field):
+    response = raw_json(client, method, url, body % LONE_SURROGATE_JSON)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["fields"]
+    assert "surrogate" in response.json()["error"]["message"]
+
+
+def test_an_unpaired_surrogate_in_a_patch_is_a_422_too(client):
+    jane = add(client)
+    response = raw_json(client, "PATCH", f"/api/v1/contacts/{jane['id']}", '{"full_name": %s}' % LONE_SURROGATE_JSON)
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["full_name"]
+    assert client.get(f"/api/v1/contacts/{jane['id']}").json()["full_name"] == "Jane Doe"
+
+
+def test_a_search_for_text_with_a_nul_finds_nothing(client):
+    add(client)
+    add(client, "Abe Bell", "(415) 555-0142")
+    assert client.get("/api/v1/contacts", params={"q": "a\x00b"}).json()["data"] == []
+    assert len(client.get("/api/v1/contacts", params={"q": "a"}).json()["data"]) == 2

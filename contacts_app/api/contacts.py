@@ -6,6 +6,7 @@ from typing import Annotated
 
 from email_validator import EmailNotValidError
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import false
 from sqlmodel import Session, col, select
 
 from contacts_app.api.deps import MAX_ID, Caller, CallerDep, EngineDep, require_plan, resolve_line
@@ -143,6 +144,9 @@ def list_contacts(
                 statement = statement.where(Contact.email == normalize_email(email))
             except EmailNotValidError as exc:
                 raise invalid({"email": f"email: {exc}"}) from None
+        if q and "\x00" in q:
+            # No stored text holds a NUL (they are refused on the way in), so nothing matches.
+            statement = statement.where(false())
         if list_id is not None:
             require_plan(session, caller, Action.LISTS)
             contact_list = session.get(ContactList, list_id)

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contacts_app.api.deps import Caller, CallerDep, EngineDep
 from contacts_app.api.errors import ApiError, invalid
-from contacts_app.api.schemas import ErrorOut, InboundOut
+from contacts_app.api.schemas import ErrorOut, InboundOut, text_problem
 from contacts_app.db import session_scope
 from contacts_app.domain.inbound import InboundInvalid, line_for_number, receive_inbound
 
@@ -53,8 +53,8 @@ async def _read_fields(request: Request) -> dict[str, str]:
             errors[name] = f"{name}: required."
         elif not isinstance(value, str):
             errors[name] = f"{name}: must be a string."
-        elif "\x00" in value:
-            errors[name] = f"{name}: must not contain NUL characters."
+        elif problem := text_problem(value):
+            errors[name] = f"{name}: {problem}."
     if errors:
         raise invalid(errors)
     return {name: fields.get(name, "") for name in ("from", "to", "body")}

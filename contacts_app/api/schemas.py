@@ -8,14 +8,28 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from contacts_app.models import Contact
 
 
-def _no_control_characters(value: str | None) -> str | None:
-    # PostgreSQL cannot store NUL, and no name, phone or address contains control characters.
-    if value is not None and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise ValueError("must not contain control characters")
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored, or None.
+
+    PostgreSQL cannot store NUL, no name, phone or address contains control characters, and a
+    lone UTF-16 surrogate (JSON's "\\ud800" without its pair) is no character at all: no database
+    driver can encode it.
+    """
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        return "must not contain control characters"
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "contains an unpaired UTF-16 surrogate (not a character)"
+    return None
+
+
+def _plain_text(value: str | None) -> str | None:
+    problem = text_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_control_characters)]
+Text = Annotated[str, AfterValidator(_plain_text)]
 
 
 class ContactCreate(BaseModel):
