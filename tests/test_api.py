@@ -324,7 +324,8 @@ def test_an_unpaired_surrogate_is_a_422_naming_the_field(engine, client, method,
 
 def test_an_unpaired_surrogate_in_a_patch_is_a_422_too(client):
     jane = add(client)
-    response = raw_json(client, "PATCH", f"/api/v1/contacts/{jane['id']}", '{"full_name": %s}' % LONE_SURROGATE_JSON)
+    body = '{"full_name": ' + LONE_SURROGATE_JSON + "}"
+    response = raw_json(client, "PATCH", f"/api/v1/contacts/{jane['id']}", body)
     assert response.status_code == 422
     assert list(response.json()["error"]["fields"]) == ["full_name"]
     assert client.get(f"/api/v1/contacts/{jane['id']}").json()["full_name"] == "Jane Doe"
