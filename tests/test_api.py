@@ -112,7 +112,7 @@ def test_inbound_json_is_accepted_too(client):
 def test_inbound_to_a_number_that_is_not_a_line_of_the_account_is_refused(engine, client):
     other_key, _ = other_account_key(engine)
     response = client.post("/api/v1/inbound", json={"from": "4155552671", "to": "+14155550177", "body": "STOP"})
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "to" in response.json()["error"]["fields"]
     with session_scope(engine) as session:
         assert session.exec(select(Message)).all() == []

@@ -55,7 +55,7 @@ def test_create_get_rename_delete_a_list(client):
 def test_list_errors_name_the_field(client):
     add_list(client, "VIP")
     duplicate = client.post("/api/v1/lists", json={"name": "vip"})
-    assert duplicate.status_code == 422
+    assert duplicate.status_code == 409
     assert "already exists" in duplicate.json()["error"]["fields"]["name"]
     blank = client.post("/api/v1/lists", json={"name": "   "})
     assert blank.json()["error"]["fields"] == {"name": "List name is required."}

@@ -1,9 +1,14 @@
 """Every API error is JSON: {"error": {"message": ..., "fields": {field: message}}}."""
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# Every route may answer these (400: a body that is not JSON at all; 405 carries `Allow`).
+API_ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 422)
 
 
 class ApiError(Exception):
@@ -45,5 +50,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(" ".join(fields.values()) or "Invalid request.", fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; the path may have several.
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"{request.method} is not allowed here; use {', '.join(allowed)}."
+            return JSONResponse(error_body(message), status_code=405, headers=headers)
+        return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI description gives the request's path."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)

@@ -8,20 +8,27 @@ from starlette.concurrency import run_in_threadpool
 
 from contacts_app.api.deps import Caller, CallerDep, EngineDep
 from contacts_app.api.errors import ApiError, invalid
-from contacts_app.api.schemas import ErrorOut, InboundOut, text_problem
+from contacts_app.api.schemas import PHONE, ErrorOut, InboundOut, text_problem
 from contacts_app.db import session_scope
-from contacts_app.domain.inbound import InboundInvalid, line_for_number, receive_inbound
+from contacts_app.domain.inbound import (
+    MAX_BODY_LENGTH,
+    InboundInvalid,
+    NoLineForNumber,
+    line_for_number,
+    receive_inbound,
+)
 
 MAX_REQUEST_BYTES = 64 * 1024
-FIELD_SCHEMA = {"type": "string", "maxLength": 2000}
+PHONE_SCHEMA = {"type": "string", "maxLength": 100, **PHONE}
+BODY_SCHEMA = {"type": "string", "maxLength": MAX_BODY_LENGTH, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
 INBOUND_FORM_SCHEMA = {
     "type": "object",
-    "properties": {"From": FIELD_SCHEMA, "To": FIELD_SCHEMA, "Body": FIELD_SCHEMA},
+    "properties": {"From": PHONE_SCHEMA, "To": PHONE_SCHEMA, "Body": BODY_SCHEMA},
     "required": ["From", "To"],
 }
 INBOUND_JSON_SCHEMA = {
     "type": "object",
-    "properties": {"from": FIELD_SCHEMA, "to": FIELD_SCHEMA, "body": FIELD_SCHEMA},
+    "properties": {"from": PHONE_SCHEMA, "to": PHONE_SCHEMA, "body": BODY_SCHEMA},
     "required": ["from", "to"],
 }
 
@@ -65,6 +72,8 @@ def _receive(engine: Engine, caller: Caller, fields: dict[str, str]) -> InboundO
         try:
             line = line_for_number(session, caller.account_id, fields["to"])
             result = receive_inbound(session, line, fields["from"], fields["body"])
+        except NoLineForNumber as exc:
+            raise ApiError(404, str(exc), exc.errors) from None
         except InboundInvalid as exc:
             raise invalid(exc.errors) from None
         return InboundOut(
@@ -81,7 +90,7 @@ def _receive(engine: Engine, caller: Caller, fields: dict[str, str]) -> InboundO
     response_model=InboundOut,
     summary="Receive a text from the carrier",
     description="`To` selects the account's line. Keywords (STOP, START, YES, HELP...) are applied.",
-    responses={status: {"model": ErrorOut} for status in (401, 413, 415, 422)},
+    responses={status: {"model": ErrorOut} for status in (400, 401, 404, 405, 413, 415, 422)},
     openapi_extra={
         "requestBody": {
             "required": True,

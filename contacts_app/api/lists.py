@@ -8,16 +8,16 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from contacts_app.api.contacts import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from contacts_app.api.contacts import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from contacts_app.api.deps import MAX_ID, CallerDep, EngineDep, require_plan, resolve_line
-from contacts_app.api.errors import ApiError, invalid
+from contacts_app.api.errors import API_ERROR_STATUSES, ApiError, invalid
 from contacts_app.api.schemas import ErrorOut, ListCreate, ListOut, ListPageOut, ListPatch, MembersIn, MembersOut
 from contacts_app.db import session_scope
 from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.permissions import Action
 from contacts_app.models import Contact, ContactList, ListMembership
 
-ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)}
+ERRORS = {status: {"model": ErrorOut} for status in API_ERROR_STATUSES}
 router = APIRouter(prefix="/api/v1/lists", tags=["lists"], responses=ERRORS)
 
 LineParam = Query(None, ge=1, le=MAX_ID, description="Line id; the account's first line when omitted.")
@@ -49,7 +49,8 @@ def _find(session: Session, line_id: int, list_id: int) -> ContactList:
 
 
 def _list_invalid(exc: lists_domain.ListInvalid) -> ApiError:
-    return invalid(exc.errors)
+    # A name another list has is a conflict, as a duplicate phone is; anything else a bad value.
+    return invalid(exc.errors, status=409 if exc.duplicate else 422)
 
 
 @router.get("", response_model=ListPageOut, summary="List the line's lists (cursor pagination)")
@@ -57,7 +58,7 @@ def list_lists(
     caller: CallerDep,
     engine: EngineDep,
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(None, max_length=100),
+    cursor: str | None = Query(None, pattern=CURSOR_PATTERN, description="The previous page's `next_cursor`."),
     line: int | None = LineParam,
 ) -> ListPageOut:
     with session_scope(engine) as session:
@@ -100,8 +101,6 @@ def patch(
         chosen = resolve_line(session, caller, line)
         contact_list = _find(session, chosen.id, list_id)
         given = body.model_fields_set
-        if "name" in given and body.name is None:
-            raise invalid({"name": "name cannot be null."})
         try:
             contact_list = lists_domain.update_list(
                 session,

@@ -31,13 +31,32 @@ def _plain_text(value: str | None) -> str | None:
 
 Text = Annotated[str, AfterValidator(_plain_text)]
 
+# What the OpenAPI description states, so that a request it calls valid is one the API accepts.
+# The checks themselves stay in the domain (for the UI, import and command line alike) with
+# their own messages; these only describe them.
+# Some character that is not a space, and no control character but tab, newline and return.
+NOT_BLANK_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+NOT_BLANK = {"minLength": 1, "pattern": NOT_BLANK_PATTERN}
+# A number as a person writes it (E.164, or national in the line's region); checked by libphonenumber.
+PHONE = {"format": "phone", "minLength": 1}
+EMAIL_OR_EMPTY = {"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]}
+MAX_NAME = 200
+MAX_LIST_NAME = 100
+MAX_LIST_DESCRIPTION = 500
+
+Name = Annotated[Text, Field(max_length=MAX_NAME, json_schema_extra=NOT_BLANK)]
+Phone = Annotated[Text, Field(max_length=100, json_schema_extra=PHONE)]
+Email = Annotated[Text, Field(max_length=500, json_schema_extra=EMAIL_OR_EMPTY)]
+ListName = Annotated[Text, Field(max_length=MAX_LIST_NAME, json_schema_extra=NOT_BLANK)]
+ListDescription = Annotated[Text, Field(max_length=MAX_LIST_DESCRIPTION)]
+
 
 class ContactCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Annotated[Text, Field(max_length=1000)]
-    phone: Annotated[Text, Field(max_length=100)]
-    email: Annotated[Text, Field(max_length=500)] | None = None
+    full_name: Name
+    phone: Phone
+    email: Email | None = None
     opted_out: bool = Field(False, description="Opt the new contact out (recorded as done through the API).")
     notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
     tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
@@ -53,9 +72,10 @@ class ContactCreate(BaseModel):
 class ContactPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Annotated[Text, Field(max_length=1000)] | None = None
-    phone: Annotated[Text, Field(max_length=100)] | None = None
-    email: Annotated[Text, Field(max_length=500)] | None = Field(None, description="An empty string clears it.")
+    # Omitted means unchanged; null is refused (a contact always has a name and a phone).
+    full_name: Name = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
+    email: Email | None = Field(None, description="An empty string clears it.")
     opted_out: bool | None = Field(
         None, description="true opts out; false lifts only an opt-out set through the API or an import."
     )
@@ -73,8 +93,8 @@ class ContactPatch(BaseModel):
 class ContactUpsert(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Required when creating.")
-    email: Annotated[Text, Field(max_length=500)] | None = None
+    full_name: Name | None = Field(None, description="Required when creating.")
+    email: Email | None = None
     opted_out: bool | None = None
     notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
     tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
@@ -132,15 +152,15 @@ MAX_MEMBERS_PER_REQUEST = 1000
 class ListCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, Field(max_length=1000)]
-    description: Annotated[Text, Field(max_length=2000)] | None = None
+    name: ListName
+    description: ListDescription | None = None
 
 
 class ListPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Renames the list.")
-    description: Annotated[Text, Field(max_length=2000)] | None = None
+    name: ListName = Field(None, description="Renames the list.")  # type: ignore[assignment]
+    description: ListDescription | None = None
 
 
 class ListOut(BaseModel):

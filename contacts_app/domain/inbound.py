@@ -32,6 +32,10 @@ class InboundInvalid(Exception):
         return " ".join(self.errors.values())
 
 
+class NoLineForNumber(InboundInvalid):
+    """`To` is a phone number, but none of the account's lines has it."""
+
+
 @dataclass(frozen=True)
 class InboundResult:
     message_id: int
@@ -52,7 +56,7 @@ def line_for_number(session: Session, account_id: int, to: str) -> Line:
         raise InboundInvalid({"to": f"To: {exc}"}) from exc
     line = session.exec(select(Line).where(Line.account_id == account_id, Line.phone == phone)).first()
     if line is None:
-        raise InboundInvalid({"to": f"To: {phone} is not a line of this account."})
+        raise NoLineForNumber({"to": f"To: {phone} is not a line of this account."})
     return line
 
 

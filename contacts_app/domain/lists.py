@@ -26,6 +26,8 @@ class ListInvalid(Exception):
     """One message per field (`name`, `description`)."""
 
     errors: dict[str, str]
+    # The name is another list's (the API answers 409 Conflict, as for a duplicate phone).
+    duplicate: bool = False
 
     def __str__(self) -> str:
         return " ".join(self.errors.values())
@@ -45,6 +47,7 @@ class ListSummary:
 
 def _clean(session: Session, line_id: int, name: str, description: str, list_id: int | None) -> tuple[str, str]:
     errors: dict[str, str] = {}
+    duplicate = False
     clean_name = " ".join((name or "").split())
     clean_description = (description or "").strip()
     if not clean_name:
@@ -53,13 +56,14 @@ def _clean(session: Session, line_id: int, name: str, description: str, list_id:
         errors["name"] = f"List name is too long ({len(clean_name)} characters; the limit is {MAX_LIST_NAME_LENGTH})."
     elif _name_taken(session, line_id, clean_name, list_id):
         errors["name"] = f"A list named “{clean_name}” already exists on this line."
+        duplicate = True
     if len(clean_description) > MAX_LIST_DESCRIPTION_LENGTH:
         errors["description"] = (
             f"Description is too long ({len(clean_description)} characters; "
             f"the limit is {MAX_LIST_DESCRIPTION_LENGTH})."
         )
     if errors:
-        raise ListInvalid(errors)
+        raise ListInvalid(errors, duplicate=duplicate and len(errors) == 1)
     return clean_name, clean_description
 
 
@@ -77,7 +81,9 @@ def _save(session: Session, contact_list: ContactList) -> None:
             session.add(contact_list)
             session.flush()
     except IntegrityError:
-        raise ListInvalid({"name": f"A list named “{contact_list.name}” already exists on this line."}) from None
+        raise ListInvalid(
+            {"name": f"A list named “{contact_list.name}” already exists on this line."}, duplicate=True
+        ) from None
 
 
 def create_list(session: Session, line_id: int, name: str, description: str = "") -> ContactList:

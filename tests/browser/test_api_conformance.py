@@ -1,0 +1,60 @@
+"""The served app's REST API answers as its OpenAPI description says (schemathesis, default checks).
+
+Requests the description calls valid must be accepted, ones it calls invalid refused, every status
+and body must be documented. It runs against the real app started by the browser tests, so the
+description checked is the one a client downloads from /api/openapi.json.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from contacts_app.db import session_scope
+from contacts_app.domain.api_keys import create_api_key
+from contacts_app.domain.contacts import ContactInput, create_contact
+from contacts_app.models import ContactList, Line
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES_PER_OPERATION = 60
+
+# The description's `format: phone` is "a number as a person writes it"; these are such numbers,
+# in the international and the national way of writing them.
+schemathesis.openapi.format(
+    "phone",
+    st.integers(0, 9999).flatmap(
+        lambda n: st.sampled_from([f"+1415555{n:04d}", f"(415) 555-{n:04d}", f"415.555.{n:04d}"])
+    ),
+)
+
+
+@pytest.fixture
+def served_api_schema(app_url):
+    return schemathesis.openapi.from_url(app_url + "/api/openapi.json")
+
+
+@pytest.fixture
+def api_key(app_db) -> str:
+    with session_scope(app_db) as session:
+        line = session.exec(select(Line).order_by(Line.id)).first()
+        for n in range(3):
+            create_contact(session, line.id, ContactInput(f"Person {n}", f"(415) 555-01{n:02d}"))
+        session.add(ContactList(line_id=line.id, name="VIP", name_key="vip"))
+        return create_api_key(session, line.account_id, "schemathesis")
+
+
+served_api = schemathesis.pytest.from_fixture("served_api_schema")
+
+
+@served_api.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+def test_the_served_api_answers_as_its_description_says(case, api_key):
+    case.call_and_validate(headers={"Authorization": f"Bearer {api_key}"})
