@@ -9,15 +9,24 @@ import sys
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from contacts_app.cli_accounts import (
+    CommandError,
+    add_account_option,
+    add_accounts_command,
+    add_add_line_command,
+    add_create_account_command,
+    add_set_line_number_command,
+    resolve_account,
+    resolve_line,
+)
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_secrets import add_rotate_secret_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
 from contacts_app.db import get_engine, migrate, schema_revision, session_scope
 from contacts_app.domain.column_mapping import ColumnMapping, MappingError, parse_mapping, propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
-from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.exporter import write_export
 from contacts_app.domain.importer import (
     ImportOptions,
@@ -30,36 +39,10 @@ from contacts_app.domain.importer import (
 )
 from contacts_app.domain.lists import ListNotFound, find_list
 from contacts_app.models import Line
-from contacts_app.phones import PhoneError, normalize_phone
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """A message for the person at the terminal; the command exits non-zero."""
-
-
-def resolve_line(session: Session, wanted: str | None) -> Line:
-    """The line named by --line (its phone number, name or id); the only line when omitted."""
-    lines = list(session.exec(select(Line).order_by(col(Line.id))))
-    if wanted is None:
-        if not lines:
-            return ensure_default_line(session)
-        if len(lines) == 1:
-            return lines[0]
-        choices = ", ".join(f"{line.phone or line.name}" for line in lines)
-        raise CommandError(f"This install has {len(lines)} lines; choose one with --line ({choices}).")
-    text = wanted.strip()
-    try:
-        phone = normalize_phone(text)
-    except PhoneError:
-        phone = None
-    for line in lines:
-        if (phone and line.phone == phone) or line.name.lower() == text.lower() or str(line.id) == text:
-            return line
-    raise CommandError(f"There is no line “{wanted}”.")
 
 
 def resolve_list_id(session: Session, line: Line, name: str | None) -> int | None:
@@ -93,12 +76,13 @@ def add_import_command(subparsers) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="check the file and show the proposed column mapping; write nothing"
     )
+    add_account_option(parser)
     parser.set_defaults(handler=run_import_command)
 
 
 def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
     with session_scope(engine) as session:
-        line = resolve_line(session, args.line)
+        line = resolve_line(session, resolve_account(session, args.account), args.line)
         list_id = resolve_list_id(session, line, args.list_name)
     try:
         mapping = _mapping_for(args)
@@ -199,12 +183,13 @@ def add_export_command(subparsers) -> None:
     parser.add_argument("--list", dest="list_name", metavar="NAME", help="only this list's contacts")
     parser.add_argument("--line", metavar="NUMBER", help="the line's phone number (needed when there are several)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of to standard output")
+    add_account_option(parser)
     parser.set_defaults(handler=run_export_command)
 
 
 def run_export_command(args: argparse.Namespace, engine: Engine) -> int:
     with session_scope(engine) as session:
-        line = resolve_line(session, args.line)
+        line = resolve_line(session, resolve_account(session, args.account), args.line)
         list_id = resolve_list_id(session, line, args.list_name)
     if args.output is None:
         write_export(engine, sys.stdout, line.id, ContactFilter(list_id=list_id))
@@ -237,6 +222,10 @@ def run_migrate_command(args: argparse.Namespace, engine: Engine) -> int:
 
 COMMANDS: list[Callable] = [
     add_migrate_command,
+    add_create_account_command,
+    add_accounts_command,
+    add_add_line_command,
+    add_set_line_number_command,
     add_import_command,
     add_export_command,
     add_create_user_command,

@@ -9,9 +9,9 @@ import sys
 
 from sqlalchemy.engine import Engine
 
+from contacts_app.cli_accounts import add_account_option, resolve_account
 from contacts_app.db import session_scope
 from contacts_app.domain.api_keys import ApiKeyInvalid, ApiKeyNotFound, create_api_key, list_api_keys, revoke_api_key
-from contacts_app.domain.contacts import ensure_default_line
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,13 +24,14 @@ def add_create_api_key_command(subparsers) -> None:
         description="Create an API key of the account. It is printed once and stored only as a hash.",
     )
     parser.add_argument("name", metavar="NAME", help="what the key is for, e.g. Zapier")
+    add_account_option(parser)
     parser.set_defaults(handler=create_api_key_command)
 
 
 def create_api_key_command(args: argparse.Namespace, engine: Engine) -> int:
     try:
         with session_scope(engine) as session:
-            account_id = ensure_default_line(session).account_id
+            account_id = resolve_account(session, args.account).id
             plaintext = create_api_key(session, account_id, args.name, actor="command line")
     except ApiKeyInvalid as invalid:
         for message in invalid.errors.values():
@@ -48,13 +49,14 @@ def add_revoke_api_key_command(subparsers) -> None:
         description="Revoke an API key: requests with it get 401 from then on.",
     )
     parser.add_argument("key", metavar="NAME_OR_PREFIX", help="the key's name, or its first characters (ck_...)")
+    add_account_option(parser)
     parser.set_defaults(handler=revoke_api_key_command)
 
 
 def revoke_api_key_command(args: argparse.Namespace, engine: Engine) -> int:
     wanted = args.key.strip()
     with session_scope(engine) as session:
-        account_id = ensure_default_line(session).account_id
+        account_id = resolve_account(session, args.account).id
         live = list_api_keys(session, account_id, include_revoked=False)
         matches = [
             key for key in live if key.name.lower() == wanted.lower() or (wanted and wanted.startswith(key.prefix))

@@ -4,13 +4,13 @@ Registered in cli.COMMANDS; each handler takes the parsed arguments and an engin
 """
 
 import argparse
-import getpass
 import sys
 
 from sqlalchemy.engine import Engine
 
+from contacts_app.cli_accounts import add_account_option, read_password, resolve_account, several_accounts
 from contacts_app.db import session_scope
-from contacts_app.domain.contacts import RegionInvalid, ensure_default_line, set_account_region
+from contacts_app.domain.contacts import RegionInvalid, set_account_region
 from contacts_app.domain.permissions import PLANS, UnknownPlan, set_account_plan
 from contacts_app.domain.users import UserInvalid, create_user
 from contacts_app.models import Role
@@ -30,16 +30,19 @@ def add_create_user_command(subparsers) -> None:
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input instead of asking"
     )
+    add_account_option(parser)
     parser.set_defaults(handler=create_user_command)
 
 
 def create_user_command(args: argparse.Namespace, engine: Engine) -> int:
-    password = _read_password(args.password_stdin)
+    password = read_password("create-user", args.password_stdin)
     if password is None:
         return EXIT_FAILED
     try:
         with session_scope(engine) as session:
-            user = create_user(session, args.email, password, Role.ADMIN if args.admin else Role.USER)
+            account = resolve_account(session, args.account) if args.account or several_accounts(session) else None
+            role = Role.ADMIN if args.admin else Role.USER
+            user = create_user(session, args.email, password, role, account_id=account.id if account else None)
     except UserInvalid as invalid:
         for message in invalid.errors.values():
             print(f"contacts-app create-user: {message}", file=sys.stderr)
@@ -49,20 +52,6 @@ def create_user_command(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
-def _read_password(from_stdin: bool) -> str | None:
-    if from_stdin:
-        # One line; the newline the shell or `echo` adds is not part of the password.
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        print("contacts-app create-user: no terminal to ask for the password; use --password-stdin.", file=sys.stderr)
-        return None
-    password = getpass.getpass("Password: ")
-    if getpass.getpass("Repeat the password: ") != password:
-        print("contacts-app create-user: the passwords differ; nothing was created.", file=sys.stderr)
-        return None
-    return password
-
-
 def add_set_plan_command(subparsers) -> None:
     parser = subparsers.add_parser(
         "set-plan",
@@ -70,24 +59,28 @@ def add_set_plan_command(subparsers) -> None:
         description=f"Put the account on a plan: {', '.join(PLANS)}.",
     )
     parser.add_argument("plan", choices=list(PLANS), metavar="PLAN", help=", ".join(PLANS))
+    add_account_option(parser)
     parser.set_defaults(handler=set_plan_command)
 
 
 def set_plan_command(args: argparse.Namespace, engine: Engine) -> int:
     try:
         with session_scope(engine) as session:
-            account_id = ensure_default_line(session).account_id
-            plan = set_account_plan(session, account_id, args.plan)
+            account = resolve_account(session, args.account)
+            plan = set_account_plan(session, account.id, args.plan)
     except UnknownPlan as exc:
         print(f"contacts-app set-plan: {exc}", file=sys.stderr)
         return EXIT_FAILED
     features = [
         name
-        for name, on in (("deleting contacts", plan.allows_delete), ("Delete All", plan.allows_delete_all),
-                         ("Lists", plan.allows_lists))
+        for name, on in (
+            ("deleting contacts", plan.allows_delete),
+            ("Delete All", plan.allows_delete_all),
+            ("Lists", plan.allows_lists),
+        )
         if on
     ]
-    print(f"The account is on the {plan.name} plan: {', '.join(features) or 'no optional features'}.")
+    print(f"“{account.name}” is on the {plan.name} plan: {', '.join(features) or 'no optional features'}.")
     return EXIT_OK
 
 
@@ -99,13 +92,14 @@ def add_set_region_command(subparsers) -> None:
         "and shown in national format.",
     )
     parser.add_argument("region", metavar="REGION", help="a two-letter region code such as US, CA or GB")
+    add_account_option(parser)
     parser.set_defaults(handler=set_region_command)
 
 
 def set_region_command(args: argparse.Namespace, engine: Engine) -> int:
     try:
         with session_scope(engine) as session:
-            region = set_account_region(session, ensure_default_line(session).account_id, args.region)
+            region = set_account_region(session, resolve_account(session, args.account).id, args.region)
     except RegionInvalid as exc:
         print(f"contacts-app set-region: {exc}", file=sys.stderr)
         return EXIT_FAILED

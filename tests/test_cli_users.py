@@ -94,7 +94,7 @@ def test_set_plan_takes_features_away_from_everyone(database_url):
     contacts_app(database_url, "create-user", "owner@shop.com", "--password-stdin", stdin="correct horse battery\n")
     done = contacts_app(database_url, "set-plan", "basic")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "The account is on the basic plan: deleting contacts."
+    assert done.stdout.strip() == "“My Business” is on the basic plan: deleting contacts."
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:

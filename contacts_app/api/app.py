@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import carriers, contacts, exports, health, imports, inbound, lists
+from contacts_app.api import carriers, contacts, exports, health, imports, inbound, lines, lists
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -35,6 +35,7 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.include_router(carriers.router)
     api.include_router(contacts.router)
     api.include_router(lists.router)
+    api.include_router(lines.router)
     api.include_router(exports.router)
     api.include_router(health.router)
     api.include_router(imports.router)

@@ -227,7 +227,13 @@ def delete(
     return Response(status_code=204)
 
 
-@router.put("/by-phone/{phone}", response_model=ContactOut, summary="Create or update the contact with this phone")
+@router.put(
+    "/by-phone/{phone}",
+    response_model=ContactOut,
+    summary="Create or update the contact with this phone",
+    description="200 with the updated contact, or 201 with the one created (which needs `full_name`).",
+    responses={201: {"model": ContactOut, "description": "Created: no contact had this phone."}},
+)
 def upsert_by_phone(
     caller: CallerDep,
     engine: EngineDep,
@@ -246,8 +252,13 @@ def upsert_by_phone(
         given = body.model_fields_set
         try:
             if existing is None:
-                if not body.full_name:
-                    raise invalid({"full_name": "full_name: required to create a contact."})
+                if body.full_name is None:
+                    # Without a name this is an update, and there is nothing to update.
+                    raise ApiError(
+                        404,
+                        f"No contact has the phone {e164}; send full_name to create one.",
+                        {"full_name": "full_name: required to create a contact."},
+                    )
                 data = ContactInput(body.full_name, e164, body.email or "", **_extras(body))
                 contact = create_contact(session, chosen.id, data, actor=caller.actor)
                 response.status_code = 201

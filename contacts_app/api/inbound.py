@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contacts_app.api.deps import Caller, CallerDep, EngineDep
 from contacts_app.api.errors import ApiError, invalid
-from contacts_app.api.schemas import PHONE, ErrorOut, InboundOut, text_problem
+from contacts_app.api.schemas import NO_CONTROL_CHARACTERS, PHONE, ErrorOut, InboundOut, text_problem
 from contacts_app.db import session_scope
 from contacts_app.domain.inbound import (
     MAX_BODY_LENGTH,
@@ -20,7 +20,7 @@ from contacts_app.domain.inbound import (
 
 MAX_REQUEST_BYTES = 64 * 1024
 PHONE_SCHEMA = {"type": "string", "maxLength": 100, **PHONE}
-BODY_SCHEMA = {"type": "string", "maxLength": MAX_BODY_LENGTH, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
+BODY_SCHEMA = {"type": "string", "maxLength": MAX_BODY_LENGTH, **NO_CONTROL_CHARACTERS}
 INBOUND_FORM_SCHEMA = {
     "type": "object",
     "properties": {"From": PHONE_SCHEMA, "To": PHONE_SCHEMA, "Body": BODY_SCHEMA},

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from contacts_app.models import Contact
+from contacts_app.models import Contact, Line
 
 
 def text_problem(value: str) -> str | None:
@@ -37,18 +37,20 @@ Text = Annotated[str, AfterValidator(_plain_text)]
 # Some character that is not a space, and no control character but tab, newline and return.
 NOT_BLANK_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 NOT_BLANK = {"minLength": 1, "pattern": NOT_BLANK_PATTERN}
+NO_CONTROL_CHARACTERS = {"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
 # A number as a person writes it (E.164, or national in the line's region); checked by libphonenumber.
 PHONE = {"format": "phone", "minLength": 1}
 EMAIL_OR_EMPTY = {"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]}
 MAX_NAME = 200
 MAX_LIST_NAME = 100
 MAX_LIST_DESCRIPTION = 500
+MAX_LINE_NAME = 100
 
 Name = Annotated[Text, Field(max_length=MAX_NAME, json_schema_extra=NOT_BLANK)]
 Phone = Annotated[Text, Field(max_length=100, json_schema_extra=PHONE)]
 Email = Annotated[Text, Field(max_length=500, json_schema_extra=EMAIL_OR_EMPTY)]
 ListName = Annotated[Text, Field(max_length=MAX_LIST_NAME, json_schema_extra=NOT_BLANK)]
-ListDescription = Annotated[Text, Field(max_length=MAX_LIST_DESCRIPTION)]
+ListDescription = Annotated[Text, Field(max_length=MAX_LIST_DESCRIPTION, json_schema_extra=NO_CONTROL_CHARACTERS)]
 
 
 class ContactCreate(BaseModel):
@@ -212,3 +214,27 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class LineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, Field(max_length=MAX_LINE_NAME, json_schema_extra=NOT_BLANK)]
+    phone: Phone = Field(description="Unique in the installation: inbound texts to it reach this line.")
+
+
+class LinePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone = Field(description="The line's new number.")
+
+
+class LineOut(BaseModel):
+    id: int
+    name: str
+    phone: str | None = Field(description="E.164; null until the number is set.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, line: Line) -> "LineOut":
+        return cls(id=line.id, name=line.name, phone=line.phone, created_at=line.created_at)

@@ -21,6 +21,8 @@ class LineInvalid(Exception):
     """One message per field (name, phone, user)."""
 
     errors: dict[str, str]
+    # The name or number is another line's (the API answers 409 Conflict).
+    duplicate: bool = False
 
     def __str__(self) -> str:
         return " ".join(self.errors.values())
@@ -71,7 +73,7 @@ def _clean_name(session: Session, account_id: int, raw: str | None, line_id: int
         select(Line.id).where(Line.account_id == account_id, func.lower(Line.name) == name.lower())
     ).first()
     if same is not None and same != line_id:
-        raise LineInvalid({"name": f"There is already a line called “{name}”."})
+        raise LineInvalid({"name": f"There is already a line called “{name}”."}, duplicate=True)
     return name
 
 
@@ -85,31 +87,56 @@ def _clean_phone(session: Session, account_id: int, raw: str | None, line_id: in
     same = session.exec(select(Line).where(Line.phone == phone)).first()
     if same is not None and same.id != line_id:
         where = f"line “{same.name}”" if same.account_id == account_id else "another account's line"
-        raise LineInvalid({"phone": f"{phone} is already the number of {where}."})
+        raise LineInvalid({"phone": f"{phone} is already the number of {where}."}, duplicate=True)
     return phone
 
 
 def add_line(session: Session, admin: User, name: str, phone: str, owner_id: int | None = None) -> Line:
     require(session, admin, Action.MANAGE_USERS)
-    errors: dict[str, str] = {}
-    clean: dict[str, str] = {}
-    for key, check, raw in (("name", _clean_name, name), ("phone", _clean_phone, phone)):
-        try:
-            clean[key] = check(session, admin.account_id, raw, None)
-        except LineInvalid as invalid:
-            errors.update(invalid.errors)
+    owner_error: dict[str, str] = {}
     if owner_id is not None:
         try:
             _account_user(session, admin, owner_id)
         except LineInvalid as invalid:
-            errors.update(invalid.errors)
-    if errors:
-        raise LineInvalid(errors)
-    line = Line(account_id=admin.account_id, name=clean["name"], phone=clean["phone"])
-    session.add(line)
-    session.flush()
+            owner_error = invalid.errors
+    line = provision_line(session, admin.account_id, name, phone, more_errors=owner_error)
     if owner_id is not None:
         assign_owner(session, admin, line.id, owner_id)
+    return line
+
+
+def provision_line(
+    session: Session, account_id: int, name: str, phone: str, more_errors: dict[str, str] | None = None
+) -> Line:
+    """A new line of the account with its number; for `add_line` and for operators (no user asks).
+
+    Raises LineInvalid naming every bad field (and `more_errors`, the caller's own checks).
+    """
+    errors: dict[str, str] = dict(more_errors or {})
+    clean: dict[str, str] = {}
+    duplicates = []
+    for key, check, raw in (("name", _clean_name, name), ("phone", _clean_phone, phone)):
+        try:
+            clean[key] = check(session, account_id, raw, None)
+        except LineInvalid as invalid:
+            errors.update(invalid.errors)
+            duplicates.append(invalid.duplicate)
+    if errors:
+        raise LineInvalid(errors, duplicate=len(errors) == len(duplicates) and all(duplicates))
+    line = Line(account_id=account_id, name=clean["name"], phone=clean["phone"])
+    session.add(line)
+    session.flush()
+    return line
+
+
+def set_line_number(session: Session, account_id: int, line_id: int, phone: str) -> Line:
+    """Give one of the account's lines its number (operators provisioning numbers; the API)."""
+    line = session.get(Line, line_id)
+    if line is None or line.account_id != account_id:
+        raise LineNotFound(f"Line {line_id} does not exist.")
+    line.phone = _clean_phone(session, account_id, phone, line.id)
+    session.add(line)
+    session.flush()
     return line
 
 
