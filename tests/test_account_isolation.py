@@ -19,6 +19,7 @@ from contacts_app.db import session_scope
 from contacts_app.domain import api_keys, events, lines, lists, users, webhooks
 from contacts_app.domain.accounts import create_account
 from contacts_app.domain.bulk_delete import delete_all_contacts_for
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, ContactNotFound, create_contact, get_contact
 from contacts_app.domain.exporter import export_rows
 from contacts_app.domain.importer import ImportOptions, run_import
@@ -209,7 +210,7 @@ def test_an_import_cannot_reach_another_accounts_list(engine, acme, bravo, tmp_p
 def test_an_export_holds_only_the_lines_contacts_and_refuses_another_accounts_list(engine, acme, bravo):
     assert [row[0] for row in export_rows(engine, acme.line)] == ["Acme Customer"]
     with pytest.raises(lists.ListNotFound):
-        list(export_rows(engine, acme.line, bravo.list))
+        list(export_rows(engine, acme.line, ContactFilter(list_id=bravo.list)))
 
 
 def test_delete_all_by_one_accounts_administrator_cannot_touch_the_others_line(engine, acme, bravo):
