@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from contacts_app.api import create_api
 from contacts_app.db import session_scope
-from contacts_app.domain import api_keys, events, lines, lists, users, webhooks
+from contacts_app.domain import accounts, api_keys, events, lines, lists, users, webhooks
 from contacts_app.domain.accounts import create_account
 from contacts_app.domain.bulk_delete import delete_all_contacts_for
 from contacts_app.domain.contact_filter import ContactFilter
@@ -24,7 +24,7 @@ from contacts_app.domain.contacts import ContactInput, ContactNotFound, create_c
 from contacts_app.domain.exporter import export_rows
 from contacts_app.domain.importer import ImportOptions, run_import
 from contacts_app.domain.permissions import PermissionDenied
-from contacts_app.models import Contact, Message, User, WebhookDelivery
+from contacts_app.models import Account, Contact, Message, User, WebhookDelivery
 
 PASSWORD = "a long enough password"
 
@@ -262,3 +262,24 @@ def test_an_administrator_cannot_manage_another_accounts_users_or_lines(engine, 
 def test_a_contact_of_another_account_is_not_found_through_the_domain(engine, acme, bravo):
     with session_scope(engine) as session, pytest.raises(ContactNotFound):
         get_contact(session, acme.line, bravo.contact)
+
+
+def test_where_several_accounts_share_an_install_the_plan_is_the_providers(engine, acme, bravo):
+    with session_scope(engine) as session:
+        admin = session.get(User, acme.admin)
+        with pytest.raises(PermissionDenied) as refusal:
+            accounts.choose_plan(session, admin, "basic")
+        assert str(refusal.value) == accounts.PLAN_SET_BY_PROVIDER
+        assert accounts.choose_region(session, admin, "gb") == "GB"
+        assert session.get(Account, bravo.account).default_region == "US"
+
+
+def test_a_test_event_goes_to_the_one_endpoint_and_never_to_another_accounts(engine, acme, bravo):
+    with session_scope(engine) as session:
+        with pytest.raises(webhooks.WebhookNotFound):
+            webhooks.queue_test_event(session, acme.account, bravo.endpoint)
+        delivery = webhooks.queue_test_event(session, acme.account, acme.endpoint)
+        assert (delivery.endpoint_id, delivery.event_type) == (acme.endpoint, "webhook.test")
+        assert session.exec(select(WebhookDelivery).where(WebhookDelivery.event_type == "webhook.test")).all() == [
+            delivery
+        ]

@@ -221,7 +221,7 @@ def test_put_by_phone_creates_then_updates(client):
         "jane@example.com",
     )
     needs_name = client.put("/api/v1/contacts/by-phone/4155550199", json={})
-    assert needs_name.status_code == 422 and "full_name" in needs_name.json()["error"]["fields"]
+    assert needs_name.status_code == 404 and "full_name" in needs_name.json()["error"]["fields"]
     bad_phone = client.put("/api/v1/contacts/by-phone/banana", json={"full_name": "X"})
     assert bad_phone.status_code == 422 and "phone" in bad_phone.json()["error"]["fields"]
 

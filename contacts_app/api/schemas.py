@@ -40,7 +40,9 @@ NOT_BLANK = {"minLength": 1, "pattern": NOT_BLANK_PATTERN}
 NO_CONTROL_CHARACTERS = {"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
 # A number as a person writes it (E.164, or national in the line's region); checked by libphonenumber.
 PHONE = {"format": "phone", "minLength": 1}
-EMAIL_OR_EMPTY = {"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]}
+# An address mail can reach (email-validator's rules: special-use domains such as .test are refused).
+EMAIL = {"type": "string", "format": "deliverable-email"}
+EMAIL_OR_EMPTY = {"anyOf": [EMAIL, {"type": "string", "maxLength": 0}]}
 MAX_NAME = 200
 MAX_LIST_NAME = 100
 MAX_LIST_DESCRIPTION = 500

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain.contacts import DEFAULT_LINE_NAME, RegionInvalid, set_account_region
-from contacts_app.domain.permissions import UnknownPlan, set_account_plan
+from contacts_app.domain.permissions import Action, PermissionDenied, UnknownPlan, require, set_account_plan
 from contacts_app.domain.users import UserInvalid, create_user
 from contacts_app.models import Account, Line, Role, User
 
@@ -106,3 +106,27 @@ def find_account(session: Session, wanted: str) -> Account:
         if str(account.id) == text or account.name.lower() == text.lower():
             return account
     raise AccountNotFound(f"There is no account “{wanted}”.")
+
+
+# --- Account settings an administrator changes on the Users page ---------------------------
+
+PLAN_SET_BY_PROVIDER = "Your provider sets this account's plan."
+
+
+def administrators_choose_the_plan(session: Session) -> bool:
+    """On a single-business install the administrator is the operator and picks the plan; where a
+    provider hosts several businesses, the plan is the provider's (`contacts-app set-plan`)."""
+    return len(session.exec(select(Account.id).limit(2)).all()) <= 1
+
+
+def choose_plan(session: Session, admin: User, plan: str) -> None:
+    require(session, admin, Action.MANAGE_USERS)
+    if not administrators_choose_the_plan(session):
+        raise PermissionDenied(Action.MANAGE_USERS, PLAN_SET_BY_PROVIDER)
+    set_account_plan(session, admin.account_id, plan)
+
+
+def choose_region(session: Session, admin: User, region: str) -> str:
+    """Raises RegionInvalid with a message for the field."""
+    require(session, admin, Action.MANAGE_USERS)
+    return set_account_region(session, admin.account_id, region)

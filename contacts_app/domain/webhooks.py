@@ -6,13 +6,14 @@ Deliveries are queued by `events.emit` and sent by `webhook_delivery`.
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from contacts_app.domain.events import EVENT_TYPES, GIVE_UP_AFTER
+from contacts_app.domain.events import EVENT_TYPES, GIVE_UP_AFTER, iso_time, new_event_id
 from contacts_app.domain.webhook_destinations import DestinationRefused, check_url, resolve_sync
 from contacts_app.models import DeliveryStatus, Line, WebhookDelivery, WebhookEndpoint, utcnow
 
@@ -20,6 +21,8 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 24
 MAX_URL_LENGTH = 2000
 USER_AGENT = "Contacts-Webhooks/1"
+# Sent only by "Send test event", to one endpoint, whatever it subscribes to.
+TEST_EVENT = "webhook.test"
 
 
 @dataclass
@@ -145,6 +148,33 @@ def delete_endpoint(session: Session, account_id: int, endpoint_id: int) -> None
     endpoint = get_endpoint(session, account_id, endpoint_id)
     session.delete(endpoint)
     session.flush()
+
+
+def queue_test_event(session: Session, account_id: int, endpoint_id: int) -> WebhookDelivery:
+    """A `webhook.test` event for this endpoint only, through the outbox like any other event.
+
+    It shows in the delivery log with the receiver's answer, so an administrator sees at once
+    whether the URL and the signature check work.
+    """
+    endpoint = get_endpoint(session, account_id, endpoint_id)
+    if not endpoint.enabled:
+        raise WebhookInvalid({"url": "This endpoint is turned off; turn it on to send it events."})
+    now = utcnow()
+    data = {"endpoint": {"id": endpoint.id, "url": endpoint.url}, "message": "A test event from Contacts."}
+    delivery = WebhookDelivery(
+        event_id=new_event_id(),
+        event_type=TEST_EVENT,
+        endpoint_id=endpoint.id,
+        account_id=account_id,
+        line_id=endpoint.line_id,
+        payload=json.dumps({"type": TEST_EVENT, "timestamp": iso_time(now), "data": data}, ensure_ascii=False),
+        next_attempt_at=now,
+        give_up_at=now + GIVE_UP_AFTER,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
 
 
 # --- Delivery log ----------------------------------------------------------------------

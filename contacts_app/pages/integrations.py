@@ -9,6 +9,7 @@ from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.state.integrations import ApiKeyRow, DeliveryRow, EndpointRow, IntegrationsState
 
 DELIVERY_REFRESH_MS = 3000
+API_DOCS_URL = "/api/docs"
 STATUS_COLORS = {"succeeded": "green", "pending": "amber", "failed": "red"}
 
 
@@ -26,8 +27,18 @@ def shown_once(title: str, value, note: str, on_dismiss) -> rx.Component:
             rx.text(title, weight="bold", size="2"),
             rx.el.code(value, class_name="secret-value", aria_label=title),
             rx.text(note, size="1", color_scheme="gray"),
-            rx.button(
-                "Done, I copied it", size="1", variant="soft", on_click=on_dismiss, margin_top="6px", align_self="start"
+            rx.hstack(
+                rx.button(
+                    rx.icon("copy", size=14),
+                    "Copy",
+                    size="1",
+                    aria_label="Copy " + title.lower(),
+                    on_click=[rx.set_clipboard(value), rx.toast.success(title + " copied.")],
+                ),
+                rx.button("Done, I copied it", size="1", variant="soft", on_click=on_dismiss),
+                spacing="2",
+                margin_top="6px",
+                wrap="wrap",
             ),
             class_name="secret-body",
         ),
@@ -37,7 +48,7 @@ def shown_once(title: str, value, note: str, on_dismiss) -> rx.Component:
     )
 
 
-def section(title: str, description: str, *children: rx.Component, label: str) -> rx.Component:
+def section(title: str, description: str | rx.Component, *children: rx.Component, label: str) -> rx.Component:
     return rx.box(
         rx.heading(title, size="4", as_="h2"),
         rx.text(description, size="2", color_scheme="gray"),
@@ -136,7 +147,11 @@ def key_item(key: ApiKeyRow) -> rx.Component:
 def api_keys_section() -> rx.Component:
     return section(
         "API keys",
-        "For the REST API (docs at /api/docs): send Authorization: Bearer KEY. A key acts for the whole account.",
+        rx.fragment(
+            "For the REST API (documentation at ",
+            rx.link("/api/docs", href=API_DOCS_URL, is_external=True),
+            "): send Authorization: Bearer KEY. A key acts for the whole account.",
+        ),
         rx.cond(
             IntegrationsState.new_key != "",
             shown_once(
@@ -184,6 +199,13 @@ def endpoint_item(endpoint: EndpointRow) -> rx.Component:
         ),
         rx.hstack(
             rx.button(
+                "Send test event",
+                size="1",
+                variant="soft",
+                aria_label="Send a test event to " + endpoint.url,
+                on_click=IntegrationsState.send_test_event(endpoint.id),
+            ),
+            rx.button(
                 "Rotate secret",
                 size="1",
                 variant="soft",
@@ -208,6 +230,7 @@ def endpoint_item(endpoint: EndpointRow) -> rx.Component:
 def event_checkbox(event_type: str) -> rx.Component:
     return rx.el.label(
         rx.checkbox(
+            aria_label=event_type,
             checked=IntegrationsState.chosen_events.contains(event_type),
             on_change=lambda chosen: IntegrationsState.toggle_event(event_type, chosen),
         ),

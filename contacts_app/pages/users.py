@@ -11,6 +11,8 @@ from contacts_app.components.users_dialogs import (
     reset_password_dialog,
     share_dialog,
 )
+from contacts_app.domain.accounts import PLAN_SET_BY_PROVIDER
+from contacts_app.domain.permissions import PLANS
 from contacts_app.state.users import UsersState
 from contacts_app.user_views import LineRow, PermissionSwitch, Person, UserRow
 
@@ -27,20 +29,62 @@ def section_header(title: str, button: rx.Component) -> rx.Component:
 
 
 def plan_card() -> rx.Component:
+    """The account's plan and region: what the command line's set-plan and set-region change."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("badge-check")),
-        rx.callout.text(
-            rx.el.strong("Plan: ", UsersState.plan_name),
-            " — ",
-            UsersState.plan_summary,
-            " The plan is changed with ",
-            rx.code("contacts-app set-plan"),
-            ".",
+        rx.box(
+            rx.callout.text(rx.el.strong("Plan: ", UsersState.plan_name), " — ", UsersState.plan_summary),
+            rx.cond(
+                UsersState.plan_editable,
+                rx.hstack(
+                    rx.el.label("Plan", html_for="account-plan", class_name="field-label"),
+                    rx.select(
+                        list(PLANS),
+                        value=UsersState.plan_key,
+                        on_change=UsersState.choose_plan,
+                        id="account-plan",
+                        size="1",
+                        aria_label="Plan",
+                    ),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.text(PLAN_SET_BY_PROVIDER, size="1", color_scheme="gray"),
+            ),
+            rx.form(
+                rx.el.label(
+                    "Region for numbers written without a country code",
+                    html_for="account-region",
+                    class_name="field-label",
+                ),
+                rx.hstack(
+                    rx.input(
+                        id="account-region",
+                        name="region",
+                        default_value=UsersState.region,
+                        max_length=2,
+                        size="1",
+                        width="5em",
+                        aria_invalid=rx.cond(UsersState.region_error != "", "true", "false"),
+                    ),
+                    rx.button("Save region", type="submit", size="1", variant="soft"),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.cond(
+                    UsersState.region_error != "",
+                    rx.text(UsersState.region_error, class_name="field-error", role="alert", size="1"),
+                ),
+                on_submit=UsersState.save_region,
+                key=UsersState.region_key,
+                class_name="account-settings-form",
+            ),
+            class_name="account-settings",
         ),
         color_scheme="gray",
         variant="surface",
         size="1",
-        aria_label="Plan",
+        aria_label="Plan and region",
     )
 
 

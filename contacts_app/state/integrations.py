@@ -268,6 +268,20 @@ class IntegrationsState(SessionState):
         return rx.toast.success("New secret made; the old one stops working now.")
 
     @rx.event
+    def send_test_event(self, endpoint_id: int):
+        try:
+            with session_scope() as session:
+                user = self._admin(session)
+                webhooks.queue_test_event(session, user.account_id, endpoint_id)
+                url = webhooks.get_endpoint(session, user.account_id, endpoint_id).url
+                self._load_endpoints(session, user.account_id)
+        except webhooks.WebhookNotFound:
+            return rx.toast.error("That endpoint no longer exists.")
+        except webhooks.WebhookInvalid as invalid:
+            return rx.toast.error(str(invalid))
+        return rx.toast.success(f"Test event queued for {url}; its answer shows in the delivery log.")
+
+    @rx.event
     def dismiss_new_secret(self):
         self.new_secret = ""
 

@@ -9,11 +9,13 @@ event from a non-administrator is refused on the server (as a toast, by `refusal
 import reflex as rx
 
 from contacts_app.db import session_scope
+from contacts_app.domain import accounts as accounts_domain
 from contacts_app.domain import lines as lines_domain
 from contacts_app.domain import permissions
 from contacts_app.domain import users as users_domain
+from contacts_app.domain.contacts import RegionInvalid
 from contacts_app.domain.lines import LineInvalid, LineNotFound
-from contacts_app.domain.permissions import ADMIN_ONLY
+from contacts_app.domain.permissions import ADMIN_ONLY, UnknownPlan
 from contacts_app.domain.users import UserInvalid, UserNotFound
 from contacts_app.models import Account, Role, User
 from contacts_app.phones import format_phone
@@ -26,6 +28,11 @@ class UsersState(SessionState):
     lines: list[LineRow] = []
     plan_name: str = ""
     plan_summary: str = ""
+    plan_key: str = ""
+    plan_editable: bool = False
+    region: str = ""
+    region_error: str = ""
+    region_version: int = 0
     loaded: bool = False
 
     # New user (one dialog).
@@ -73,11 +80,14 @@ class UsersState(SessionState):
         plan_name, features = permissions.plan_of(session, admin.account_id)
         self.plan_name = plan_name.capitalize()
         self.plan_summary = plan_summary(features)
+        self.plan_key = plan_name
+        self.plan_editable = accounts_domain.administrators_choose_the_plan(session)
         self.users = [
             user_row(user, admin, self.plan_name, features) for user in users_domain.list_users(session, admin)
         ]
         account = session.get(Account, admin.account_id)
         region = account.default_region if account else "US"
+        self.region = region
         self.lines = [
             LineRow(
                 id=line.id,
@@ -112,6 +122,36 @@ class UsersState(SessionState):
             if admin.role != Role.ADMIN:
                 return [rx.redirect("/"), rx.toast.error(ADMIN_ONLY)]
             self._reload(session, admin)
+
+    @rx.var
+    def region_key(self) -> str:
+        return f"region-{self.region_version}"
+
+    # ----- account settings -----
+    @rx.event
+    def choose_plan(self, plan: str):
+        with session_scope() as session:
+            admin = self._user(session)
+            try:
+                accounts_domain.choose_plan(session, admin, plan)
+            except UnknownPlan as unknown:
+                return rx.toast.error(str(unknown))
+            self._reload(session, admin)
+        return rx.toast.success(f"The account is on the {self.plan_name} plan.")
+
+    @rx.event
+    def save_region(self, form_data: dict):
+        with session_scope() as session:
+            admin = self._user(session)
+            try:
+                region = accounts_domain.choose_region(session, admin, str(form_data.get("region", "")))
+            except RegionInvalid as invalid:
+                self.region_error = str(invalid)
+                return
+            self.region_error = ""
+            self._reload(session, admin)
+        self.region_version += 1
+        return rx.toast.success(f"Numbers without a country code are now read as {region} numbers.")
 
     # ----- users -----
     @rx.event

@@ -29,6 +29,12 @@ schemathesis.openapi.format(
     ),
 )
 
+# `format: deliverable-email`: addresses mail can reach (no special-use domain such as .test).
+schemathesis.openapi.format(
+    "deliverable-email",
+    st.from_regex(r"\A[a-z0-9]{1,20}(\.[a-z0-9]{1,10})?@[a-z][a-z0-9]{0,19}\.(com|org|net|co\.uk)\Z"),
+)
+
 
 @pytest.fixture
 def served_api_schema(app_url):
