@@ -5,11 +5,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
-from test_consent_and_integrations import Receiver, open_integrations
 
 from contacts_app.db import session_scope
 from contacts_app.domain.permissions import plan_of
 from contacts_app.models import Account
+from tests.browser.test_consent_and_integrations import Receiver, open_integrations
 
 pytestmark = pytest.mark.browser
 
