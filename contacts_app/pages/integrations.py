@@ -32,7 +32,6 @@ def shown_once(title: str, value, note: str, on_dismiss) -> rx.Component:
                     rx.icon("copy", size=14),
                     "Copy",
                     size="1",
-                    aria_label="Copy " + title.lower(),
                     on_click=[rx.set_clipboard(value), rx.toast.success(title + " copied.")],
                 ),
                 rx.button("Done, I copied it", size="1", variant="soft", on_click=on_dismiss),

@@ -37,14 +37,13 @@ def plan_card() -> rx.Component:
             rx.cond(
                 UsersState.plan_editable,
                 rx.hstack(
-                    rx.el.label("Plan", html_for="account-plan", class_name="field-label"),
+                    rx.el.label("Account type", html_for="account-plan", class_name="field-label"),
                     rx.select(
                         list(PLANS),
                         value=UsersState.plan_key,
                         on_change=UsersState.choose_plan,
                         id="account-plan",
                         size="1",
-                        aria_label="Plan",
                     ),
                     align="center",
                     spacing="2",
@@ -84,7 +83,7 @@ def plan_card() -> rx.Component:
         color_scheme="gray",
         variant="surface",
         size="1",
-        aria_label="Plan and region",
+        aria_label="Plan",
     )
 
 
