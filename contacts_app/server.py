@@ -68,11 +68,13 @@ def serve_web(host: str, port: int, workers: int | None) -> None:
 
     if (start_method := reflex_exec._backend_start_method()) is not None:
         multiprocessing.set_start_method(start_method, force=True)
-        if start_method == "fork" and not reflex_exec._preload_for_fork(None):
+        import contacts_app.asgi  # noqa: F401 - the app, loaded once before the workers fork
+
+        if start_method == "fork" and not reflex_exec._preload_for_fork("contacts_app.asgi:served_app"):
             multiprocessing.set_start_method("spawn", force=True)
     print(f"App running at: http://{host}:{port}/ ({workers} worker{'s' if workers != 1 else ''})", flush=True)
     Server(
-        target=reflex_exec.get_app_instance_from_file(),
+        target="contacts_app.asgi:served_app",
         factory=True,
         address=host,
         port=port,

@@ -1,5 +1,6 @@
 """Every API error is JSON: {"error": {"message": ..., "fields": {field: message}}}."""
 
+import json
 import re
 
 from fastapi import FastAPI, Request
@@ -59,6 +60,38 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{request.method} is not allowed here; use {', '.join(allowed)}."
             return JSONResponse(error_body(message), status_code=405, headers=headers)
         return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+
+class JsonNotFoundUnderApi:
+    """ASGI middleware: a path under /api/ that no route takes (one with a newline in it, which
+    Starlette's path patterns never match) falls through to the page app, whose 404 is plain
+    text; an API client gets the API's JSON error instead."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_as_json(message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the page app's text body, already answered
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if not content_type.startswith(b"application/json"):
+                    replaced = True
+                    body = json.dumps(error_body("There is nothing at this address.")).encode()
+                    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                    await send({"type": "http.response.start", "status": 404, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+            await send(message)
+
+        await self.app(scope, receive, send_as_json)
 
 
 def allowed_methods(request: Request) -> list[str]:

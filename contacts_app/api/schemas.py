@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from contacts_app.domain.custom_fields import MAX_TEXT_VALUE_LENGTH
+from contacts_app.domain.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT
 from contacts_app.models import Contact, Line
 
 
@@ -52,6 +54,11 @@ Name = Annotated[Text, Field(max_length=MAX_NAME, json_schema_extra=NOT_BLANK)]
 Phone = Annotated[Text, Field(max_length=100, json_schema_extra=PHONE)]
 Email = Annotated[Text, Field(max_length=500, json_schema_extra=EMAIL_OR_EMPTY)]
 ListName = Annotated[Text, Field(max_length=MAX_LIST_NAME, json_schema_extra=NOT_BLANK)]
+# Names are the account's own (an unknown one is a 422 naming it); values are checked by the field's kind.
+FieldName = Annotated[str, Field(max_length=100)]
+FieldValue = Annotated[Text, Field(max_length=MAX_TEXT_VALUE_LENGTH, json_schema_extra=NO_CONTROL_CHARACTERS)]
+Notes = Annotated[Text, Field(max_length=10_000, json_schema_extra=NO_CONTROL_CHARACTERS)]
+Tag = Annotated[Text, Field(max_length=MAX_TAG_LENGTH, json_schema_extra=NO_CONTROL_CHARACTERS)]
 ListDescription = Annotated[Text, Field(max_length=MAX_LIST_DESCRIPTION, json_schema_extra=NO_CONTROL_CHARACTERS)]
 
 
@@ -62,11 +69,11 @@ class ContactCreate(BaseModel):
     phone: Phone
     email: Email | None = None
     opted_out: bool = Field(False, description="Opt the new contact out (recorded as done through the API).")
-    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
-    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
-        None, max_length=100, description="The contact's whole set of tags."
+    notes: Notes | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Tag] | None = Field(
+        None, max_length=MAX_TAGS_PER_CONTACT, description="The contact's whole set of tags."
     )
-    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+    fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
         description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
@@ -83,11 +90,11 @@ class ContactPatch(BaseModel):
     opted_out: bool | None = Field(
         None, description="true opts out; false lifts only an opt-out set through the API or an import."
     )
-    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
-    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
-        None, max_length=100, description="The contact's whole set of tags."
+    notes: Notes | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Tag] | None = Field(
+        None, max_length=MAX_TAGS_PER_CONTACT, description="The contact's whole set of tags."
     )
-    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+    fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
         description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
@@ -100,11 +107,11 @@ class ContactUpsert(BaseModel):
     full_name: Name | None = Field(None, description="Required when creating.")
     email: Email | None = None
     opted_out: bool | None = None
-    notes: Annotated[Text, Field(max_length=10_000)] | None = Field(None, description="Plain text; replaces the notes.")
-    tags: list[Annotated[Text, Field(max_length=100)]] | None = Field(
-        None, max_length=100, description="The contact's whole set of tags."
+    notes: Notes | None = Field(None, description="Plain text; replaces the notes.")
+    tags: list[Tag] | None = Field(
+        None, max_length=MAX_TAGS_PER_CONTACT, description="The contact's whole set of tags."
     )
-    fields: dict[Annotated[str, Field(max_length=100)], str | int | float | bool | None] | None = Field(
+    fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
         description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
