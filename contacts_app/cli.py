@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from contacts_app import live  # noqa: F401 - changes made here reach open pages
 from contacts_app.cli_accounts import (
     CommandError,
     add_account_option,
@@ -24,6 +25,7 @@ from contacts_app.cli_accounts import (
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_secrets import add_rotate_secret_key_command
 from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
+from contacts_app.cli_worker import add_worker_command
 from contacts_app.db import get_engine, migrate, schema_revision, session_scope
 from contacts_app.domain.column_mapping import ColumnMapping, MappingError, parse_mapping, propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
@@ -234,6 +236,7 @@ COMMANDS: list[Callable] = [
     add_create_api_key_command,
     add_revoke_api_key_command,
     add_rotate_secret_key_command,
+    add_worker_command,
 ]
 
 

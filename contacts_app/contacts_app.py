@@ -4,11 +4,13 @@ import os
 
 import reflex as rx
 
+from contacts_app import live  # noqa: F401 - changes made here reach open pages
 from contacts_app.api import create_api
 from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.import_files import sweep_stale_files
 from contacts_app.domain.webhook_delivery import webhook_worker
+from contacts_app.jobs.worker import in_process_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.fields import fields_page
 from contacts_app.pages.integrations import integrations_page
@@ -48,6 +50,8 @@ app.register_lifespan_task(sweep_stale_files)
 app.register_lifespan_task(webhook_worker)
 # Texts of lines connected to a carrier (Twilio) go out from here; the message rows are the queue.
 app.register_lifespan_task(carrier_send_worker)
+# Background jobs run here too unless CONTACTS_JOBS_IN_PROCESS=0 (then `contacts-app worker` runs them).
+app.register_lifespan_task(in_process_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
 # One contact's own address: the same page with its details open (Back returns to the list as it was).
 app.add_page(contacts_page, route="/contacts/[contact_id]", title="Contact · Contacts", on_load=ContactsState.load)

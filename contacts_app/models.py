@@ -510,3 +510,53 @@ class ProcessedCarrierEvent(SQLModel, table=True):
 Index("ix_contact_line_id", Contact.__table__.c.line_id, Contact.__table__.c.id)
 # Deleting contacts nulls review_flag.contact_id; without an index each deleted row scans the table.
 Index("ix_review_flag_contact_id", ReviewFlag.__table__.c.contact_id)
+
+
+# --- Background jobs (issue 11) ---
+
+
+class JobStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    FINISHED = (SUCCEEDED, FAILED)
+
+
+class BackgroundJob(SQLModel, table=True):
+    """What the pages show of a job (progress, outcome) and what lets a lost job be run again.
+
+    The job engine (huey) carries only the job's id; a worker claims this row before running it
+    and beats its heart into it while it runs, so a job whose worker died is found and re-run.
+    """
+
+    __tablename__ = "background_job"
+    __table_args__ = (
+        # "Is a Delete All or an import running on this line?" for every page that opens.
+        Index("ix_background_job_line_kind", "line_id", "kind", "id"),
+        # The watchdog's look for stalled and lost jobs.
+        Index("ix_background_job_status", "status", "heartbeat_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    # No foreign keys on these two: a job's row is its log and outlives the line or user.
+    line_id: int | None = None
+    user_id: int | None = None
+    # The job's arguments as JSON text.
+    args: str = Field(default="{}", sa_type=Text)
+    status: str = JobStatus.QUEUED
+    attempts: int = 0
+    max_attempts: int = 3
+    done: int = 0
+    total: int = 0
+    # A sentence for the page: the outcome, or why it failed.
+    message: str = Field(default="", sa_type=Text)
+    # What the job hands back (JSON text), e.g. an import's report.
+    result: str | None = Field(default=None, sa_type=Text)
+    run_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -7,8 +7,6 @@ from contacts_app.state.consent import ConsentState, MessageEntry
 from contacts_app.state.contacts import REVIEW_FILTER, ContactsState
 from contacts_app.state.selection import SelectionState
 
-WATCH_MS = 3000
-
 
 def review_callout() -> rx.Component:
     return rx.cond(
@@ -113,11 +111,6 @@ def consent_panel() -> rx.Component:
         role="region",
         aria_label="Consent and messages",
     )
-
-
-def consent_watch() -> rx.Component:
-    """Polls for new texts and review flags (the line's change stamp misses them)."""
-    return rx.moment(interval=WATCH_MS, on_change=ConsentState.watch, display="none")
 
 
 def send_to_selection_button() -> rx.Component:

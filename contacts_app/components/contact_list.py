@@ -4,7 +4,7 @@ import reflex as rx
 from reflex.event import EventHandler, key_event
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.consent_panel import consent_watch, review_filter_option, send_to_selection_button
+from contacts_app.components.consent_panel import review_filter_option, send_to_selection_button
 from contacts_app.domain.contact_filter import SORT_LABELS
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import SelectionState
@@ -221,7 +221,6 @@ def list_filter() -> rx.Component:
             on_change=ContactsState.set_list_filter,
             size="2",
         ),
-        consent_watch(),
         more_filters(),
     )
 

@@ -9,12 +9,15 @@ record: a number that opted out comes back opted out when added again), messages
 flags (their contact link becomes empty). Removed: the contacts and their list memberships.
 """
 
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from contacts_app import live
 from contacts_app.db import session_scope
 from contacts_app.domain import events
 from contacts_app.domain.permissions import Action, require
@@ -22,27 +25,52 @@ from contacts_app.models import Contact, Line, ListMembership, User
 
 # Measured (benchmarks/delete_all_bench.py): bigger batches are faster on SQLite, where each commit
 # costs a WAL sync; 10,000 still commits about ten times a second, so progress stays live.
-DELETE_BATCH_SIZE = 10_000
+# CONTACTS_DELETE_BATCH_SIZE changes it (the worker tests use small batches to stop one mid-way).
+DELETE_BATCH_SIZE = int(os.environ.get("CONTACTS_DELETE_BATCH_SIZE") or 10_000)
 
 # Called after each batch with (contacts deleted so far, contacts there were when it began).
 Progress = Callable[[int, int], None]
 
 
-def delete_all_contacts(
-    engine: Engine, line_id: int, progress: Progress | None = None, batch_size: int = DELETE_BATCH_SIZE
-) -> int:
-    """Delete the contacts the line has now; returns how many were deleted.
+@dataclass(frozen=True)
+class DeleteScope:
+    """What "Delete All" meant when it was asked for: the line's contacts up to `upto_id`."""
 
-    Contacts added while it runs (ids above the highest at the start) are left alone. This
-    checks no permission: callers use `delete_all_contacts_for` or check `Action.DELETE_ALL`.
+    total: int
+    upto_id: int | None
+
+
+def delete_scope(session: Session, line_id: int) -> DeleteScope:
+    total, last_id = session.exec(select(func.count(), func.max(Contact.id)).where(Contact.line_id == line_id)).one()
+    return DeleteScope(total, last_id)
+
+
+def delete_all_contacts(
+    engine: Engine,
+    line_id: int,
+    progress: Progress | None = None,
+    batch_size: int = DELETE_BATCH_SIZE,
+    scope: DeleteScope | None = None,
+) -> int:
+    """Delete the contacts the line has now (or had when `scope` was taken); returns how many.
+
+    Contacts added while it runs (ids above the highest at the start) are left alone. Run again
+    with the same `scope` after an interruption, it deletes what is left and its progress
+    counts on from what the first run did. This checks no permission: callers use
+    `delete_all_contacts_for` or check `Action.DELETE_ALL`.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
     with session_scope(engine) as session:
-        total, last_id = session.exec(
-            select(func.count(), func.max(Contact.id)).where(Contact.line_id == line_id)
+        scope = scope or delete_scope(session, line_id)
+        remaining, last_id = session.exec(
+            select(func.count(), func.max(Contact.id)).where(
+                Contact.line_id == line_id, col(Contact.id) <= (scope.upto_id or 0)
+            )
         ).one()
-    done = 0
+    total = scope.total
+    done = max(0, total - remaining)
+    deleted = 0
     after = 0
     while last_id is not None and after < last_id:
         with session_scope(engine) as session:
@@ -54,11 +82,13 @@ def delete_all_contacts(
                 .limit(1)
             ).first()
             upper = last_id if upper is None else upper
-            done += _delete_range(session, line_id, after, upper)
+            deleted += _delete_range(session, line_id, after, upper)
         after = upper
         if progress is not None:
-            progress(done, total)
-    return done
+            progress(min(done + deleted, total), total)
+    if deleted:
+        live.line_changed(line_id)
+    return deleted
 
 
 def _delete_range(session: Session, line_id: int, after: int, upper: int) -> int:
@@ -69,9 +99,7 @@ def _delete_range(session: Session, line_id: int, after: int, upper: int) -> int
         for contact in session.exec(select(Contact).where(*in_range).order_by(col(Contact.id))):
             events.emit(session, events.CONTACT_DELETED, contact, line=line)
     # Explicit rather than left to ON DELETE CASCADE, which SQLite applies only with foreign_keys on.
-    session.exec(
-        delete(ListMembership).where(col(ListMembership.contact_id).in_(select(Contact.id).where(*in_range)))
-    )
+    session.exec(delete(ListMembership).where(col(ListMembership.contact_id).in_(select(Contact.id).where(*in_range))))
     return session.exec(delete(Contact).where(*in_range)).rowcount
 
 
@@ -81,8 +109,9 @@ def delete_all_contacts_for(
     line_id: int,
     progress: Progress | None = None,
     batch_size: int = DELETE_BATCH_SIZE,
+    scope: DeleteScope | None = None,
 ) -> int:
     """Delete All as the signed-in user asks it: refused with PermissionDenied unless they may, on this line."""
     with session_scope(engine) as session:
         require(session, session.get(User, user_id), Action.DELETE_ALL, line_id)
-    return delete_all_contacts(engine, line_id, progress, batch_size)
+    return delete_all_contacts(engine, line_id, progress, batch_size, scope)

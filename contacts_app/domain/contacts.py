@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from contacts_app.domain import consent, custom_fields, events
 from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.contact_filter import ContactFilter, before_condition, contact_condition, order_by
-from contacts_app.models import Account, ConsentEvent, Contact, Line, utcnow
+from contacts_app.models import Account, Contact, Line, utcnow
 from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_key
 
 PAGE_SIZE = 50
@@ -319,15 +319,3 @@ def position_of(session: Session, line_id: int, contact: Contact, chosen: Contac
     )
     return session.exec(count).one()
 
-
-def line_stamp(session: Session, line_id: int) -> str:
-    """Changes whenever a contact of the line is added, edited, deleted or opted in or out.
-
-    Open pages compare it every few seconds to show others' changes (another user, an inbound
-    STOP, an import) without a reload; each part is read from an index.
-    """
-    count, last_update = session.exec(
-        select(func.count(), func.max(Contact.updated_at)).select_from(Contact).where(Contact.line_id == line_id)
-    ).one()
-    last_event = session.exec(select(func.max(ConsentEvent.id)).where(ConsentEvent.line_id == line_id)).one()
-    return f"{count}:{last_update}:{last_event}"

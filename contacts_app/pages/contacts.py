@@ -9,8 +9,7 @@ from contacts_app.components.import_dialog import import_dialog
 from contacts_app.components.settings_dialog import settings_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
-
-LIVE_REFRESH_MS = 3000
+from contacts_app.state.live import live_watcher
 
 
 def export_button() -> rx.Component:
@@ -63,7 +62,7 @@ def contacts_page() -> rx.Component:
         opt_out_dialog(),
         discard_dialog(),
         history_listener(),
-        # Polls the line's change stamp so others' changes show without a reload.
-        rx.moment(interval=LIVE_REFRESH_MS, on_change=ContactsState.refresh_if_changed, display="none"),
+        # Others' changes and job progress are pushed to the page (no polling).
+        live_watcher(),
         class_name="app-shell",
     )

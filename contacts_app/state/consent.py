@@ -1,8 +1,8 @@
 """The consent panel of the selected contact: its texts, its review flag, and consent requests.
 
 A substate of ContactsState, so it reads the selected contact and reloads the page's rows
-itself. The panel loads when it mounts (it is keyed by the contact) and `watch` polls for
-texts and review flags, which do not move the line's change stamp.
+itself. The panel loads when it mounts (it is keyed by the contact); new texts and review
+flags are pushed to the page (state/live.py calls `_refresh_conversation`).
 """
 
 from dataclasses import dataclass
@@ -10,14 +10,13 @@ from dataclasses import dataclass
 import reflex as rx
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent_requests, conversation_watch, messaging, review_flags
+from contacts_app.domain import consent_requests, messaging, review_flags
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
 from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import MAX_CHECKED, SelectionState
-from contacts_app.state.session import NotSignedIn
 from contacts_app.views import show_time
 
 SHOWN_MESSAGES = 50
@@ -81,9 +80,6 @@ class ConsentState(ContactsState):
     review_when: str = ""
     review_open: bool = False
 
-    _contact_stamp: str = ""
-    _review_stamp: str = ""
-
     @rx.var
     def send_refusal(self) -> str:
         """Why "Send consent request" is unavailable; the server checks the same on sending."""
@@ -96,7 +92,6 @@ class ConsentState(ContactsState):
     def _load_conversation(self, session) -> None:
         line_id = self._line_id(session)
         contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-        self._contact_stamp = conversation_watch.contact_stamp(session, line_id, contact.phone)
         self.messages = [
             message_entry(m) for m in messaging.messages_for(session, line_id, contact.phone, limit=SHOWN_MESSAGES)
         ]
@@ -110,7 +105,6 @@ class ConsentState(ContactsState):
 
     def _clear_conversation(self) -> None:
         self.messages, self.review_open, self.review_message, self.review_when = [], False, "", ""
-        self._contact_stamp = ""
 
     @rx.event
     def load(self):
@@ -123,27 +117,14 @@ class ConsentState(ContactsState):
             except ContactNotFound:
                 self._clear_conversation()
 
-    @rx.event
-    def watch(self, _tick: str = ""):
-        """Polled: new texts and review flags show without a reload, in the panel and the review filter."""
-        with session_scope() as session:
-            try:
-                line_id = self._line_id(session)
-            except NotSignedIn:
-                return
-            if self.review_filter:
-                stamp = conversation_watch.review_stamp(session, line_id)
-                if stamp != self._review_stamp:
-                    self._review_stamp = stamp
-                    self._load_rows(session)
-            if not self.selected.id:
-                return
-            try:
-                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-            except ContactNotFound:
-                return
-            if conversation_watch.contact_stamp(session, line_id, contact.phone) != self._contact_stamp:
-                self._load_conversation(session)
+    def _refresh_conversation(self, session) -> None:
+        """A text or review flag of the line changed (see state/live.py): show this contact's anew."""
+        if not self.selected.id:
+            return
+        try:
+            self._load_conversation(session)
+        except ContactNotFound:
+            self._clear_conversation()
 
     @rx.event
     def send_consent_request(self):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import reflex as rx
 
+from contacts_app import live
 from contacts_app.api.exports import export_url
 from contacts_app.db import session_scope
 from contacts_app.domain import consent, custom_fields
@@ -19,7 +20,7 @@ from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.permissions import Action
-from contacts_app.state.session import NotSignedIn, SessionState
+from contacts_app.state.session import SessionState
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
@@ -130,12 +131,12 @@ class ContactsState(SessionState):
     opt_out_open: bool = False
 
     _region: str = "US"
-    # The line's change stamp when the rows were read (see contacts_domain.line_stamp).
-    _stamp: str = ""
     # The line and address (filter, page) the rows were read for, and the contact the last visit showed:
     # a visit that only opens or closes a contact (Back, Forward) reads no rows again.
     _rows_address: str = ""
     _visited_contact: int = 0
+    # The line the rows belong to: the page's watcher (state/live.py) listens to its changes.
+    _shown_line: int = 0
 
     # ----- computed -----
     @rx.var
@@ -226,7 +227,9 @@ class ContactsState(SessionState):
     def _load_rows(self, session, with_lists: bool = True) -> None:
         """One page of rows; the lists' names and counts too unless only the page moves."""
         line_id = self._active_line(session)
-        self._stamp = contacts_domain.line_stamp(session, line_id)
+        if line_id != self._shown_line:
+            self._shown_line = line_id
+            live.nudge_page(self.router.session.client_token)
         chosen = self._contact_filter()
 
         def read_page():
@@ -327,22 +330,14 @@ class ContactsState(SessionState):
                 self._clear_selection()
                 return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
 
-    @rx.event
-    def refresh_if_changed(self, _tick: str = ""):
-        """Polled by the page: show others' changes (an inbound STOP, another user's edit) live."""
-        with session_scope() as session:
+    def _refresh_shown(self, session) -> None:
+        """Others changed the line (an inbound STOP, another user's edit): show it (see state/live.py)."""
+        self._load_rows(session)
+        if self.selected.id:
             try:
-                line_id = self._line_id(session)
-            except NotSignedIn:
-                return
-            if contacts_domain.line_stamp(session, line_id) == self._stamp:
-                return
-            self._load_rows(session)
-            if self.selected.id:
-                try:
-                    self._show_contact(session, self.selected.id)
-                except ContactNotFound:
-                    self._clear_selection()
+                self._show_contact(session, self.selected.id)
+            except ContactNotFound:
+                self._clear_selection()
 
     @rx.event
     def set_query(self, value: str):

@@ -379,6 +379,10 @@ class ImportState(SessionState):
                 contacts._load_rows(session)
             return None if self.open else rx.toast.success(f"Import finished: {self.summary}")
 
+    def _on_job(self, message: dict):
+        """A job message of the line (from state/live.py): the dialog's import does not run as a job yet."""
+        return None
+
     def _show_problems(self, problems: list[Problem], count: int, problems_id: str) -> None:
         self._problems_id = problems_id
         self.problem_count = count

@@ -1,17 +1,16 @@
-"""The Settings modal behind the gear icon: Delete All, run in batches on the server with progress."""
-
-import asyncio
+"""The Settings modal behind the gear icon: Delete All, a background job whose progress is pushed to the page."""
 
 import reflex as rx
 
-from contacts_app.db import get_engine, session_scope
-from contacts_app.domain import bulk_delete
+from contacts_app import jobs
+from contacts_app.db import session_scope
 from contacts_app.domain.contacts import count_contacts
 from contacts_app.domain.permissions import Action
+from contacts_app.jobs import delete_all as delete_all_job
+from contacts_app.models import JobStatus
 from contacts_app.state.contacts import ContactsState
 
 CONFIRM_WORD = "DELETE"
-PROGRESS_REFRESH_SECONDS = 0.5
 
 
 class SettingsState(ContactsState):
@@ -22,6 +21,7 @@ class SettingsState(ContactsState):
     confirm_text: str = ""
     deleted: int = 0
     delete_total: int = 0
+    _delete_job: int = 0
 
     @rx.var
     def delete_percent(self) -> int:
@@ -42,7 +42,9 @@ class SettingsState(ContactsState):
         self.confirm_text = ""
         if is_open:
             with session_scope() as session:
-                self.delete_count = count_contacts(session, self._line_id(session))
+                line_id = self._line_id(session)
+                self.delete_count = count_contacts(session, line_id)
+                self._show_delete_job(session, line_id)
 
     @rx.event
     def ask_delete_all(self):
@@ -60,37 +62,45 @@ class SettingsState(ContactsState):
     def back_to_settings(self):
         self.delete_step = ""
 
-    @rx.event(background=True)
-    async def delete_all(self):
-        async with self:
-            if self.delete_step != "confirm" or self.confirm_text.strip() != CONFIRM_WORD:
-                return rx.toast.error(f"Type {CONFIRM_WORD} to confirm.")
-            with session_scope() as session:
-                line_id = self._require(session, Action.DELETE_ALL)
-                user_id = self._user(session).id
+    @rx.event
+    def delete_all(self):
+        """Start Delete All as a job; its progress and end reach the page through state/live.py."""
+        if self.delete_step != "confirm" or self.confirm_text.strip() != CONFIRM_WORD:
+            return rx.toast.error(f"Type {CONFIRM_WORD} to confirm.")
+        with session_scope() as session:
+            line_id = self._require(session, Action.DELETE_ALL)
+            job = delete_all_job.create(session, self._user(session), line_id)
+            job_id, queued = job.id, job.attempts == 0 and job.status == JobStatus.QUEUED
+        if queued:
+            jobs.dispatch(job_id)
+        self._delete_job = job_id
+        self.delete_step = "running"
+        self.deleted, self.delete_total = job.done, job.total
+
+    def _show_delete_job(self, session, line_id: int) -> None:
+        """On opening: a Delete All running on the line (from this page or another) shows its progress."""
+        job = jobs.latest_job(session, line_id, delete_all_job.KIND)
+        if job is not None and not job.finished:
+            self._delete_job = job.id
             self.delete_step = "running"
-            self.deleted, self.delete_total = 0, self.delete_count
+            self.deleted, self.delete_total = job.done, job.total
 
-        progress = {"done": 0, "total": 0}
-
-        def report(done: int, total: int) -> None:
-            progress["done"], progress["total"] = done, total
-
-        job = asyncio.create_task(
-            asyncio.to_thread(bulk_delete.delete_all_contacts_for, get_engine(), user_id, line_id, report)
-        )
-        while not job.done():
-            await asyncio.wait({job}, timeout=PROGRESS_REFRESH_SECONDS)
-            async with self:
-                self.deleted, self.delete_total = progress["done"], progress["total"] or self.delete_total
-                with session_scope() as session:
-                    self._load_rows(session)
-
-        async with self:
-            deleted = job.result()
-            self.deleted = deleted
-            self.delete_step = "done"
-            self._clear_selection()
-            with session_scope() as session:
-                self._load_rows(session)
-            return rx.toast.success(f"Deleted {deleted:,} contacts. Opt-outs are kept.")
+    def _on_job(self, message: dict) -> rx.event.EventSpec | None:
+        """A job message of the line (from state/live.py); returns the toast to show, if any."""
+        if message.get("kind") != delete_all_job.KIND:
+            return None
+        if message["job"] != self._delete_job and self.delete_step != "running":
+            # Someone else's Delete All: this page shows it only if its settings are open on Delete All.
+            return None
+        self._delete_job = message["job"]
+        self.deleted, self.delete_total = message["done"], message["total"] or self.delete_total
+        if message["status"] == JobStatus.RUNNING:
+            self.delete_step = "running"
+            return None
+        if self.delete_step != "running":
+            return None
+        self.delete_step = "done"
+        self._clear_selection()
+        if message["status"] == JobStatus.SUCCEEDED:
+            return rx.toast.success(message["message"] or "Deleted.")
+        return rx.toast.error(message["message"] or "Delete All failed.")

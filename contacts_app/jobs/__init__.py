@@ -1,0 +1,60 @@
+"""Background work as jobs on huey (see README, "Background jobs", for why huey).
+
+Two kinds of work, one engine:
+
+- Tracked jobs (`core`): long work a page shows (Delete All, imports). A `background_job` row
+  holds the status, progress and outcome; it survives its worker (re-run when the worker dies).
+  Define one in `contacts_app/jobs/<kind>.py`:
+
+      @job_kind("delete_all")
+      def run(context: JobContext) -> JobOutcome:
+          ...context.args, context.line_id, context.progress(done, total)...
+          return JobOutcome("Deleted 1,000 contacts.")
+
+  list its module in `kinds.py`, and start it with `start_job(kind, args, line_id=..., user_id=...)`
+  (or `create_job` inside your own transaction, then `dispatch(job.id)` after the commit).
+  Pages follow it through `contacts_app.live` (progress and outcome are pushed on the line's
+  topic) and `latest_job`/`get_job` when they open. `run_at=` schedules it for later.
+  A kind's function must be safe to run again: all or nothing, or resuming from what is done.
+  Raise `JobFailed` for a failure a retry cannot fix; any other exception is retried with
+  backoff up to the kind's `max_attempts`.
+
+- Plain huey tasks: short, many, fire-and-forget sends (a text, a webhook delivery). Decorate
+  with `@huey.task(retries=..., retry_delay=..., retry_backoff=...)` from this package, keep
+  their truth in your own table (a message row with its idempotency key), and check it at the
+  start of the task, since huey does not re-run a task whose worker died: sweep your table
+  from a `@huey.periodic_task(crontab(...))` for rows left behind. `huey.rate_limit(...)`
+  spreads sends at a per-line rate; `task.schedule(args, eta=...)` runs one at a time.
+
+Workers: `contacts-app worker` (own process, any number, any machine sharing the storage), or
+the consumer each web process runs unless CONTACTS_JOBS_IN_PROCESS=0. Storage: see `engine`.
+"""
+
+from contacts_app.jobs.core import (
+    JobContext,
+    JobFailed,
+    JobOutcome,
+    JobView,
+    create_job,
+    dispatch,
+    get_job,
+    job_kind,
+    latest_job,
+    start_job,
+)
+from contacts_app.jobs.engine import get_huey, huey
+
+__all__ = [
+    "JobContext",
+    "JobFailed",
+    "JobOutcome",
+    "JobView",
+    "create_job",
+    "dispatch",
+    "get_huey",
+    "get_job",
+    "huey",
+    "job_kind",
+    "latest_job",
+    "start_job",
+]

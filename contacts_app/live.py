@@ -1,0 +1,333 @@
+"""Live updates: a change is pushed to the open pages that show it; no page polls the database.
+
+Topics are per line (`line_topic`). A message is a small dict: `{"changed": True}` when the
+line's contacts, consent, texts or review flags changed, or a job's progress and outcome
+(`{"job": id, "kind": ..., "status": ..., "done": ..., "total": ..., "message": ...}`).
+
+- With Redis configured (`CONTACTS_REDIS_URL` or `REFLEX_REDIS_URL`), messages go through Redis
+  pub/sub, so every web process, and the workers on other machines, reach every open page.
+- Without it (the single-process default), they go from thread to thread inside the process.
+
+Changes made through the ORM are announced by themselves after their transaction commits (see
+`install_session_hooks`); bulk statements (Delete All, imports) announce with `publish`.
+An idle page costs an awaiting coroutine: no query, no timer.
+"""
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "contacts.live."
+CHANGED: dict[str, Any] = {"changed": True}
+# Messages a slow page may fall behind by before older ones are dropped (it then reloads anyway).
+QUEUE_LIMIT = 100
+
+
+def line_topic(line_id: int) -> str:
+    return f"line.{line_id}"
+
+
+# --- Subscribers in this process ------------------------------------------------------------
+
+
+class Subscription:
+    """Messages of one topic for one coroutine; made by `subscribe`, read with `next`."""
+
+    def __init__(self, topic: str, loop: asyncio.AbstractEventLoop):
+        self.topic = topic
+        self._loop = loop
+        self._queue: asyncio.Queue[dict] = asyncio.Queue()
+
+    def _push(self, message: dict) -> None:
+        # Runs on the subscriber's loop. A full queue keeps the latest: pages reload on any message.
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            self._queue.get_nowait()
+        self._queue.put_nowait(message)
+
+    async def next(self, timeout: float | None = None) -> dict | None:
+        """The next message, or None after `timeout` seconds without one."""
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def drain(self) -> list[dict]:
+        """Messages already waiting (to handle a burst as one)."""
+        messages = []
+        while not self._queue.empty():
+            messages.append(self._queue.get_nowait())
+        return messages
+
+
+_subscribers: dict[str, set[Subscription]] = {}
+_subscribers_lock = threading.Lock()
+
+
+def _deliver_here(topic: str, message: dict) -> None:
+    with _subscribers_lock:
+        targets = list(_subscribers.get(topic, ()))
+    for subscription in targets:
+        try:
+            subscription._loop.call_soon_threadsafe(subscription._push, message)
+        except RuntimeError:  # its loop closed (the process is stopping)
+            pass
+
+
+@contextmanager
+def subscribe(topic: str) -> Iterator[Subscription]:
+    """Receive the topic's messages in the running event loop while the block lasts."""
+    subscription = Subscription(topic, asyncio.get_running_loop())
+    with _subscribers_lock:
+        _subscribers.setdefault(topic, set()).add(subscription)
+    _backend().ensure_listening(topic)
+    try:
+        yield subscription
+    finally:
+        with _subscribers_lock:
+            group = _subscribers.get(topic)
+            if group is not None:
+                group.discard(subscription)
+                if not group:
+                    del _subscribers[topic]
+
+
+# --- One watcher per open page ---------------------------------------------------------------
+
+# The page (client token) -> its watcher's subscription, in this process.
+_pages: dict[str, Subscription] = {}
+STOP: dict[str, Any] = {"stop": True}
+RESUBSCRIBE: dict[str, Any] = {"resubscribe": True}
+
+
+@contextmanager
+def watch_page(token: str, topic: str) -> Iterator[Subscription]:
+    """Like `subscribe`, for the page `token`: a page has one watcher, the newest (the older gets STOP)."""
+    with subscribe(topic) as subscription:
+        previous = _pages.get(token)
+        _pages[token] = subscription
+        if previous is not None:
+            previous._loop.call_soon_threadsafe(previous._push, STOP)
+        try:
+            yield subscription
+        finally:
+            if _pages.get(token) is subscription:
+                del _pages[token]
+
+
+def nudge_page(token: str) -> None:
+    """The page now shows another topic (line): its watcher subscribes again."""
+    subscription = _pages.get(token)
+    if subscription is not None:
+        subscription._loop.call_soon_threadsafe(subscription._push, RESUBSCRIBE)
+
+
+# --- Backends ---------------------------------------------------------------------------------
+
+
+class _InProcess:
+    """The single-process default: from thread to thread, plus what other processes wrote to SQLite.
+
+    Other processes (the command line's import, a `contacts-app worker`) cannot reach this one
+    without a broker, so one thread per process watches SQLite's `PRAGMA data_version` (it moves
+    when another connection commits; reading it costs no I/O) and, only then, compares a
+    stamp of each line that has an open page here. Lines announced from this process meanwhile
+    are not announced twice.
+    """
+
+    CHECK_SECONDS = 0.5
+
+    def __init__(self) -> None:
+        self._watcher: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._announced: set[str] = set()
+        # Each watched line's last stamp (see _line_stamp).
+        self._stamps: dict[str, tuple] = {}
+
+    def publish(self, topic: str, message: dict) -> None:
+        if message is CHANGED:
+            self._announced.add(topic)
+        _deliver_here(topic, message)
+
+    def ensure_listening(self, topic: str | None = None) -> None:
+        path = self._sqlite_path()
+        if not path:
+            return
+        if topic is not None and topic.startswith("line."):
+            # The baseline is taken now, before the page's first refresh: no change falls in between.
+            connection = sqlite3.connect(path)
+            try:
+                stamp = _line_stamp(connection, int(topic.removeprefix("line.")))
+            finally:
+                connection.close()
+            with self._lock:
+                self._stamps.setdefault(topic, stamp)
+        with self._lock:
+            if self._watcher is None or not self._watcher.is_alive():
+                self._watcher = threading.Thread(target=self._watch, args=(path,), name="live-sqlite", daemon=True)
+                self._watcher.start()
+
+    @staticmethod
+    def _sqlite_path() -> str:
+        from contacts_app.db import database_url
+
+        url = database_url()
+        path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+        return "" if path == ":memory:" else path
+
+    def _watch(self, path: str) -> None:
+        version = None
+        connection = sqlite3.connect(path, check_same_thread=False)
+        while True:
+            time.sleep(self.CHECK_SECONDS)
+            try:
+                now = connection.execute("PRAGMA data_version").fetchone()[0]
+                if now == version:
+                    continue
+                version = now
+                with _subscribers_lock:
+                    topics = [t for t in _subscribers if t.startswith("line.")]
+                announced, self._announced = self._announced, set()
+                for topic in topics:
+                    stamp = _line_stamp(connection, int(topic.removeprefix("line.")))
+                    with self._lock:
+                        before = self._stamps.get(topic)
+                        self._stamps[topic] = stamp
+                    if before is not None and before != stamp and topic not in announced:
+                        _deliver_here(topic, CHANGED)
+                with self._lock:
+                    for topic in set(self._stamps) - set(topics):
+                        del self._stamps[topic]
+            except Exception:  # noqa: BLE001 - a locked or busy database: look again next time
+                log.exception("Live updates could not read the database's change counter.")
+
+
+def _line_stamp(connection, line_id: int) -> tuple:
+    """Moves when the line's contacts, consent, texts or review flags change (each part from an index)."""
+    return tuple(
+        connection.execute(sql, (line_id,)).fetchone()
+        for sql in (
+            "SELECT count(*), max(updated_at) FROM contact WHERE line_id = ?",
+            "SELECT max(id) FROM consentevent WHERE line_id = ?",
+            "SELECT max(id), max(status_changed_at) FROM message WHERE line_id = ?",
+            "SELECT count(*), max(id) FROM review_flag WHERE line_id = ? AND resolved_at IS NULL",
+        )
+    )
+
+
+class _Redis:
+    """One publishing client and one listening thread per process, on a pattern subscription."""
+
+    RECONNECT_SECONDS = 1.0
+
+    def __init__(self, url: str):
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._listener: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, topic: str, message: dict) -> None:
+        try:
+            self._client.publish(CHANNEL_PREFIX + topic, json.dumps(message))
+        except Exception:  # noqa: BLE001 - a page missing one update must not fail the change itself
+            log.exception("Could not publish a live update on %s.", topic)
+
+    def ensure_listening(self, topic: str | None = None) -> None:
+        with self._lock:
+            if self._listener is None or not self._listener.is_alive():
+                self._listener = threading.Thread(target=self._listen, name="live-updates", daemon=True)
+                self._listener.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                for item in pubsub.listen():
+                    if item.get("type") != "pmessage":
+                        continue
+                    topic = item["channel"].decode().removeprefix(CHANNEL_PREFIX)
+                    _deliver_here(topic, json.loads(item["data"]))
+            except Exception:  # noqa: BLE001 - Redis restarted: listen again
+                log.exception("Live updates lost Redis; reconnecting.")
+                time.sleep(self.RECONNECT_SECONDS)
+
+
+_backends: dict[str | None, Any] = {}
+_backends_lock = threading.Lock()
+
+
+def _backend():
+    from contacts_app.jobs.engine import redis_url
+
+    url = redis_url()
+    backend = _backends.get(url)
+    if backend is None:
+        with _backends_lock:
+            backend = _backends.get(url)
+            if backend is None:
+                backend = _Redis(url) if url else _InProcess()
+                _backends[url] = backend
+    return backend
+
+
+def publish(topic: str, message: dict | None = None) -> None:
+    """Tell every open page of the topic (any process, any machine that shares the Redis)."""
+    _backend().publish(topic, message or CHANGED)
+
+
+def line_changed(line_id: int) -> None:
+    publish(line_topic(line_id), CHANGED)
+
+
+# --- Changes made through the ORM announce themselves ------------------------------------------
+
+# The tables whose rows an open Contacts page shows (each has line_id).
+_WATCHED_TABLES = {"contact", "consentevent", "message", "review_flag", "contact_list"}
+_PENDING_KEY = "contacts_live_lines"
+
+
+def _collect(session: OrmSession, _flush_context) -> None:
+    lines: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(instance, "__tablename__", None)
+        line_id = getattr(instance, "line_id", None)
+        if table in _WATCHED_TABLES and line_id is not None:
+            lines.add(line_id)
+
+
+def _announce(session: OrmSession) -> None:
+    for line_id in session.info.pop(_PENDING_KEY, ()):
+        line_changed(line_id)
+
+
+def _forget(session: OrmSession, *_args) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+_installed = False
+
+
+def install_session_hooks() -> None:
+    """Announce, after each commit, the lines whose shown rows that transaction changed."""
+    global _installed
+    if _installed:
+        return
+    event.listen(OrmSession, "after_flush", _collect)
+    event.listen(OrmSession, "after_commit", _announce)
+    event.listen(OrmSession, "after_rollback", _forget)
+    _installed = True
+
+
+install_session_hooks()

@@ -1,0 +1,101 @@
+"""The open Contacts page's watcher: it waits for its line's changes and shows them.
+
+One background task per open page, started when the page mounts. It awaits messages on the
+line's topic (contacts_app.live), so an idle page costs no query and no timer; a burst of
+changes (an import, another user typing) is shown as one refresh. Job messages move the
+Delete All and import progress of the page that started them, and of any other page open on
+the line.
+"""
+
+import asyncio
+
+import reflex as rx
+
+from contacts_app import live
+from contacts_app.db import session_scope
+from contacts_app.models import JobStatus
+from contacts_app.state.consent import ConsentState
+from contacts_app.state.contacts import ContactsState
+from contacts_app.state.importer import ImportState
+from contacts_app.state.settings import SettingsState
+
+# How long an idle watcher waits before checking that its page is still connected.
+IDLE_CHECK_SECONDS = 30.0
+# Changes arriving this close together are shown as one refresh.
+BURST_SECONDS = 0.25
+FIRST_LOAD_WAITS = 40
+
+
+def _connected_here(token: str) -> bool:
+    """Whether the page's websocket is still connected to this process (else the watcher ends)."""
+    from reflex.utils.prerequisites import get_app
+
+    namespace = get_app().app.event_namespace
+    if namespace is None:
+        return False
+    manager = namespace._token_manager
+    record = manager.token_to_socket.get(token)
+    return record is not None and record.instance_id == manager.instance_id
+
+
+class LiveState(rx.State):
+    @rx.event(background=True)
+    async def watch(self):
+        token = self.router.session.client_token
+        waits = 0
+        while True:
+            async with self:
+                contacts = await self.get_state(ContactsState)
+                line_id = contacts._shown_line
+            if not line_id:
+                # The page's first load may still be running; after that, signed out or no line.
+                waits += 1
+                if waits > FIRST_LOAD_WAITS:
+                    return
+                await asyncio.sleep(BURST_SECONDS)
+                continue
+            with live.watch_page(token, live.line_topic(line_id)) as subscription:
+                # What changed between the page's load and now (the subscription) shows too.
+                subscription._push(live.CHANGED)
+                while True:
+                    message = await subscription.next(IDLE_CHECK_SECONDS)
+                    if message is None:
+                        if not _connected_here(token):
+                            return
+                        continue
+                    await asyncio.sleep(BURST_SECONDS)
+                    messages = [message, *subscription.drain()]
+                    if live.STOP in messages or not _connected_here(token):
+                        return
+                    if live.RESUBSCRIBE in messages:
+                        break
+                    shown = await self._show(line_id, messages)
+                    if shown is None:
+                        break
+                    for event in shown:
+                        yield event
+
+    async def _show(self, line_id: int, messages: list[dict]) -> list | None:
+        """Apply a burst of messages to the page: the toasts to show, or None if the page moved to another line."""
+        jobs = [m for m in messages if "job" in m]
+        changed = any(m.get("changed") for m in messages) or any(m.get("status") in JobStatus.FINISHED for m in jobs)
+        toasts = []
+        async with self:
+            contacts = await self.get_state(ContactsState)
+            if contacts._shown_line != line_id:
+                return None
+            settings = await self.get_state(SettingsState)
+            importer = await self.get_state(ImportState)
+            for message in jobs:
+                toasts += [t for t in (settings._on_job(message), importer._on_job(message)) if t is not None]
+            if changed:
+                consent = await self.get_state(ConsentState)
+                with session_scope() as session:
+                    contacts._refresh_shown(session)
+                    consent._refresh_conversation(session)
+        return toasts
+
+
+def live_watcher() -> rx.Component:
+    """Put once on a page: starts the page's watcher when it mounts."""
+    return rx.box(on_mount=LiveState.watch, display="none")
