@@ -6,10 +6,8 @@ import reflex as rx
 
 from contacts_app import live  # noqa: F401 - changes made here reach open pages
 from contacts_app.api import create_api
-from contacts_app.carriers.sending import carrier_send_worker
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.import_files import sweep_stale_files
-from contacts_app.domain.webhook_delivery import webhook_worker
 from contacts_app.jobs.worker import in_process_worker
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.fields import fields_page
@@ -46,11 +44,8 @@ app = rx.App(
 app.register_lifespan_task(apply_migrations)
 # Staged import files left by a killed process or an abandoned tab hold people's data.
 app.register_lifespan_task(sweep_stale_files)
-# Registered after the migrations, which run first and to completion.
-app.register_lifespan_task(webhook_worker)
-# Texts of lines connected to a carrier (Twilio) go out from here; the message rows are the queue.
-app.register_lifespan_task(carrier_send_worker)
-# Background jobs run here too unless CONTACTS_JOBS_IN_PROCESS=0 (then `contacts-app worker` runs them).
+# Background jobs (imports, Delete All, webhook deliveries, carrier texts) run here too unless
+# CONTACTS_JOBS_IN_PROCESS=0 (then `contacts-app worker` runs them). After the migrations.
 app.register_lifespan_task(in_process_worker)
 app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.load)
 # One contact's own address: the same page with its details open (Back returns to the list as it was).

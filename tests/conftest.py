@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from huey.consumer import Consumer
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -66,3 +67,31 @@ def engine(blank_engine) -> Engine:
 def line_id(engine) -> int:
     with session_scope(engine) as session:
         return ensure_default_line(session).id
+
+
+@pytest.fixture(autouse=True)
+def jobs_in_memory(request, monkeypatch) -> None:
+    """A commit that queues a webhook or a text wakes its outbox: here into a queue in memory.
+
+    (Browser tests leave the app its own queue; tests/test_job_workers.py sets real storage.)
+    """
+    if "browser" not in request.keywords:
+        monkeypatch.setenv("CONTACTS_JOBS_URL", "memory://")
+
+
+@pytest.fixture
+def job_consumer(engine, monkeypatch) -> Iterator[Consumer]:
+    """The job engine's consumer running in this process, as a web process runs it, on `engine`'s database."""
+    from contacts_app.jobs import get_huey
+    from contacts_app.jobs.engine import make_consumer
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False).replace("+psycopg", ""))
+    monkeypatch.setenv("CONTACTS_JOBS_URL", "memory://")
+    get_huey().flush()  # nothing left over from another test's queue
+    consumer = make_consumer(4, in_process=True)
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop(graceful=True)
+        get_huey().flush()

@@ -267,24 +267,19 @@ def test_a_text_is_due_at_its_rate_slot_and_no_longer_once_handed_over(engine, t
         assert due_sends(session, now=utcnow() + timedelta(seconds=2)) == [second]
 
 
-def test_the_send_worker_hands_due_texts_to_twilio_and_stops_when_told(engine, twilio_line, standin):
-    import asyncio
-
-    from contacts_app.carriers.sending import run_send_worker
+def test_the_job_engine_hands_queued_texts_to_twilio_at_the_lines_rate(engine, twilio_line, standin, job_consumer):
+    import time
 
     line_id, _, _ = twilio_line
-    message_id = queue_text(engine, line_id, add_jane(engine, line_id).id)
-
-    async def run_until_sent() -> None:
-        stop = asyncio.Event()
-        worker = asyncio.create_task(run_send_worker(engine, poll_seconds=0.05, stop=stop))
-        for _ in range(200):
-            if message(engine, message_id).provider_message_id:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await asyncio.wait_for(worker, 5)
-
-    asyncio.run(run_until_sent())
-    assert message(engine, message_id).provider_message_id == standin.message_to(JANE).sid
-    assert len(standin.creates()) == 1
+    jane = add_jane(engine, line_id)
+    # Each commit wakes the texts outbox; at 1 text a second the second one's slot is a second later.
+    first = queue_text(engine, line_id, jane.id)
+    second = queue_text(engine, line_id, jane.id, body="And a second one")
+    started = time.monotonic()
+    while not message(engine, second).provider_message_id and time.monotonic() - started < 15:
+        time.sleep(0.05)
+    handed_at = time.monotonic() - started
+    assert [request.params["Body"] for request in standin.creates()] == ["Your table is ready", "And a second one"]
+    assert message(engine, first).provider_message_id
+    assert message(engine, second).provider_message_id == standin.message_to(JANE).sid
+    assert 0.5 <= handed_at < 10

@@ -339,24 +339,33 @@ def test_disabled_endpoint_is_not_delivered_to(engine, line_id, receiver):
     assert receiver.requests == []
 
 
-def test_the_worker_task_delivers_in_the_background(engine, line_id, receiver):
+def test_a_queued_event_is_delivered_by_the_job_engine_without_being_asked(engine, line_id, receiver, job_consumer):
     _, secret = add_endpoint(engine, line_id, receiver.url, ["contact.created"])
-    add_jane(engine, line_id)
-
-    async def run_until_delivered():
-        stop = asyncio.Event()
-        worker = asyncio.create_task(sender.run_worker(engine, poll_seconds=0.05, stop=stop))
-        for _ in range(200):
-            if receiver.requests:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await asyncio.wait_for(worker, 5)
-
-    asyncio.run(run_until_delivered())
+    add_jane(engine, line_id)  # its commit wakes the webhooks outbox
+    started = time.monotonic()
+    while not receiver.requests and time.monotonic() - started < 10:
+        time.sleep(0.05)
     [request] = receiver.requests
     assert verify_standard_webhook(secret, request["headers"], request["body"])
+    deadline = time.monotonic() + 5
+    while deliveries(engine)[0].status != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert deliveries(engine)[0].status == "succeeded"
+
+
+def test_a_failed_delivery_is_retried_by_the_job_engine_at_its_backoff(
+    engine, line_id, receiver, job_consumer, monkeypatch
+):
+    monkeypatch.setattr(sender, "BACKOFF_BASE_SECONDS", 1.0)
+    receiver.statuses = [503]
+    add_endpoint(engine, line_id, receiver.url, ["contact.created"])
+    add_jane(engine, line_id)
+    started = time.monotonic()
+    while deliveries(engine)[0].status != "succeeded" and time.monotonic() - started < 15:
+        time.sleep(0.1)
+    [row] = deliveries(engine)
+    assert (row.status, row.attempts, row.last_status_code) == ("succeeded", 2, 200)
+    assert len(receiver.requests) == 2
 
 
 class TricklingReceiver:
@@ -402,30 +411,22 @@ def trickler():
 
 
 def test_a_trickling_endpoint_neither_delays_nor_duplicates_another_endpoints_deliveries(
-    engine, line_id, receiver, trickler
+    engine, line_id, receiver, trickler, job_consumer, monkeypatch
 ):
     healthy_id, _ = add_endpoint(engine, line_id, receiver.url, ["contact.created"])
     add_endpoint(engine, line_id, trickler.url, ["contact.created"])
-    with session_scope(engine) as session:
+    # A 3 s deadline under a 5 s lease: the receiver's byte a second would hold a per-read timeout for ever.
+    monkeypatch.setattr(sender, "DELIVERY_DEADLINE_SECONDS", 3.0)
+    monkeypatch.setattr(sender, "CLAIM_LEASE", timedelta(seconds=5))
+    with session_scope(engine) as session:  # one commit wakes the webhooks outbox on the job engine
         for n in range(20):
             create_contact(session, line_id, ContactInput(f"Person {n}", f"(415) 555-01{n:02d}"))
-
-    async def run_worker_for_a_while() -> float:
-        stop = asyncio.Event()
-        # A 3 s deadline under a 5 s lease: the receiver's byte a second would hold a per-read timeout for ever.
-        worker = asyncio.create_task(
-            sender.run_worker(engine, poll_seconds=0.05, stop=stop, deadline=3.0, lease=timedelta(seconds=5))
-        )
-        started = time.monotonic()
-        while len(receiver.requests) < 20 and time.monotonic() - started < 15:
-            await asyncio.sleep(0.05)
-        healthy_seconds = time.monotonic() - started
-        await asyncio.sleep(8)  # several deadlines and leases of the trickling endpoint go by
-        stop.set()
-        await asyncio.wait_for(worker, 10)
-        return healthy_seconds
-
-    healthy_seconds = asyncio.run(run_worker_for_a_while())
+    started = time.monotonic()
+    while len(receiver.requests) < 20 and time.monotonic() - started < 15:
+        time.sleep(0.05)
+    healthy_seconds = time.monotonic() - started
+    time.sleep(8)  # several deadlines and leases of the trickling endpoint go by
+    job_consumer.stop(graceful=True)  # the attempts under way end and are recorded
     assert healthy_seconds < 3.0, "the healthy endpoint waited for the trickling one"
     healthy_ids = [request["headers"]["webhook-id"] for request in receiver.requests]
     assert len(healthy_ids) == len(set(healthy_ids)) == 20

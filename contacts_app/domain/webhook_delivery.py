@@ -1,7 +1,8 @@
 """Webhook delivery: claim due rows of the outbox, POST each one signed, record each result.
 
-The worker keeps no state of its own: everything it needs is in `webhook_delivery`, so a
-restart (or a second app process) picks up where the last one stopped. A delivery is
+The `webhooks` outbox job (`drain`, run by the job engine when a delivery is queued, when its
+retry is due, and every minute) keeps no state of its own: everything it needs is in
+`webhook_delivery`, so a restart (or a second worker) picks up where the last one stopped. A delivery is
 claimed by pushing its `next_attempt_at` a lease ahead in one conditional UPDATE; if the
 process dies mid-attempt the row simply comes due again when the lease runs out. Each
 attempt has one deadline for the whole exchange, far shorter than the lease, and its result
@@ -40,7 +41,6 @@ BATCH_SIZE = 20
 # Deliveries one process sends at once, in all and to any one endpoint.
 MAX_IN_FLIGHT = 50
 PER_ENDPOINT_IN_FLIGHT = 4
-POLL_SECONDS = 1.0
 # What the delivery log keeps of an answer: enough to debug a receiver, too little to read a page.
 RESPONSE_KEEP_CHARS = 200
 RESPONSE_KEEP_BYTES = RESPONSE_KEEP_CHARS * 4
@@ -278,7 +278,7 @@ async def attempt_delivery(
 def deliver_due(engine: Engine | None = None, now: datetime | None = None, limit: int = BATCH_SIZE) -> int:
     """Claim one batch and deliver it through `attempt_delivery`; returns how many were attempted.
 
-    For the command line and tests; the app runs `run_worker`, which does not wait for a batch.
+    For tests that step through time; the app runs `drain` on the job engine.
     """
     engine = engine or get_engine()
     claimed = claim_due(engine, now, limit)
@@ -291,19 +291,20 @@ def deliver_due(engine: Engine | None = None, now: datetime | None = None, limit
     return len(claimed)
 
 
-async def run_worker(
+async def deliver_until_idle(
     engine: Engine | None = None,
-    poll_seconds: float = POLL_SECONDS,
-    stop: asyncio.Event | None = None,
-    deadline: float = DELIVERY_DEADLINE_SECONDS,
-    lease: timedelta = CLAIM_LEASE,
+    deadline: float | None = None,
+    lease: timedelta | None = None,
 ) -> None:
-    """Deliver webhooks until cancelled (or `stop` is set, then it lets the deliveries under way end).
+    """Deliver everything due, then return (the job engine runs this: see `drain`).
 
     Each delivery is its own task and records its result the moment it has one; new ones are
     claimed as soon as there is room, so a slow endpoint (at most PER_ENDPOINT_IN_FLIGHT at a
-    time, each within `deadline`) never holds up another endpoint's deliveries.
+    time, each within `deadline`) never holds up another endpoint's deliveries. It returns once
+    nothing is due and nothing is under way.
     """
+    deadline = DELIVERY_DEADLINE_SECONDS if deadline is None else deadline
+    lease = lease or CLAIM_LEASE
     if deadline >= lease.total_seconds():
         raise ValueError("The claim lease must outlast the delivery deadline.")
     engine = engine or get_engine()
@@ -321,14 +322,12 @@ async def run_worker(
         finished.set()
 
     try:
-        while stop is None or not stop.is_set():
+        while True:
+            finished.clear()
             claimed: list[ClaimedDelivery] = []
             room = MAX_IN_FLIGHT - len(tasks)
             if room > 0:
-                try:
-                    claimed = await asyncio.to_thread(claim_due, engine, None, room, dict(in_flight), lease)
-                except Exception:  # noqa: BLE001 - a database hiccup must not end the worker for good
-                    log.exception("Webhook worker could not claim deliveries; retrying shortly.")
+                claimed = await asyncio.to_thread(claim_due, engine, None, room, dict(in_flight), lease)
             for delivery in claimed:
                 in_flight[delivery.endpoint_id] = in_flight.get(delivery.endpoint_id, 0) + 1
                 task = asyncio.create_task(attempt_delivery(engine, delivery, deadline))
@@ -336,21 +335,29 @@ async def run_worker(
                 task.add_done_callback(partial(done, delivery.endpoint_id))
             if claimed:
                 continue
-            finished.clear()
-            waits = [asyncio.ensure_future(finished.wait())]
-            if stop is not None:
-                waits.append(asyncio.ensure_future(stop.wait()))
-            await asyncio.wait(waits, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waits:
-                waiter.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-    except asyncio.CancelledError:
+            if not tasks:
+                return
+            # Room frees (or an endpoint's turn comes) when a delivery under way ends.
+            await finished.wait()
+    except BaseException:
         for task in tasks:
             task.cancel()
         raise
 
 
-async def webhook_worker() -> None:
-    """The app's lifespan task."""
-    await run_worker()
+def next_due_at(engine: Engine | None = None) -> datetime | None:
+    """When the next pending delivery of an enabled endpoint comes due (a retry, or a lapsing claim)."""
+    with session_scope(engine) as session:
+        moment = session.exec(
+            select(func.min(WebhookDelivery.next_attempt_at))
+            .join(WebhookEndpoint, col(WebhookEndpoint.id) == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING, col(WebhookEndpoint.enabled))
+        ).one()
+    return as_utc(moment) if moment is not None else None
+
+
+def drain(engine: Engine | None = None) -> datetime | None:
+    """The `webhooks` outbox's job (contacts_app/jobs/sends.py): deliver what is due, say when to look again."""
+    engine = engine or get_engine()
+    asyncio.run(deliver_until_idle(engine))
+    return next_due_at(engine)

@@ -19,12 +19,11 @@ Two kinds of work, one engine:
   Raise `JobFailed` for a failure a retry cannot fix; any other exception is retried with
   backoff up to the kind's `max_attempts`.
 
-- Plain huey tasks: short, many, fire-and-forget sends (a text, a webhook delivery). Decorate
-  with `@huey.task(retries=..., retry_delay=..., retry_backoff=...)` from this package, keep
-  their truth in your own table (a message row with its idempotency key), and check it at the
-  start of the task, since huey does not re-run a task whose worker died: sweep your table
-  from a `@huey.periodic_task(crontab(...))` for rows left behind. `huey.rate_limit(...)`
-  spreads sends at a per-line rate; `task.schedule(args, eta=...)` runs one at a time.
+- Outboxes (`outboxes`): rows waiting to be sent, many and short (webhook deliveries, carrier
+  texts). The rows are the queue (claims, retry times, rate slots); one job per outbox drains
+  what is due and schedules itself for the next row's time. A commit that adds a row wakes its
+  outbox, and every consumer sweeps every outbox once a minute. Define one with
+  `@outbox("name")` in a module listed in `kinds.py` (see `sends.py`).
 
 Workers: `contacts-app worker` (own process, any number, any machine sharing the storage), or
 the consumer each web process runs unless CONTACTS_JOBS_IN_PROCESS=0. Storage: see `engine`.
@@ -43,6 +42,7 @@ from contacts_app.jobs.core import (
     start_job,
 )
 from contacts_app.jobs.engine import get_huey, huey
+from contacts_app.jobs.outboxes import outbox, wake
 
 __all__ = [
     "JobContext",
@@ -56,5 +56,7 @@ __all__ = [
     "huey",
     "job_kind",
     "latest_job",
+    "outbox",
     "start_job",
+    "wake",
 ]

@@ -10,7 +10,8 @@ from contacts_app.jobs.engine import describe, make_consumer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THREADS = 2
+# Room for an import, a Delete All and both outboxes' drains at once.
+DEFAULT_THREADS = 4
 HEALTH_CHECK_SECONDS = 10.0
 
 
