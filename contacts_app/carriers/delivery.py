@@ -1,8 +1,8 @@
 """Carrier sending and delivery statuses: the send job's body, status callbacks, carrier opt-outs.
 
 A text for a connected line is stored as a queued Message with an idempotency key and a slot
-in the line's sending rate (messaging.py, in the sender's transaction). `deliver` (run by the send
-worker, sending.py) hands it to the carrier: it claims the row first, so two runs never both send it; an
+in the line's sending rate (messaging.py, in the sender's transaction). `deliver` (run by the `texts`
+outbox job, sending.py) hands it to the carrier: it claims the row first, so two runs never both send it; an
 attempt that got no answer (timeout) is marked uncertain, and the next attempt asks the
 carrier whether it has the text before sending it again.
 """

@@ -3,7 +3,7 @@
 The OutboxProvider reaches no carrier; it keeps each text as a queued outbound Message, which
 is what the contact's message history shows. CarrierProvider (lines connected on the
 Integrations page) stores the text with an idempotency key and a slot in the line's sending
-rate; the send worker (contacts_app/carriers/sending.py) hands it to the carrier once its slot
+rate; the `texts` outbox job (contacts_app/carriers/sending.py) hands it to the carrier once its slot
 comes (the row is the queue: nothing is lost if the process dies).
 """
 

@@ -195,7 +195,7 @@ def test_consent_requests_to_a_selection_skip_opted_out_contacts(page, app_db, a
 
 
 class Receiver:
-    """A real local HTTP endpoint that records what the app's webhook worker sends it."""
+    """A real local HTTP endpoint that records what the app's webhook deliveries send it."""
 
     def __init__(self) -> None:
         self.received: list[dict] = []
