@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from twilio_standin import TwilioStandin
 
+import contacts_app.jobs  # noqa: F401 - its commit hooks wake the app's outboxes (see served_app)
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain import auth, users
 from contacts_app.models import Role, User
@@ -163,6 +164,12 @@ def served_app(app_database_url, app_import_dir, tmp_path_factory, twilio_standi
         "CONTACTS_WEBHOOK_ALLOW_PRIVATE": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    # A row a test writes straight to the database (a contact that fires a webhook) wakes the app's
+    # outbox through the app's own job queue, as the command line's writes do.
+    jobs_url = TEST_REDIS_URL if BROWSER_SETUP == "many" else app_database_url.removesuffix(".db") + ".jobs.db"
+    env["CONTACTS_JOBS_URL"] = jobs_url
+    previous_jobs_url = os.environ.get("CONTACTS_JOBS_URL")
+    os.environ["CONTACTS_JOBS_URL"] = jobs_url
     web_ports = [port]
     command = [str(PROJECT_ROOT / "bin" / "serve")]
     if BROWSER_SETUP == "many":
@@ -185,6 +192,10 @@ def served_app(app_database_url, app_import_dir, tmp_path_factory, twilio_standi
         _wait_until_serving(url, process, log_path)
         yield ServedApp(url=url, setup=BROWSER_SETUP, process=process, web_ports=web_ports)
     finally:
+        if previous_jobs_url is None:
+            os.environ.pop("CONTACTS_JOBS_URL", None)
+        else:
+            os.environ["CONTACTS_JOBS_URL"] = previous_jobs_url
         os.killpg(process.pid, 15)
         try:
             process.wait(timeout=30)
