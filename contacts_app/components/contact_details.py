@@ -24,27 +24,33 @@ def consent_badge() -> rx.Component:
     )
 
 
+def opt_out_box() -> rx.Component:
+    """Tickable until the contact opts out; then locked (only their START lifts it), with the reason beside it."""
+    selected = ContactsState.selected
+    return rx.cond(
+        selected.opted_out,
+        rx.hstack(
+            rx.icon("lock", size=16, role="img", aria_label="Locked", class_name="lock-icon"),
+            rx.checkbox("Opted out", checked=True, disabled=True, size="2"),
+            rx.text(selected.opted_out_note, size="2", class_name="muted-note"),
+            align="center",
+            spacing="2",
+            wrap="wrap",
+            class_name="locked-opt-out",
+        ),
+        rx.checkbox("Opted out", checked=False, on_change=ContactsState.request_opt_out, size="2"),
+    )
+
+
 def opt_out_section() -> rx.Component:
     selected = ContactsState.selected
     return rx.box(
         rx.text("Messaging", weight="bold", size="3"),
-        rx.el.label(
-            rx.checkbox(
-                checked=selected.opted_out,
-                on_change=ContactsState.request_opt_out,
-                aria_disabled=rx.cond(selected.opted_out, "true", "false"),
-                size="2",
-            ),
-            rx.text("Opted out", as_="span", size="3"),
-            class_name="checkbox-label",
-        ),
+        opt_out_box(),
         rx.cond(
             selected.opted_out,
             rx.callout(
-                rx.text(
-                    selected.opted_out_note,
-                    " No texts will be sent. Only the contact can lift this, by texting START or UNSTOP.",
-                ),
+                "No texts will be sent. Only the contact can lift this, by texting START or UNSTOP.",
                 icon="ban",
                 color_scheme="red",
                 size="1",
@@ -75,13 +81,10 @@ def lists_section() -> rx.Component:
                 rx.vstack(
                     rx.foreach(
                         ContactsState.lists,
-                        lambda choice: rx.el.label(
-                            rx.checkbox(
-                                checked=ContactsState.contact_list_ids.contains(choice.id),
-                                on_change=lambda member: ContactsState.toggle_list_membership(choice.id, member),
-                            ),
-                            rx.text(choice.name, as_="span", size="2"),
-                            class_name="checkbox-label",
+                        lambda choice: rx.checkbox(
+                            choice.name,
+                            checked=ContactsState.contact_list_ids.contains(choice.id),
+                            on_change=lambda member: ContactsState.toggle_list_membership(choice.id, member),
                         ),
                     ),
                     spacing="2",

@@ -11,8 +11,8 @@ from contacts_app.state.selection import SelectionState
 from contacts_app.views import CONSENT_LABELS, ContactRow
 
 
-class KeyboardListbox(rx.el.Div):
-    """A div that hears keys: the listbox moves its selection with the arrow keys."""
+class KeyboardList(rx.el.Ul):
+    """A list that hears keys: the arrow keys move from contact to contact."""
 
     on_key_down: EventHandler[key_event]
 
@@ -22,12 +22,6 @@ def opted_out_badge() -> rx.Component:
 
 
 def row_actions(row: ContactRow) -> rx.Component:
-    # React events bubble out of the menu's portal to the row: stop them here so that
-    # choosing an action does not also open the contact.
-    return rx.box(row_action_menu(row), on_click=rx.stop_propagation)
-
-
-def row_action_menu(row: ContactRow) -> rx.Component:
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.button(
@@ -48,12 +42,14 @@ def row_action_menu(row: ContactRow) -> rx.Component:
                     rx.dropdown_menu.separator(),
                     rx.dropdown_menu.item(
                         "Delete",
-                        color="red",
+                        color_scheme="red",
                         on_click=ContactsState.ask_delete(row.id, row.full_name),
                     ),
                 ),
             ),
         ),
+        # Not modal: a modal menu hides the page from screen readers while its controls stay focusable.
+        modal=False,
     )
 
 
@@ -65,38 +61,32 @@ def row_checkbox(row: ContactRow) -> rx.Component:
             aria_label="Select " + row.full_name,
             on_click=SelectionState.toggle(row.id),
         ),
-        # The box stops the click from also opening the contact.
-        on_click=rx.stop_propagation,
         class_name="row-check",
     )
 
 
 def contact_row(row: ContactRow) -> rx.Component:
+    # A plain list item holding three controls side by side (select, open, actions): an ARIA
+    # option may not contain other controls, and a screen reader would not announce them.
     selected = ContactsState.selected.id == row.id
-    return rx.box(
-        rx.hstack(
-            row_checkbox(row),
-            rx.box(
-                rx.text(row.full_name, weight="medium", class_name="row-name"),
-                rx.hstack(
-                    rx.text(row.phone, size="2", color_scheme="gray"),
-                    rx.cond(row.opted_out, opted_out_badge()),
-                    spacing="2",
-                    align="center",
-                ),
-                class_name="row-text",
+    return rx.el.li(
+        row_checkbox(row),
+        rx.el.button(
+            rx.text(row.full_name, weight="medium", class_name="row-name"),
+            rx.hstack(
+                rx.text(row.phone, size="2", class_name="row-phone"),
+                rx.cond(row.opted_out, opted_out_badge()),
+                spacing="2",
+                align="center",
             ),
-            rx.spacer(),
-            row_actions(row),
-            justify="between",
-            align="center",
-            width="100%",
+            type="button",
+            id="contact-row-" + row.id.to_string(),
+            aria_current=rx.cond(selected, "true", "false"),
+            on_click=ContactsState.select(row.id),
+            class_name="row-open",
         ),
-        role="option",
-        aria_selected=rx.cond(selected, "true", "false"),
-        id="contact-row-" + row.id.to_string(),
+        row_actions(row),
         class_name=rx.cond(selected, "contact-row selected", "contact-row"),
-        on_click=ContactsState.select(row.id),
     )
 
 
@@ -447,11 +437,9 @@ def contact_list() -> rx.Component:
         bulk_delete_dialog(),
         rx.cond(
             ContactsState.rows.length() > 0,
-            KeyboardListbox.create(
+            KeyboardList.create(
                 rx.foreach(ContactsState.rows, contact_row),
-                role="listbox",
                 aria_label="Contacts",
-                tab_index=0,
                 on_key_down=ContactsState.move_selection,
                 class_name="contact-rows",
             ),

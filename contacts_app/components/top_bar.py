@@ -55,6 +55,8 @@ def account_menu() -> rx.Component:
             rx.dropdown_menu.separator(),
             rx.dropdown_menu.item("Sign out", on_click=SessionState.sign_out),
         ),
+        # Not modal: a modal menu hides the page from screen readers while its controls stay focusable.
+        modal=False,
     )
 
 

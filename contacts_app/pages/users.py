@@ -124,12 +124,14 @@ def user_menu(user: UserRow) -> rx.Component:
                         user.disabled,
                         rx.dropdown_menu.item("Enable", on_click=UsersState.set_disabled(user.id, False)),
                         rx.dropdown_menu.item(
-                            "Disable…", color="red", on_click=UsersState.ask_disable(user.id, user.email)
+                            "Disable…", color_scheme="red", on_click=UsersState.ask_disable(user.id, user.email)
                         ),
                     ),
                 ),
             ),
         ),
+        # Not modal: a modal menu hides the page from screen readers while its controls stay focusable.
+        modal=False,
     )
 
 

@@ -32,6 +32,13 @@ from contacts_app.views import (
     history_entry,
 )
 
+# Keyboard focus follows the arrow keys along the list (or, typing in the search, the row scrolls into view).
+FOLLOW_ROW_SCRIPT = (
+    "(row => { if (!row) return; const a = document.activeElement;"
+    " if (a === document.body || row.closest('ul').contains(a)) row.focus();"
+    " else row.scrollIntoView({block: 'nearest'});"
+    " })(document.getElementById('ROW_ID'))"
+)
 # The list filter's value for "Needs review" (list ids are digits).
 REVIEW_FILTER = "review"
 
@@ -529,7 +536,7 @@ class ContactsState(SessionState):
             return ContactsState.select(target)
         return [
             self._open(target, replace=True),
-            rx.call_script(f"document.getElementById('contact-row-{target}')?.scrollIntoView({{block: 'nearest'}})"),
+            rx.call_script(FOLLOW_ROW_SCRIPT.replace("ROW_ID", f"contact-row-{target}")),
         ]
 
     # ----- new contact -----
@@ -597,10 +604,9 @@ class ContactsState(SessionState):
     # ----- opt-out -----
     @rx.event
     def request_opt_out(self, checked: bool):
+        # Once opted out the box is locked (disabled): only the contact's START lifts it.
         if checked and not self.selected.opted_out:
             self.opt_out_open = True
-        elif not checked and self.selected.opted_out:
-            return rx.toast.info(str(consent.OptOutLocked()))
 
     @rx.event
     def set_opt_out_open(self, is_open: bool):

@@ -148,9 +148,15 @@ def app_import_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served_app(app_database_url, app_import_dir, tmp_path_factory, twilio_standin) -> Iterator[ServedApp]:
+def app_log_path(tmp_path_factory) -> Path:
+    """Where the served app's output goes (the error watch reads it)."""
+    return tmp_path_factory.mktemp("app-log") / "serve.log"
+
+
+@pytest.fixture(scope="session")
+def served_app(app_database_url, app_import_dir, app_log_path, tmp_path_factory, twilio_standin) -> Iterator[ServedApp]:
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("app-log") / "serve.log"
+    log_path = app_log_path
     env = {
         **os.environ,
         "DATABASE_URL": app_database_url,
@@ -236,6 +242,53 @@ def app_db(app_database_url):
     engine.dispose()
 
 
+# ----- errors in the browser or the server fail the test -----
+
+# What the server prints when a handler or route breaks (Reflex logs handler errors, uvicorn
+# prints tracebacks); refusals and validation errors are answers, not errors, and print neither.
+SERVER_ERROR = re.compile(r"Traceback \(most recent call last\)|^\s*ERROR\b|\[ERROR\]|Exception in ASGI", re.MULTILINE)
+
+
+class ErrorWatch:
+    """Collects console errors and uncaught exceptions of every page of the test's browser contexts."""
+
+    def __init__(self, allowed: list[re.Pattern]) -> None:
+        self.allowed = allowed
+        self.errors: list[str] = []
+
+    def _record(self, error: str) -> None:
+        if not any(pattern.search(error) for pattern in self.allowed):
+            self.errors.append(error)
+
+    def attach(self, context) -> None:
+        context.on(
+            "console",
+            lambda message: message.type == "error"
+            and self._record(f"console: {message.text} ({message.location.get('url', '')})"),
+        )
+        context.on("weberror", lambda web_error: self._record(f"uncaught: {web_error.error}"))
+
+
+@pytest.fixture
+def error_watch(request, app_log_path) -> Iterator[ErrorWatch]:
+    """Fails the test on any browser console error or server error that happened during it.
+
+    A test expecting one says so: @pytest.mark.allow_errors(r"regex", ...).
+    """
+    marker = request.node.get_closest_marker("allow_errors")
+    watch = ErrorWatch([re.compile(p) for p in (marker.args if marker else ())])
+    start = app_log_path.stat().st_size if app_log_path.exists() else 0
+    yield watch
+    if app_log_path.exists():
+        with app_log_path.open(errors="replace") as log:
+            log.seek(start)
+            server_output = log.read()
+        for match in SERVER_ERROR.finditer(server_output):
+            watch._record(f"server: {server_output[match.start() : match.start() + 2000]}")
+    if watch.errors:
+        pytest.fail("errors during the test:\n" + "\n".join(watch.errors), pytrace=False)
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def viewport_name(request) -> str:
     return request.param
@@ -248,11 +301,12 @@ def sign_in_cookie(engine, app_url: str, email: str = ADMIN_EMAIL, password: str
 
 
 @pytest.fixture
-def new_context(browser, app_url, viewport_name):
+def new_context(browser, app_url, viewport_name, error_watch):
     contexts = []
 
     def make():
         context = browser.new_context(viewport=VIEWPORTS[viewport_name], base_url=app_url)
+        error_watch.attach(context)
         contexts.append(context)
         return context
 

@@ -56,7 +56,7 @@ def open_contacts(page: Page) -> None:
 
 
 def contact_rows(page: Page):
-    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def details(page: Page):

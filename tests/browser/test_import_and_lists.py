@@ -33,7 +33,7 @@ def list_cards(page: Page):
 
 
 def rows(page: Page):
-    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def test_upload_file_with_header_ticks_skip_first_line_imports_and_keeps_no_copy(

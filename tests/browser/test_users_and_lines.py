@@ -62,7 +62,7 @@ def signed_in_page(new_context, engine, app_url: str, email: str, password: str 
 
 
 def contact_rows(page: Page):
-    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def open_contacts(page: Page) -> None:

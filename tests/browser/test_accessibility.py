@@ -1,0 +1,219 @@
+"""axe-core (WCAG 2.1 A and AA) on every page and every open dialog, at desktop and phone size.
+
+Any violation fails the test with axe's own report (rule, impact, the offending element).
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from contacts_app.db import session_scope
+from contacts_app.domain import api_keys, lines, users, webhooks
+from contacts_app.domain.consent import Source, opt_out
+from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from contacts_app.domain.lists import create_list
+from contacts_app.models import Role, User
+from tests.browser.conftest import ADMIN_EMAIL
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+AXE = Axe()
+
+
+def assert_accessible(page: Page, where: str) -> None:
+    # Dialogs fade in and colours are judged as painted: wait until nothing is animating.
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+    violations = AXE.run(page, options=WCAG_21_AA).response["violations"]
+    if violations:
+        pytest.fail(f"{where}:\n" + "\n".join(describe(v) for v in violations), pytrace=False)
+
+
+def describe(violation: dict) -> str:
+    """One violation in a few lines: the rule, its impact, and each element with axe's reason."""
+    lines = [f"{violation['id']} ({violation['impact']}): {violation['help']}"]
+    for node in violation["nodes"]:
+        reasons = [check["message"] for kind in ("any", "all", "none") for check in node.get(kind, [])]
+        lines.append(f"  {node['target']}: {node['html'][:160]}")
+        lines.append(f"    {reasons[0] if reasons else ''}")
+    return "\n".join(lines)
+
+
+def seed_people(engine) -> None:
+    with session_scope(engine) as session:
+        line_id = ensure_default_line(session).id
+        create_contact(session, line_id, ContactInput("Ada Lovelace", "415 555 0101", "ada@example.com"))
+        quitter = create_contact(session, line_id, ContactInput("Blaise Pascal", "415 555 0102"))
+        opt_out(session, quitter, Source.KEYWORD, detail="STOP")
+        create_list(session, line_id, "VIP")
+
+
+def open_contacts(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("button", name="New Contact")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d[\d,]* contacts?$"))).to_be_visible()
+
+
+def rows(page: Page):
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
+
+
+def back_to_list(page: Page, viewport_name: str) -> None:
+    if viewport_name == "phone":
+        page.get_by_role("button", name="Back to contacts").click()
+
+
+def close_dialog(page: Page) -> None:
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+
+
+def test_contacts_page_with_no_contacts_is_accessible(page):
+    open_contacts(page)
+    assert_accessible(page, "empty Contacts page")
+
+
+def test_contacts_page_and_its_dialogs_are_accessible(page, app_db, viewport_name):
+    seed_people(app_db)
+    open_contacts(page)
+    assert_accessible(page, "Contacts page")
+
+    rows(page).filter(has_text="Ada Lovelace").get_by_role("checkbox").click()
+    expect(page.get_by_role("region", name="Selection")).to_be_visible()
+    assert_accessible(page, "Contacts page with a selection")
+
+    rows(page).filter(has_text="Blaise Pascal").get_by_text("Blaise Pascal").click()
+    expect(page.get_by_role("region", name="Contact details")).to_be_visible()
+    assert_accessible(page, "an opted-out contact's details")
+    back_to_list(page, viewport_name)
+
+    rows(page).filter(has_text="Ada Lovelace").get_by_text("Ada Lovelace").click()
+    details = page.get_by_role("region", name="Contact details")
+    expect(details.get_by_label("Email")).to_have_value("ada@example.com")
+    details.get_by_label("Email").fill("not an address")
+    details.get_by_role("button", name="Update Contact Details").click()
+    expect(details.get_by_role("alert")).to_be_visible()
+    assert_accessible(page, "a contact's details with an error")
+
+    details.get_by_role("checkbox", name="Opted out").click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page, "the opt-out confirmation")
+    close_dialog(page)
+    back_to_list(page, viewport_name)
+
+    rows(page).filter(has_text="Ada Lovelace").get_by_role("button", name="Action for Ada Lovelace").click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    assert_accessible(page, "a row's action menu")
+    page.get_by_role("menuitem", name="Delete").click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page, "the delete confirmation")
+    close_dialog(page)
+
+    page.get_by_role("button", name="New Contact").click()
+    dialog = page.get_by_role("dialog", name="New Contact")
+    dialog.get_by_role("button", name="Add Contact").click()
+    expect(dialog.get_by_role("alert").first).to_be_visible()
+    assert_accessible(page, "the New Contact dialog with errors")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import Contacts")
+    expect(dialog).to_be_visible()
+    assert_accessible(page, "the Import dialog")
+    dialog.get_by_label("Or paste CSV text").fill("Jane Doe,555-12,\n")
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_role("table")).to_be_visible()
+    assert_accessible(page, "the Import dialog with problems")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Settings").click()
+    dialog = page.get_by_role("dialog", name="Settings")
+    expect(dialog).to_be_visible()
+    assert_accessible(page, "the Settings dialog")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(dialog.get_by_label("Type DELETE to confirm")).to_be_visible()
+    assert_accessible(page, "Delete All's confirmation")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Account").click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    assert_accessible(page, "the account menu")
+
+
+def test_lists_page_and_its_dialogs_are_accessible(page, app_db):
+    seed_people(app_db)
+    page.goto("/lists")
+    expect(page.get_by_role("list", name="Lists")).to_contain_text("VIP")
+    assert_accessible(page, "Lists page")
+    page.get_by_role("button", name="New List").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert_accessible(page, "the New List dialog")
+    close_dialog(page)
+    page.get_by_role("button", name=re.compile(r"^Delete")).first.click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page, "the delete list confirmation")
+
+
+def test_integrations_page_and_its_dialogs_are_accessible(page, app_db):
+    with session_scope(app_db) as session:
+        account_id = ensure_default_line(session).account_id
+        api_keys.create_api_key(session, account_id, "Zapier")
+        webhooks.create_endpoint(session, account_id, "https://example.com/hooks", ["contact.created"])
+    page.goto("/integrations")
+    expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+    expect(page.get_by_role("list", name="Webhook endpoints")).to_contain_text("example.com")
+    assert_accessible(page, "Integrations page")
+    page.get_by_role("list", name="Webhook endpoints").get_by_role("button", name=re.compile("^Delete")).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page, "the delete endpoint confirmation")
+
+
+def test_users_page_and_its_dialogs_are_accessible(page, app_db):
+    with session_scope(app_db) as session:
+        admin = session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()
+        clerk = users.create_user(session, "clerk@example.com", "a long enough password", Role.USER)
+        lines.share_line(session, admin, ensure_default_line(session).id, clerk.id)
+    page.goto("/users")
+    expect(page.get_by_role("list", name="Users")).to_contain_text("clerk@example.com")
+    assert_accessible(page, "Users page")
+
+    page.get_by_role("button", name="New User").click()
+    dialog = page.get_by_role("dialog", name="New User")
+    dialog.get_by_role("button", name="Create User").click()
+    expect(dialog.get_by_role("alert").first).to_be_visible()
+    assert_accessible(page, "the New User dialog with errors")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Action for clerk@example.com").click()
+    assert_accessible(page, "a user's action menu")
+    page.get_by_role("menuitem", name=re.compile("Reset password")).click()
+    expect(page.get_by_role("dialog", name="Reset password")).to_be_visible()
+    assert_accessible(page, "the Reset password dialog")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Action for clerk@example.com").click()
+    page.get_by_role("menuitem", name=re.compile("Disable")).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page, "the disable user confirmation")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Add Line").click()
+    expect(page.get_by_role("dialog", name="Add Line")).to_be_visible()
+    assert_accessible(page, "the Add Line dialog")
+    close_dialog(page)
+
+    page.get_by_role("button", name="Share").first.click()
+    expect(page.get_by_role("dialog", name="Share line")).to_be_visible()
+    assert_accessible(page, "the Share line dialog")
+
+
+def test_sign_in_page_is_accessible(new_context, app_db):
+    page = new_context().new_page()
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    assert_accessible(page, "Sign-in page with errors")
