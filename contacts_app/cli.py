@@ -41,6 +41,7 @@ from contacts_app.domain.importer import (
 )
 from contacts_app.domain.lists import ListNotFound, find_list
 from contacts_app.models import Line
+from contacts_app.numbers import count, counted
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -145,8 +146,8 @@ def _mapping_for(args: argparse.Namespace) -> ColumnMapping | None:
     return mapping
 
 
-def _problems_phrase(count: int) -> str:
-    return "1 problem" if count == 1 else f"{count:,} problems"
+def _problems_phrase(problems: int) -> str:
+    return counted(problems, "problem")
 
 
 def _problem_line(problem: Problem) -> str:
@@ -158,7 +159,7 @@ def _problem_line(problem: Problem) -> str:
 
 def _print_unlisted(total: int, listed: int) -> None:
     if total > listed:
-        print(f"  ... and {total - listed:,} more.", file=sys.stderr)
+        print(f"  ... and {count(total - listed)} more.", file=sys.stderr)
 
 
 def _terminal_progress() -> Callable[[int, int], None] | None:
@@ -166,7 +167,7 @@ def _terminal_progress() -> Callable[[int, int], None] | None:
         return None
 
     def show(done: int, total: int) -> None:
-        print(f"\r{done:,} of {total:,} rows", end="", file=sys.stderr, flush=True)
+        print(f"\r{count(done)} of {counted(total, 'row')}", end="", file=sys.stderr, flush=True)
 
     return show
 

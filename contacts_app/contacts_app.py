@@ -40,6 +40,9 @@ app = rx.App(
     api_transformer=create_api(),
     # Refusals (signed out, not permitted) raised by any handler become a message or a redirect.
     backend_exception_handler=refusal_handler,
+    # Toasts sit at the bottom, in a strip the page and dialogs leave free while one shows
+    # (assets/styles.css): they cover no control. Stacked, so two fit in the strip.
+    toaster=rx.toast.provider(position="bottom-center", expand=False, visible_toasts=2, offset="12px"),
 )
 app.register_lifespan_task(apply_migrations)
 # Staged import files left by a killed process or an abandoned tab hold people's data.

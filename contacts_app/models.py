@@ -41,7 +41,8 @@ class Contact(SQLModel, table=True):
         UniqueConstraint("line_id", "phone", name="uq_contact_line_phone"),
         # Paging walks this index in name order, so the first page is cheap at any size.
         Index("ix_contact_line_name", "line_id", "name_key", "id"),
-        Index("ix_contact_line_email", "line_id", "email"),
+        # One contact per e-mail address on a line (migration 0012); addresses are stored lower-cased.
+        Index("uq_contact_line_email", "line_id", "email", unique=True),
         # The line's last change, read by every open page to notice others' edits (migration 0007),
         # and the "Recently updated" / "Recently added" sorts, walked newest first (migration 0009).
         Index("ix_contact_line_updated", "line_id", "updated_at", "id"),

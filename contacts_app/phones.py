@@ -15,12 +15,42 @@ _NON_DIGITS = re.compile(r"\D")
 # Bulk imports read it without phonenumbers.parse, several times faster, same result.
 _NANP_SHAPE = re.compile(r"(\+1|1)?[\s.-]?\(?([2-9]\d\d)\)?[\s.-]?(\d{3})[\s.-]?(\d{4})")
 _NANP_MAIN_REGION = phonenumbers.region_code_for_country_code(1)
+# Why phonenumbers could not parse a number, as a key of _problem's sentences.
 _PARSE_REASONS = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: ": the country code is unknown",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: ": it has too few digits",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: ": it has too few digits",
-    phonenumbers.NumberParseException.TOO_LONG: ": it has too many digits",
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "country",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "short",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "short",
+    phonenumbers.NumberParseException.TOO_LONG: "long",
 }
+FALLBACK_EXAMPLE = "(415) 555-2671"
+ABROAD_EXAMPLE = "+44 20 7946 0958"
+
+
+def example_number(region: str = DEFAULT_REGION) -> str:
+    """A number as people of the region write it, for messages: (201) 555-0123 in the US."""
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:
+        return FALLBACK_EXAMPLE
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _problem(text: str, why: str, region: str) -> str:
+    """What is wrong with the number and how to write it, in people's words (not the library's)."""
+    example = example_number(region)
+    if why == "short":
+        return f"“{text}” has too few digits. Enter the whole number with its area code, like {example}."
+    if why == "long":
+        return (
+            f"“{text}” has too many digits for a {region} number. "
+            f"A number from abroad starts with + and its country code, like {ABROAD_EXAMPLE}."
+        )
+    if why == "country":
+        return f"“{text}” starts with a country code that does not exist. Check the digits after the +."
+    if why == "length":
+        return f"“{text}” has the wrong number of digits for a {region} number. Numbers look like {example}."
+    if why == "unused":
+        return f"No phone number “{text}” is in use. Check the area code; numbers look like {example}."
+    return f"“{text}” is not a phone number we can text. Enter it like {example}."
 
 
 @dataclass(frozen=True)
@@ -38,7 +68,8 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     if not text:
         raise PhoneError(raw, "Phone is required.")
     if not _PHONE_PUNCTUATION.match(text):
-        raise PhoneError(raw, f"“{text}” is not a phone number: use digits, spaces, ( ) - . and +.")
+        example = example_number(region)
+        raise PhoneError(raw, f"“{text}” is not a phone number. Use only digits, spaces and ( ) - . +, like {example}.")
     fast = _normalize_nanp_shape(text, region)
     if fast is not None:
         return fast
@@ -59,20 +90,22 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         why = why or _why_invalid(number, region)
-    raise PhoneError(raw, f"“{text}” is not a valid phone number{why}.")
+    raise PhoneError(raw, _problem(text, why, region))
 
 
 def _why_invalid(number: phonenumbers.PhoneNumber, region: str) -> str:
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == phonenumbers.ValidationResult.TOO_SHORT:
-        return ": it has too few digits"
+        return "short"
     if reason == phonenumbers.ValidationResult.TOO_LONG:
         # Usually a foreign number written the way it is dialled at home.
-        return f": it has too many digits for a {region} number (other countries' numbers start with + and their code)"
+        return "long"
     if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
-        return ": the country code is unknown"
+        return "country"
     if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
-        return ": no number of that form is in use (check the area code)"
+        return "unused"
+    if reason == phonenumbers.ValidationResult.INVALID_LENGTH:
+        return "length"
     return ""
 
 

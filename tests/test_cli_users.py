@@ -71,7 +71,7 @@ def test_first_user_from_the_terminal_is_an_administrator_who_can_sign_in(databa
 def test_bad_input_is_refused_with_the_reason_and_creates_nobody(database_url):
     done = contacts_app(database_url, "create-user", "not-an-email", "--password-stdin", stdin="short\n")
     assert done.returncode == 1
-    assert "not a valid e-mail address" in done.stderr
+    assert "Enter an e-mail address like name@example.com." in done.stderr
     assert "at least 10 characters" in done.stderr
     assert stored_users(database_url) == []
 

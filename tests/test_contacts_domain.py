@@ -99,7 +99,9 @@ def test_overlong_name_is_rejected_with_the_limit(engine, line_id):
 
 def test_invalid_phone_is_rejected_with_a_clear_message(engine, line_id):
     error = invalid(engine, line_id, "Jane Doe", "555-12")
-    assert error.errors == {"phone": "“555-12” is not a valid phone number: it has too few digits."}
+    assert error.errors == {
+        "phone": "“555-12” has too few digits. Enter the whole number with its area code, like (201) 555-0123."
+    }
     assert total(engine, line_id) == 0
 
 
@@ -121,7 +123,9 @@ def test_duplicate_phone_on_the_line_names_the_contact_who_has_it(engine, line_i
 def test_malformed_email_is_rejected_and_nothing_is_saved(engine, line_id):
     error = invalid(engine, line_id, "Jane Doe", "(415) 555-2671", "jane@@example")
     assert list(error.errors) == ["email"]
-    assert error.errors["email"].startswith("“jane@@example” is not a valid e-mail address:")
+    assert error.errors["email"] == (
+        "“jane@@example” has more than one @. Enter an e-mail address like name@example.com."
+    )
     assert total(engine, line_id) == 0
 
 

@@ -134,7 +134,7 @@ def test_every_problem_of_a_row_is_reported_not_just_the_first():
 def test_malformed_email_is_a_problem_with_the_reason():
     [problem] = check_row(4, ["Jane", "4155552671", "jane@@example.com"], "US")
     assert problem.column == "Email" and problem.value == "jane@@example.com"
-    assert "not a valid e-mail address" in problem.reason
+    assert "Enter an e-mail address like name@example.com." in problem.reason
 
 
 def test_header_row_is_recognised():

@@ -66,7 +66,7 @@ def test_invalid_email_and_short_password_are_each_named(engine):
     with pytest.raises(UserInvalid) as caught, session_scope(engine) as session:
         create_user(session, "not-an-address", "short")
     assert set(caught.value.errors) == {"email", "password"}
-    assert "not a valid e-mail address" in caught.value.errors["email"]
+    assert "Enter an e-mail address like name@example.com." in caught.value.errors["email"]
     assert caught.value.errors["password"] == f"The password must have at least {users.MIN_PASSWORD_LENGTH} characters."
     with session_scope(engine) as session:
         assert users.needs_first_admin(session)

@@ -63,8 +63,13 @@ def decode_cursor(cursor: str) -> int:
 
 
 def contact_invalid(exc: ContactInvalid) -> ApiError:
-    # A phone that another contact has is a conflict; anything else is a bad value.
-    return invalid(exc.errors, status=409 if exc.duplicate_id is not None else 422)
+    # A phone or e-mail that another contact has is a conflict, linked to that contact; anything
+    # else is a bad value.
+    if exc.duplicate_id is None:
+        return invalid(exc.errors)
+    errors = dict(exc.errors)
+    errors[exc.duplicate_field] += f" It is /api/v1/contacts/{exc.duplicate_id}."
+    return invalid(errors, status=409)
 
 
 def _find(session: Session, line_id: int, contact_id: int) -> Contact:

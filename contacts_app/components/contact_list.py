@@ -6,6 +6,7 @@ from reflex.event import EventHandler, key_event
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.consent_panel import review_filter_option, send_to_selection_button
 from contacts_app.domain.contact_filter import SORT_LABELS
+from contacts_app.numbers import count
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import SelectionState
 from contacts_app.views import CONSENT_LABELS, ContactRow
@@ -200,7 +201,7 @@ def list_filter() -> rx.Component:
                 review_filter_option(),
                 rx.foreach(
                     ContactsState.lists,
-                    lambda choice: rx.select.item(choice.name, " (", choice.members.to_string(), ")", value=choice.id),
+                    lambda choice: rx.select.item(choice.name, " (", count(choice.members), ")", value=choice.id),
                 ),
             ),
             value=rx.cond(
@@ -220,13 +221,13 @@ def selection_bar() -> rx.Component:
         SelectionState.selection_count > 0,
         rx.box(
             rx.hstack(
-                rx.text(SelectionState.selection_count.to_string(), " selected", size="2", weight="medium"),
+                rx.text(count(SelectionState.selection_count), " selected", size="2", weight="medium"),
                 rx.cond(
                     ~SelectionState.all_matching
                     & (ContactsState.total > SelectionState.selection_count),
                     rx.button(
                         "Select all ",
-                        ContactsState.total.to_string(),
+                        count(ContactsState.total),
                         " matching",
                         variant="ghost",
                         size="1",

@@ -11,9 +11,10 @@ from contacts_app.state.contacts import ContactsState
 def new_contact_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
+            # "New" on a phone, "New Contact" where there is room; its name is "New Contact" at both sizes.
             rx.button(
                 rx.icon("plus", size=16),
-                rx.el.span("New Contact", class_name="button-label"),
+                rx.el.span("New", rx.el.span(" Contact", class_name="wide-only")),
                 aria_label="New Contact",
                 size="2",
             ),

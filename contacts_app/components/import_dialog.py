@@ -266,7 +266,8 @@ def report_panel() -> rx.Component:
                     justify="between",
                     align="center",
                 ),
-                rx.scroll_area(
+                # A plain scrolling box that takes focus, so the list scrolls from the keyboard too.
+                rx.box(
                     rx.table.root(
                         rx.table.header(
                             rx.table.row(
@@ -280,7 +281,11 @@ def report_panel() -> rx.Component:
                         aria_label="Import problems",
                     ),
                     max_height="220px",
-                    type="auto",
+                    overflow_y="auto",
+                    tab_index=0,
+                    role="region",
+                    aria_label="Problems",
+                    class_name="problem-scroll",
                 ),
                 rx.cond(
                     ImportState.hidden_problem_count > 0,
@@ -295,13 +300,7 @@ def report_panel() -> rx.Component:
 def import_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
-            rx.button(
-                rx.icon("file-up", size=16),
-                rx.el.span("Import", class_name="button-label"),
-                aria_label="Import",
-                variant="soft",
-                size="2",
-            )
+            rx.button(rx.icon("upload", size=16), "Import", variant="soft", size="2", class_name="desktop-only")
         ),
         rx.dialog.content(
             rx.dialog.title("Import Contacts"),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 from contacts_app.state.settings import CONFIRM_WORD, SettingsState
@@ -14,8 +15,8 @@ def delete_all_section() -> rx.Component:
             "Removes every contact of ",
             rx.el.strong(SessionState.active_line_label),
             " (",
-            SettingsState.delete_count.to_string(),
-            " contacts), for example when a number is reassigned or after an unintended import. Opt-outs are kept.",
+            counted(SettingsState.delete_count, "contact"),
+            "), for example when a number is reassigned or after an unintended import. Opt-outs are kept.",
             size="2",
         ),
         rx.cond(
@@ -57,8 +58,8 @@ def confirm_step() -> rx.Component:
         rx.callout(
             rx.text(
                 "Delete all ",
-                rx.el.strong(SettingsState.delete_count.to_string()),
-                " contacts of ",
+                rx.el.strong(counted(SettingsState.delete_count, "contact")),
+                " of ",
                 rx.el.strong(SessionState.active_line_label),
                 "? This CANNOT BE UNDONE.",
             ),
@@ -103,10 +104,9 @@ def progress_step() -> rx.Component:
     return rx.vstack(
         rx.text(
             rx.cond(SettingsState.delete_step == "running", "Deleting… ", "Deleted "),
-            SettingsState.deleted.to_string(),
+            count(SettingsState.deleted),
             " of ",
-            SettingsState.delete_total.to_string(),
-            " contacts",
+            counted(SettingsState.delete_total, "contact"),
             role="status",
         ),
         rx.progress(value=SettingsState.delete_percent, max=100, aria_label="Delete All progress"),
@@ -122,7 +122,9 @@ def progress_step() -> rx.Component:
 def settings_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
-            rx.icon_button(rx.icon("settings", size=18), variant="soft", color_scheme="gray", aria_label="Settings"),
+            rx.button(
+                rx.icon("settings", size=16), "Settings", variant="soft", color_scheme="gray", class_name="desktop-only"
+            ),
         ),
         rx.dialog.content(
             rx.dialog.title("Settings"),

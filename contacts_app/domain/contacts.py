@@ -45,11 +45,13 @@ class CleanContact:
 
 @dataclass
 class ContactInvalid(Exception):
-    """One message per field; `duplicate_id` names the contact that already has the phone."""
+    """One message per field; `duplicate_id` names the contact that already has the phone or, failing
+    that, the e-mail address (`duplicate_field` says which)."""
 
     errors: dict[str, str]
     duplicate_id: int | None = None
     duplicate_name: str | None = None
+    duplicate_field: str | None = None
 
     def __str__(self) -> str:
         return " ".join(self.errors.values())
@@ -101,6 +103,28 @@ def set_account_region(session: Session, account_id: int, region: str) -> str:
     return code
 
 
+EMAIL_EXAMPLE = "name@example.com"
+
+
+def email_problem(text: str) -> str:
+    """What is wrong with an address email_validator refused and what to enter, in people's words."""
+    ask = f"Enter an e-mail address like {EMAIL_EXAMPLE}."
+    local, at, domain = text.partition("@")
+    if not at:
+        why = "has no @"
+    elif "@" in domain:
+        why = "has more than one @"
+    elif not local:
+        why = "has nothing before the @"
+    elif "." not in domain.strip("."):
+        why = "needs a domain after the @, such as example.com"
+    elif any(ch.isspace() for ch in text):
+        why = "has a space in it"
+    else:
+        return ask
+    return f"“{text}” {why}. {ask}"
+
+
 def normalize_email(raw: str | None) -> str | None:
     """Lower-cased address, None when blank; raises EmailNotValidError when malformed."""
     text = (raw or "").strip()
@@ -130,9 +154,9 @@ def clean_contact(
         errors["phone"] = str(exc)
     try:
         email = normalize_email(data.email)
-    except EmailNotValidError as exc:
+    except EmailNotValidError:
         email = None
-        errors["email"] = f"“{data.email.strip()}” is not a valid e-mail address: {exc}"
+        errors["email"] = email_problem(data.email.strip())
     notes = None
     if data.notes is not None:
         notes = data.notes.strip()
@@ -150,20 +174,29 @@ def clean_contact(
             tags = tags_domain.parse_tags(data.tags if isinstance(data.tags, str) else ",".join(data.tags))
         except tags_domain.TagInvalid as invalid:
             errors.update(invalid.errors)
-    duplicate = None
-    if phone:
-        duplicate = session.exec(
-            select(Contact).where(Contact.line_id == line_id, Contact.phone == phone)
-        ).first()
-        if duplicate is not None and duplicate.id != contact_id:
-            errors["phone"] = f"This number already belongs to {duplicate.full_name} on this line."
-        else:
-            duplicate = None
+    # The phone identifies a contact for texting, the e-mail for integrations: neither may be shared
+    # by two contacts of a line (e-mails are stored lower-cased, so ADA@ and ada@ are one address).
+    duplicates: dict[str, Contact] = {}
+    for field_name, column, value, what in (
+        ("phone", Contact.phone, phone, "This number"),
+        ("email", Contact.email, email, "This e-mail address"),
+    ):
+        if not value:
+            continue
+        query = select(Contact).where(Contact.line_id == line_id, column == value)
+        if contact_id is not None:
+            query = query.where(Contact.id != contact_id)
+        other = session.exec(query).first()
+        if other is not None:
+            duplicates[field_name] = other
+            errors[field_name] = f"{what} already belongs to {other.full_name} on this line."
     if errors:
+        field_name, duplicate = next(iter(duplicates.items()), (None, None))
         raise ContactInvalid(
             errors,
             duplicate_id=duplicate.id if duplicate else None,
             duplicate_name=duplicate.full_name if duplicate else None,
+            duplicate_field=field_name,
         )
     return CleanContact(
         full_name=name, phone=phone, email=email, notes=notes, field_values=field_values, tags=tags

@@ -14,7 +14,7 @@ from pathlib import Path
 import charset_normalizer
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError
 
-from contacts_app.domain.contacts import MAX_NAME_LENGTH, normalize_email
+from contacts_app.domain.contacts import MAX_NAME_LENGTH, email_problem, normalize_email
 from contacts_app.phones import PhoneError, normalize_phone
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
@@ -90,6 +90,8 @@ class ProblemCode:
     PHONE = "phone"
     PHONE_SCIENTIFIC = "phone_scientific"
     EMAIL = "email"
+    # Another contact of the line (or an earlier row) has the address (found while writing).
+    EMAIL_TAKEN = "email_taken"
 
 
 @dataclass(frozen=True)
@@ -453,10 +455,8 @@ def _check_email(line: int, raw: str, row: tuple[str, ...], problems: list[Probl
         return None
     try:
         return normalize_email_quickly(text)
-    except EmailNotValidError as exc:
-        problems.append(
-            Problem(line, "Email", text, f"“{text}” is not a valid e-mail address: {exc}", row, code=ProblemCode.EMAIL)
-        )
+    except EmailNotValidError:
+        problems.append(Problem(line, "Email", text, email_problem(text), row, code=ProblemCode.EMAIL))
         return None
 
 

@@ -51,6 +51,25 @@ _CONSENT_EVENT = ConsentEvent.__table__
 StagedRow = tuple[int, str, str, str, str | None, str]
 
 
+@dataclass(frozen=True)
+class EmailTaken:
+    """A row whose e-mail another contact of the line would have too (one address, one contact)."""
+
+    line: int
+    full_name: str
+    phone: str
+    email: str
+    reason: str
+
+
+class EmailsTaken(Exception):
+    """Rows of the file would give two contacts of the line one e-mail address; nothing was written."""
+
+    def __init__(self, rows: list[EmailTaken]) -> None:
+        super().__init__(f"{len(rows)} rows have an e-mail address another contact has")
+        self.rows = rows
+
+
 @dataclass
 class WriteResult:
     created: int = 0
@@ -59,6 +78,8 @@ class WriteResult:
     merged: int = 0
     merged_lines: list[int] = field(default_factory=list)
     added_to_list: int = 0
+    # Rows left out because their e-mail was taken (only when skipping invalid rows).
+    emails_taken: list[EmailTaken] = field(default_factory=list)
 
 
 def write_import(
@@ -68,17 +89,20 @@ def write_import(
     list_id: int | None,
     lines: tuple[int, int],
     on_progress: Callable[[float], None],
+    skip_taken_emails: bool = False,
 ) -> WriteResult:
     """Write the checked rows (`chunks()` yields them again on each attempt) in one transaction.
 
     `lines` is the first and last line number among the rows; `on_progress` gets the fraction done.
+    Rows whose e-mail another contact would have raise EmailsTaken, or with `skip_taken_emails`
+    are left out and listed in the result.
     """
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with engine.connect() as connection:
                 cache_size = _sqlite_cache_size(connection)
                 try:
-                    report = _write(connection, chunks(), line_id, list_id, lines, on_progress)
+                    report = _write(connection, chunks(), line_id, list_id, lines, on_progress, skip_taken_emails)
                     connection.commit()
                     return report
                 except BaseException:
@@ -128,6 +152,7 @@ def _write(
     list_id: int | None,
     lines: tuple[int, int],
     on_progress: Callable[[float], None],
+    skip_taken_emails: bool,
 ) -> WriteResult:
     dialect = connection.dialect.name
     # Counts come from rowcount, which SQLAlchemy otherwise drops for INSERT ... SELECT.
@@ -153,6 +178,12 @@ def _write(
     for lo, hi, fraction in _line_chunks(lines):
         _drop_superseded_rows(connection, staging, staging.c.line.between(lo, hi), report)
         on_progress(0.32 + 0.08 * fraction)
+    taken = _emails_taken(connection, staging, line_id)
+    if taken and not skip_taken_emails:
+        raise EmailsTaken(taken)
+    if taken:
+        connection.execute(staging.delete().where(staging.c.line.in_([row.line for row in taken])))
+        report.emails_taken = taken
     # Without the phone index SQLite's planner walks staging in line order and looks each phone
     # up in the contact table; with it, it walks all the line's contacts once per chunk.
     connection.exec_driver_sql(f"DROP INDEX ix_{staging.name}_phone")
@@ -167,6 +198,41 @@ def _write(
     if dialect != "postgresql":
         staging.drop(connection)
     return report
+
+
+def _emails_taken(connection: Connection, staging: Table, line_id: int) -> list[EmailTaken]:
+    """Rows (one per phone by now) whose e-mail an earlier row, or a contact the file leaves alone, has."""
+    connection.exec_driver_sql(f"CREATE INDEX ix_{staging.name}_email ON {staging.name} (email, line)")
+    earlier = staging.alias("earlier")
+    first_line = func.min(earlier.c.line)
+    in_file = connection.execute(
+        select(staging.c.line, staging.c.full_name, staging.c.phone, staging.c.email, first_line)
+        .join(earlier, and_(earlier.c.email == staging.c.email, earlier.c.line < staging.c.line))
+        .group_by(staging.c.line, staging.c.full_name, staging.c.phone, staging.c.email)
+    ).all()
+    taken = [
+        EmailTaken(line, name, phone, email, f"This e-mail address is also on line {first} of the file.")
+        for line, name, phone, email, first in in_file
+    ]
+    # A contact the file updates gets the file's e-mail, so only contacts it leaves alone count.
+    contact = _CONTACT
+    left_alone = ~exists().where(staging.alias("updating").c.phone == contact.c.phone)
+    on_line = connection.execute(
+        select(staging.c.line, staging.c.full_name, staging.c.phone, staging.c.email, contact.c.full_name)
+        .join(
+            contact,
+            and_(contact.c.line_id == line_id, contact.c.email == staging.c.email, contact.c.phone != staging.c.phone),
+        )
+        .where(left_alone)
+    ).all()
+    seen = {row.line for row in taken}
+    taken += [
+        EmailTaken(line, name, phone, email, f"This e-mail address already belongs to {other} on this line.")
+        for line, name, phone, email, other in on_line
+        if line not in seen
+    ]
+    connection.exec_driver_sql(f"DROP INDEX ix_{staging.name}_email")
+    return sorted(taken, key=lambda row: row.line)
 
 
 def _line_chunks(lines: tuple[int, int]) -> Iterator[tuple[int, int, float]]:

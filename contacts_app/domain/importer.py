@@ -34,10 +34,10 @@ from contacts_app.domain.csv_reader import (
     file_too_large_problem,
     looks_like_header,
 )
-from contacts_app.domain.import_check import check_file
+from contacts_app.domain.import_check import MAX_KEPT_PROBLEMS, check_file
 from contacts_app.domain.import_progress import ProgressCallback, ProgressTracker
 from contacts_app.domain.import_sources import file_format, read_rows
-from contacts_app.domain.import_writer import StagedRow, write_import
+from contacts_app.domain.import_writer import EmailsTaken, EmailTaken, StagedRow, write_import
 from contacts_app.domain.lists import ListNotFound, get_list
 
 __all__ = [
@@ -108,6 +108,12 @@ class ImportReport:
 
     def _read_as(self) -> str:
         return f" Read as {self.encoding}." if self.encoding and self.encoding != "UTF-8" else ""
+
+
+def _email_taken_problem(row: EmailTaken) -> Problem:
+    return Problem(
+        row.line, "Email", row.email, row.reason, (row.full_name, row.phone, row.email), code=ProblemCode.EMAIL_TAKEN
+    )
 
 
 @dataclass
@@ -235,14 +241,21 @@ def run_import(
                     dry_run=True,
                 )
             tracker.start_saving(checked.rows_read)
-            written = write_import(
-                engine,
-                spool.chunks,
-                line_id,
-                options.list_id,
-                (checked.first_line, checked.last_line),
-                tracker.saving,
-            )
+            try:
+                written = write_import(
+                    engine,
+                    spool.chunks,
+                    line_id,
+                    options.list_id,
+                    (checked.first_line, checked.last_line),
+                    tracker.saving,
+                    skip_taken_emails=options.skip_invalid,
+                )
+            except EmailsTaken as taken:
+                problems = [_email_taken_problem(row) for row in taken.rows]
+                raise ImportRejected(problems[:MAX_KEPT_PROBLEMS], len(problems), checked.rows_read) from None
+            for row in written.emails_taken:
+                checked.add_problems([_email_taken_problem(row)])
         finished = True
     finally:
         tracker.stop(finished)

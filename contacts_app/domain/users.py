@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import auth
-from contacts_app.domain.contacts import ensure_default_line
+from contacts_app.domain.contacts import email_problem, ensure_default_line
 from contacts_app.domain.permissions import OVERRIDE_FIELD, Action, require
 from contacts_app.models import Account, Role, User
 
@@ -51,8 +51,8 @@ def clean_email(raw: str | None) -> str:
         raise UserInvalid({"email": "E-mail is required."})
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise UserInvalid({"email": f"“{text}” is not a valid e-mail address: {exc}"}) from None
+    except EmailNotValidError:
+        raise UserInvalid({"email": email_problem(text)}) from None
 
 
 def password_problem(password: str | None) -> str | None:

@@ -10,6 +10,7 @@ from contacts_app.domain import bulk_delete
 from contacts_app.domain.permissions import Action, PermissionDenied, require
 from contacts_app.jobs.core import JobContext, JobFailed, JobOutcome, create_job, job_kind, view
 from contacts_app.models import BackgroundJob, JobStatus, User
+from contacts_app.numbers import counted
 
 KIND = "delete_all"
 
@@ -25,7 +26,7 @@ def run(context: JobContext) -> JobOutcome:
         # Taken away since it was asked for (a re-run checks again): say so, do not retry.
         raise JobFailed(f"Delete All stopped: {refused}") from None
     context.progress(scope.total, scope.total)
-    return JobOutcome(f"Deleted {scope.total:,} contacts. Opt-outs are kept.")
+    return JobOutcome(f"Deleted {counted(scope.total, 'contact')}. Opt-outs are kept.")
 
 
 def running_job(session: Session, line_id: int) -> BackgroundJob | None:

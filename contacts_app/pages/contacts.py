@@ -9,7 +9,9 @@ from contacts_app.components.import_dialog import import_dialog
 from contacts_app.components.settings_dialog import settings_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.importer import ImportState
 from contacts_app.state.live import live_watcher
+from contacts_app.state.settings import SettingsState
 
 
 def export_button() -> rx.Component:
@@ -17,11 +19,12 @@ def export_button() -> rx.Component:
         ContactsState.can_export,
         rx.button(
             rx.icon("download", size=16),
-            rx.el.span("Export", class_name="button-label"),
-            variant="soft",
+            "Export",
+            variant="outline",
+            color_scheme="gray",
             size="2",
-            aria_label="Export",
             on_click=ContactsState.export,
+            class_name="desktop-only",
         ),
     )
 
@@ -48,10 +51,42 @@ def history_listener() -> rx.Component:
     )
 
 
+def more_menu() -> rx.Component:
+    """On a phone, Export, Import and Settings sit in one labelled menu instead of bare icons."""
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.button("More", rx.icon("chevron-down", size=14), variant="soft", color_scheme="gray", size="2"),
+            class_name="mobile-only",
+        ),
+        rx.dropdown_menu.content(
+            rx.cond(
+                ContactsState.can_export,
+                rx.dropdown_menu.item(rx.icon("download", size=16), "Export contacts", on_click=ContactsState.export),
+            ),
+            rx.cond(
+                ContactsState.can_import,
+                rx.dropdown_menu.item(
+                    rx.icon("upload", size=16), "Import contacts…", on_click=ImportState.set_open(True)
+                ),
+            ),
+            rx.dropdown_menu.item(
+                rx.icon("settings", size=16), "Settings…", on_click=SettingsState.set_settings_open(True)
+            ),
+            align="end",
+        ),
+        # Not modal: a modal menu hides the page from screen readers while its controls stay focusable.
+        modal=False,
+    )
+
+
 def contacts_page() -> rx.Component:
     return rx.box(
         top_bar(
-            export_button(), rx.cond(ContactsState.can_import, import_dialog()), new_contact_dialog(), settings_dialog()
+            export_button(),
+            rx.cond(ContactsState.can_import, import_dialog()),
+            new_contact_dialog(),
+            settings_dialog(),
+            more_menu(),
         ),
         rx.box(
             contact_list(),

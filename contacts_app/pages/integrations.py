@@ -6,6 +6,7 @@ from contacts_app.components.carrier_section import carrier_section
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.events import EVENT_TYPES
+from contacts_app.numbers import counted
 from contacts_app.state.integrations import ApiKeyRow, DeliveryRow, EndpointRow, IntegrationsState
 
 DELIVERY_REFRESH_MS = 3000
@@ -305,8 +306,8 @@ def delivery_item(delivery: DeliveryRow) -> rx.Component:
             rx.text(
                 delivery.when,
                 " · ",
-                delivery.attempts.to_string(),
-                rx.cond(delivery.attempts == 1, " attempt · ", " attempts · "),
+                counted(delivery.attempts, "attempt"),
+                " · ",
                 delivery.url,
                 size="1",
                 color_scheme="gray",

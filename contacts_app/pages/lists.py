@@ -6,6 +6,7 @@ from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.form_fields import dialog_buttons, form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
+from contacts_app.numbers import counted
 from contacts_app.state.lists import ListRow, ListsState
 
 
@@ -17,8 +18,7 @@ def list_card(row: ListRow) -> rx.Component:
                     rx.text(row.name, weight="bold", size="3"),
                     rx.cond(row.description != "", rx.text(row.description, size="2", color_scheme="gray")),
                     rx.text(
-                        row.members.to_string(),
-                        rx.cond(row.members == 1, " contact", " contacts"),
+                        counted(row.members, "contact"),
                         size="2",
                         color_scheme="gray",
                     ),

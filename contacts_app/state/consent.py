@@ -15,6 +15,7 @@ from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
 from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus
+from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import MAX_CHECKED, SelectionState
 from contacts_app.views import show_time
@@ -64,11 +65,11 @@ def status_label(message: Message) -> str:
 
 def _report_toast(sent: int, skipped: dict[int, str]):
     if not skipped:
-        return rx.toast.success(f"Consent request sent to {sent:,} contact{'s' if sent != 1 else ''}.")
+        return rx.toast.success(f"Consent request sent to {counted(sent, 'contact')}.")
     reasons = sorted(set(skipped.values()))
     example = reasons[0] if len(reasons) == 1 else f"for example: {reasons[0]}"
     return rx.toast.warning(
-        f"Consent request sent to {sent:,}; {len(skipped):,} skipped ({example})",
+        f"Consent request sent to {count(sent)}; {count(len(skipped))} skipped ({example})",
         duration=8000,
     )
 

@@ -20,6 +20,7 @@ from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.permissions import Action
+from contacts_app.numbers import count, counted
 from contacts_app.state.session import SessionState
 from contacts_app.views import (
     ContactDetail,
@@ -160,16 +161,15 @@ class ContactsState(SessionState):
             return ""
         first = self.page * PAGE_SIZE + 1
         last = min(self.total, first + PAGE_SIZE - 1)
-        return f"{first:,}–{last:,} of {self.total:,}"
+        return f"{count(first)}–{count(last)} of {count(self.total)}"
 
     @rx.var
     def count_label(self) -> str:
-        noun = "contact" if self.total == 1 else "contacts"
         shown = self._contact_filter()
         # A list on its own is a set of contacts, not a search: "3 contacts", as the Lists page says.
         if shown.narrows and not shown.is_whole_list:
-            return f"{self.total:,} {'match' if self.total == 1 else 'matches'}"
-        return f"{self.total:,} {noun}"
+            return counted(self.total, "match", "matches")
+        return counted(self.total, "contact")
 
     @rx.var
     def filters_active(self) -> bool:

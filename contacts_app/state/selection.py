@@ -12,6 +12,7 @@ from contacts_app.domain import tags as tags_domain
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.permissions import Action
+from contacts_app.numbers import counted
 from contacts_app.state.contacts import ContactsState
 
 # Enough ids to shift-click across a few pages; "select all matching" needs none.
@@ -172,4 +173,4 @@ class SelectionState(ContactsState):
         name = next((c.name for c in self.lists if c.id == self.target_list), "the list")
         self._after_bulk_change()
         verb = "added to" if adding else "removed from"
-        return rx.toast.success(f"{changed:,} contact{'s' if changed != 1 else ''} {verb} {name}.")
+        return rx.toast.success(f"{counted(changed, 'contact')} {verb} {name}.")

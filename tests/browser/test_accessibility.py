@@ -17,6 +17,7 @@ from contacts_app.domain.contacts import ContactInput, create_contact, ensure_de
 from contacts_app.domain.lists import create_list
 from contacts_app.models import Role, User
 from tests.browser.conftest import ADMIN_EMAIL
+from tests.browser.page_actions import page_action
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +121,7 @@ def test_contacts_page_and_its_dialogs_are_accessible(page, app_db, viewport_nam
     assert_accessible(page, "the New Contact dialog with errors")
     close_dialog(page)
 
-    page.get_by_role("button", name="Import", exact=True).click()
+    page_action(page, "Import")
     dialog = page.get_by_role("dialog", name="Import Contacts")
     expect(dialog).to_be_visible()
     assert_accessible(page, "the Import dialog")
@@ -130,7 +131,7 @@ def test_contacts_page_and_its_dialogs_are_accessible(page, app_db, viewport_nam
     assert_accessible(page, "the Import dialog with problems")
     close_dialog(page)
 
-    page.get_by_role("button", name="Settings").click()
+    page_action(page, "Settings")
     dialog = page.get_by_role("dialog", name="Settings")
     expect(dialog).to_be_visible()
     assert_accessible(page, "the Settings dialog")

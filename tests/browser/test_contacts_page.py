@@ -78,9 +78,9 @@ def test_add_contact_shows_it_in_the_list_and_opens_its_details(page, shot, view
     ("name", "phone", "email", "field", "message"),
     [
         ("", "415 555 2671", "", "Full Name", "Full Name is required."),
-        ("Jane Doe", "555-12", "", "Phone", "is not a valid phone number"),
+        ("Jane Doe", "555-12", "", "Phone", "has too few digits. Enter the whole number with its area code"),
         ("Jane Doe", "call me", "", "Phone", "is not a phone number"),
-        ("Jane Doe", "415 555 2671", "jane@", "Email", "is not a valid e-mail address"),
+        ("Jane Doe", "415 555 2671", "jane@", "Email", "Enter an e-mail address like name@example.com."),
     ],
     ids=["missing-name", "invalid-phone", "letters-in-phone", "malformed-email"],
 )

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from contacts_app.db import session_scope
 from contacts_app.domain.consent import Source, opt_out
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from tests.browser.page_actions import page_action
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def test_delete_all_confirms_shows_progress_and_keeps_opt_outs(page, shot, app_d
                 opt_out(session, contact, Source.KEYWORD, detail="STOP")
     page.goto("/")
     expect(page.get_by_text("300 contacts", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Settings").click()
+    page_action(page, "Settings")
     dialog = page.get_by_role("dialog", name="Settings")
     expect(dialog).to_contain_text("300 contacts")
     shot("settings")

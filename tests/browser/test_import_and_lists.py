@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from contacts_app.db import session_scope
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.domain.lists import add_to_list, create_list, find_list
+from tests.browser.page_actions import page_action
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ def seed_list(engine, name: str) -> None:
 def open_import(page: Page):
     page.goto("/")
     expect(page.get_by_text(re.compile(r"^\d+ contacts?$"))).to_be_visible()
-    page.get_by_role("button", name="Import", exact=True).click()
+    page_action(page, "Import")
     dialog = page.get_by_role("dialog", name="Import Contacts")
     expect(dialog).to_be_visible()
     return dialog
@@ -226,7 +227,7 @@ def test_export_downloads_the_import_format(page, app_db):
     page.goto("/")
     expect(rows(page)).to_have_count(1)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Export").click()
+        page_action(page, "Export")
     lines = download.value.path().read_text().splitlines()
     assert lines == ["Full Name,Phone,Email", "Jane Doe,+14155552671,j@x.com"]
 
