@@ -12,6 +12,7 @@ from sqlmodel import select
 from contacts_app.carriers.secrets import SecretKeyInvalid, SecretKeyMissing, SecretUnreadable, reencrypt_secret
 from contacts_app.db import session_scope
 from contacts_app.models import CarrierConnection, utcnow
+from contacts_app.numbers import counted
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,5 +45,5 @@ def rotate_secret_key_command(_args: argparse.Namespace, engine: Engine) -> int:
         # All or nothing: one unreadable credential leaves every row as it was.
         print(f"contacts-app rotate-secret-key: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Re-encrypted the credentials of {len(connections)} carrier connection(s) with the newest key.")
+    print(f"Re-encrypted the credentials of {counted(len(connections), 'carrier connection')} with the newest key.")
     return EXIT_OK

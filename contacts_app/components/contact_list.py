@@ -6,7 +6,7 @@ from reflex.event import EventHandler, key_event
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.consent_panel import review_filter_option, send_to_selection_button
 from contacts_app.domain.contact_filter import SORT_LABELS
-from contacts_app.numbers import count
+from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import SelectionState
 from contacts_app.views import CONSENT_LABELS, ContactRow
@@ -325,7 +325,7 @@ def page_jump() -> rx.Component:
                 size="1",
                 width="64px",
             ),
-            rx.text("of ", ContactsState.page_count.to_string(), size="1", color_scheme="gray"),
+            rx.text("of ", count(ContactsState.page_count), size="1", color_scheme="gray"),
             rx.button("Go", size="1", variant="soft", type="submit"),
             spacing="1",
             align="center",
@@ -340,7 +340,7 @@ def bulk_delete_dialog() -> rx.Component:
         "Delete the selected contacts?",
         rx.fragment(
             "Delete ",
-            rx.el.strong(SelectionState.selection_count.to_string(), " contacts"),
+            rx.el.strong(counted(SelectionState.selection_count, "contact")),
             "? Their details, tags and list memberships are removed. Numbers that opted out stay opted out.",
         ),
         "Delete",

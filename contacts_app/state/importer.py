@@ -39,6 +39,7 @@ from contacts_app.domain.importer import (
 )
 from contacts_app.domain.lists import ListNotFound, lists_with_counts
 from contacts_app.domain.permissions import Action
+from contacts_app.numbers import counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 
@@ -82,11 +83,6 @@ def time_left_label(done: int, total: int, elapsed: float) -> str:
         return ""
     seconds = elapsed / done * (total - done)
     return f"about {int(seconds) + 1} s left" if seconds < 90 else f"about {int(seconds / 60) + 1} min left"
-
-
-def count_label(count: int, noun: str) -> str:
-    """The count and the noun, singular for one: "1 problem", "20,000 problems"."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def upload_script(line_id: int) -> str:
@@ -173,7 +169,7 @@ class ImportState(SessionState):
 
     @rx.var
     def problem_count_text(self) -> str:
-        return count_label(self.problem_count, "problem")
+        return counted(self.problem_count, "problem")
 
     @rx.var
     def hidden_problem_count(self) -> int:
@@ -366,7 +362,7 @@ class ImportState(SessionState):
             if report is None:
                 if not self.rejected_message:
                     self.rejected_message = (
-                        f"The file was not imported: {count_label(problem_count, 'problem')}, listed below. "
+                        f"The file was not imported: {counted(problem_count, 'problem')}, listed below. "
                         "Nothing was written."
                     )
                 # The dialog shows the failure; a toast only for someone who closed it meanwhile.

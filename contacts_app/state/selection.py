@@ -132,8 +132,7 @@ class SelectionState(ContactsState):
             return rx.toast.error(str(invalid))
         tag = " ".join(self.bulk_tag.split())
         self._after_bulk_change()
-        noun = "contact" if changed == 1 else "contacts"
-        return rx.toast.success(f"“{tag}” {'added to' if adding else 'removed from'} {changed:,} {noun}.")
+        return rx.toast.success(f"“{tag}” {'added to' if adding else 'removed from'} {counted(changed, 'contact')}.")
 
     @rx.event
     def ask_bulk_delete(self):
@@ -154,7 +153,7 @@ class SelectionState(ContactsState):
         self._after_bulk_change()
         return [
             self._go(self.selected.id or None, replace=True),
-            rx.toast.success(f"{deleted:,} contact{'s' if deleted != 1 else ''} deleted; their opt-outs are kept."),
+            rx.toast.success(f"{counted(deleted, 'contact')} deleted; their opt-outs are kept."),
         ]
 
     def _change_membership(self, adding: bool):
