@@ -42,7 +42,7 @@ def open_page(page: Page, address: str = "/") -> None:
 
 
 def rows(page: Page):
-    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def details(page: Page):

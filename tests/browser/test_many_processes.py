@@ -55,7 +55,7 @@ def add_contact(page: Page, name: str, phone: str) -> None:
 
 
 def contact_rows(page: Page):
-    return page.get_by_role("listbox", name="Contacts").get_by_role("option")
+    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def wait_for_replacement(served_app: ServedApp, killed: int, count: int) -> None:

@@ -392,7 +392,7 @@ def test_number_switcher_shows_each_lines_own_contacts(page, app_db, new_context
     dialog.get_by_label("Line name").fill("Support")
     dialog.get_by_label("Phone number").fill("555")
     dialog.get_by_role("button", name="Add Line").click()
-    expect(dialog.get_by_role("alert").filter(has_text="phone number")).to_be_visible()
+    expect(dialog.get_by_role("alert").filter(has_text="has too few digits")).to_be_visible()
     dialog.get_by_label("Phone number").fill("(415) 555-0199")
     dialog.get_by_role("button", name="Add Line").click()
     expect(dialog).to_be_hidden()
