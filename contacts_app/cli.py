@@ -29,6 +29,7 @@ from contacts_app.cli_worker import add_worker_command
 from contacts_app.db import get_engine, migrate, schema_revision, session_scope
 from contacts_app.domain.column_mapping import ColumnMapping, MappingError, parse_mapping, propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
+from contacts_app.domain.custom_fields import line_fields
 from contacts_app.domain.exporter import write_export
 from contacts_app.domain.importer import (
     ImportOptions,
@@ -72,8 +73,9 @@ def add_import_command(subparsers) -> None:
         "--map",
         dest="mapping",
         metavar="COLUMNS",
-        help='what the header\'s columns hold, e.g. "Mobile=phone,Given Name=first_name,Family Name=last_name" '
-        "(full_name, first_name, last_name, phone, email, skip); columns not named keep the proposed "
+        help='what the header\'s columns hold, e.g. "Mobile=phone,Given Name=first_name,Company=field:Company" '
+        "(full_name, first_name, last_name, phone, email, opted_out, tags, lists, notes, field:NAME for a "
+        "custom field, list:NAME for a yes/no list column, skip); columns not named keep the proposed "
         'meaning; "auto" takes the proposal as it is',
     )
     parser.add_argument(
@@ -87,8 +89,10 @@ def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
     with session_scope(engine) as session:
         line = resolve_line(session, resolve_account(session, args.account), args.line)
         list_id = resolve_list_id(session, line, args.list_name)
+    with session_scope(engine) as session:
+        field_names = [field.name for field in line_fields(session, line.id)]
     try:
-        mapping = _mapping_for(args)
+        mapping = _mapping_for(args, field_names)
         options = ImportOptions(
             skip_first_line=args.skip_first_line,
             list_id=list_id,
@@ -119,7 +123,7 @@ def run_import_command(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
-def _mapping_for(args: argparse.Namespace) -> ColumnMapping | None:
+def _mapping_for(args: argparse.Namespace, field_names: list[str]) -> ColumnMapping | None:
     """The --map given (or, for --dry-run of a file with a header, the proposal), printed."""
     if args.mapping is None and not args.dry_run:
         return None
@@ -132,9 +136,9 @@ def _mapping_for(args: argparse.Namespace) -> ColumnMapping | None:
         return None
     try:
         if args.mapping is None or args.mapping.strip().lower() == "auto":
-            mapping = propose_mapping(headers)
+            mapping = propose_mapping(headers, field_names)
         else:
-            mapping = parse_mapping(args.mapping, headers)
+            mapping = parse_mapping(args.mapping, headers, field_names)
     except MappingError as wrong:
         raise CommandError(str(wrong)) from None
     print("Column mapping (the header line is not imported):")

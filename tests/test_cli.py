@@ -46,7 +46,9 @@ def test_rejected_file_exits_non_zero_lists_each_problem_and_writes_nothing(data
     assert "Nothing was imported: 2 problems" in result.stderr
     assert "Line 2, Full Name: Full Name is missing." in result.stderr
     assert "Line 3, Phone:" in result.stderr and "scientific notation" in result.stderr
-    assert contacts_app(database_url, "export").stdout.splitlines() == ["Full Name,Phone,Email"]
+    assert contacts_app(database_url, "export").stdout.splitlines() == [
+        "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes"
+    ]
 
 
 def test_header_without_skip_first_line_suggests_the_option(database_url):
@@ -64,11 +66,14 @@ def test_skip_invalid_imports_the_rest_and_reports_what_was_skipped(database_url
     assert "Line 2, Phone" in result.stderr
 
 
-def test_export_writes_the_import_format_to_stdout_or_a_file(database_url, tmp_path):
+def test_export_writes_every_column_to_stdout_or_a_file(database_url, tmp_path):
     contacts_app(database_url, "import", str(SAMPLE), "--skip-first-line")
     result = contacts_app(database_url, "export")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[:2] == ["Full Name,Phone,Email", "Jane Doe,+14155552671,jane.doe@example.com"]
+    assert result.stdout.splitlines()[:2] == [
+        "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes",
+        "Jane Doe,+14155552671,jane.doe@example.com,no,,Not sent,,",
+    ]
     out = tmp_path / "out.csv"
     assert contacts_app(database_url, "export", "-o", str(out)).returncode == 0
     assert out.read_bytes().decode().splitlines() == result.stdout.splitlines()
@@ -84,7 +89,7 @@ def test_import_into_a_list_by_name_and_export_that_list(database_url, tmp_path)
     assert imported.returncode == 0 and "1 added to list" in imported.stdout
     contacts_app(database_url, "import", str(SAMPLE), "--skip-first-line")
     assert contacts_app(database_url, "export", "--list", "VIP").stdout.splitlines()[1:] == [
-        "Jane Doe,+14155552671,jane.doe@example.com"
+        "Jane Doe,+14155552671,jane.doe@example.com,no,,Not sent,,,yes"
     ]
     missing = contacts_app(database_url, "export", "--list", "Nope")
     assert missing.returncode == 1 and "no list named" in missing.stderr

@@ -113,7 +113,7 @@ def test_set_region_makes_numbers_without_country_code_read_in_that_country(data
     csv_file = tmp_path / "uk.csv"
     csv_file.write_text("Ada Lovelace,020 7946 0958\n")
     assert contacts_app(database_url, "import", str(csv_file)).returncode == 0
-    assert contacts_app(database_url, "export").stdout.splitlines()[1] == "Ada Lovelace,+442079460958,"
+    assert contacts_app(database_url, "export").stdout.splitlines()[1].startswith("Ada Lovelace,+442079460958,,")
 
 
 def test_set_region_refuses_an_unknown_code(database_url):

@@ -35,20 +35,23 @@ def client_for(engine, email: str | None) -> TestClient:
     return client
 
 
-def test_signed_in_user_downloads_the_lines_contacts_in_the_import_format(engine, line_id, setup):
+HEADER = "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes,List: VIP"
+
+
+def test_signed_in_user_downloads_the_lines_contacts_with_every_column(engine, line_id, setup):
     response = client_for(engine, "boss@example.com").get(export_url(line_id))
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="contacts.csv"'
     assert response.text.splitlines() == [
-        "Full Name,Phone,Email",
-        "'=HYPERLINK(1),+14155550102,",
-        "Jane Doe,+14155552671,jane@example.com",
+        HEADER,
+        "'=HYPERLINK(1),+14155550102,,no,,Not sent,,,",
+        "Jane Doe,+14155552671,jane@example.com,no,,Not sent,,,yes",
     ]
 
 
 def test_a_lists_download_holds_its_members_only(engine, line_id, setup):
     response = client_for(engine, "boss@example.com").get(export_url(line_id, ContactFilter(list_id=setup["list"])))
-    assert response.text.splitlines() == ["Full Name,Phone,Email", "Jane Doe,+14155552671,jane@example.com"]
+    assert response.text.splitlines() == [HEADER, "Jane Doe,+14155552671,jane@example.com,no,,Not sent,,,yes"]
     assert 'filename="VIP.csv"' in response.headers["content-disposition"]
 
 

@@ -3,7 +3,10 @@
 A file exported from Google Contacts, Outlook, a phone or Mailchimp names its columns its own
 way and in its own order. The mapping says, for each column, what it holds (a `Target`); the
 importer turns every row into the import format (Full Name, Phone, Email) with it, so the
-checks, the report and the writer stay the same for every kind of file. Several columns may
+checks, the report and the writer stay the same for every kind of file; what else a row carries
+(opted out, tags, lists, notes, custom fields: `ColumnMapping.extras`) is checked and written
+beside it. A custom field or a list is named in the mapping ("field:Company", "list:VIP"), so
+a mapping reads the same in the dialog, on the command line and when remembered. Several columns may
 hold the same thing (Google's "Phone 1 - Value", "Phone 2 - Value"): the first non-empty one in
 priority order wins, mobile numbers first.
 """
@@ -21,7 +24,18 @@ class Target(StrEnum):
     LAST_NAME = "last_name"
     PHONE = "phone"
     EMAIL = "email"
+    # Only ever honoured as opting out: a "no" never opts anyone back in.
+    OPTED_OUT = "opted_out"
+    TAGS = "tags"
+    # List names separated by ";" (the export's Lists column); a named list that does not exist is made.
+    LISTS = "lists"
+    NOTES = "notes"
     SKIP = "skip"
+
+
+# A custom field's value ("field:Company") or membership of a list ("list:VIP": a yes/no column).
+FIELD_PREFIX = "field:"
+LIST_PREFIX = "list:"
 
 
 TARGET_LABELS = {
@@ -30,8 +44,35 @@ TARGET_LABELS = {
     Target.LAST_NAME: "Last Name",
     Target.PHONE: "Phone",
     Target.EMAIL: "Email",
+    Target.OPTED_OUT: "Opted out (only opts out)",
+    Target.TAGS: "Tags",
+    Target.LISTS: "Lists (names)",
+    Target.NOTES: "Notes",
     Target.SKIP: "Don't import",
 }
+# The export's columns that describe rather than set: consent comes from the customer, not a file.
+_EXPORT_ONLY = ("optedoutsource", "consentstatus")
+# "List: VIP" (yes/no): membership of the list called VIP.
+_LIST_COLUMN = re.compile(r"list\s*:\s*(\S.*)", re.IGNORECASE)
+
+
+def target_label(target: str) -> str:
+    if target.startswith(FIELD_PREFIX):
+        return target.removeprefix(FIELD_PREFIX)
+    if target.startswith(LIST_PREFIX):
+        return f"List: {target.removeprefix(LIST_PREFIX)}"
+    return TARGET_LABELS[Target(target)]
+
+
+def clean_target(text: str) -> str:
+    """A target as the mapping keeps it; ValueError when the text names none."""
+    for prefix in (FIELD_PREFIX, LIST_PREFIX):
+        if text.lower().startswith(prefix):
+            name = " ".join(text[len(prefix) :].split())
+            if not name:
+                raise ValueError(text)
+            return prefix + name
+    return Target(text.lower()).value
 
 # Header words, compared without case, spaces or punctuation ("E-mail Address" -> "emailaddress").
 _SYNONYMS: dict[Target, tuple[str, ...]] = {
@@ -39,6 +80,10 @@ _SYNONYMS: dict[Target, tuple[str, ...]] = {
     Target.FIRST_NAME: ("firstname", "givenname", "first", "forename", "fname"),
     Target.LAST_NAME: ("lastname", "familyname", "surname", "last", "lname"),
     Target.EMAIL: ("email", "emailaddress", "mail", "emailvalue", "primaryemail"),
+    Target.OPTED_OUT: ("optedout", "optout", "unsubscribed", "donottext", "smsoptout"),
+    Target.TAGS: ("tags", "tag", "labels"),
+    Target.LISTS: ("lists",),
+    Target.NOTES: ("notes", "note", "comments"),
 }
 # Phone columns in order of preference: a mobile number is what a texting line can reach.
 _MOBILE_WORDS = ("mobile", "cell", "mobilephone", "cellphone", "mobilenumber", "cellnumber", "sms")
@@ -48,13 +93,26 @@ _OTHER_PHONE = re.compile(r"(phone|tel)")
 _NUMBERED_VALUE = re.compile(r"(phone|email)\d+value")
 
 
+_BASIC_TARGETS = frozenset(
+    {Target.FULL_NAME, Target.FIRST_NAME, Target.LAST_NAME, Target.PHONE, Target.EMAIL, Target.SKIP}
+)
+
+
 def normalize_header(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.strip().lower())
 
 
-def _propose(header: str) -> tuple[Target, int]:
-    """What a column of this name holds, and its rank among columns holding the same (0 first)."""
+def _propose(header: str, field_names: dict[str, str]) -> tuple[str, int]:
+    """What a column of this name holds, and its rank among columns holding the same (0 first).
+
+    `field_names` maps the account's custom fields' normalized names to their names."""
     key = normalize_header(header)
+    if key in field_names:
+        return FIELD_PREFIX + field_names[key], 0
+    if key in _EXPORT_ONLY:
+        return Target.SKIP, 0
+    if listed := _LIST_COLUMN.fullmatch(header.strip()):
+        return LIST_PREFIX + " ".join(listed.group(1).split()), 0
     if key in _MOBILE_WORDS:
         return Target.PHONE, 0
     if key in _PHONE_WORDS:
@@ -74,14 +132,18 @@ class ColumnMapping:
     """What each column holds (`targets`, one per column) and the order in which columns
     holding the same thing are tried (`priority`, column indexes)."""
 
-    targets: tuple[Target, ...]
+    targets: tuple[str, ...]
     priority: tuple[int, ...]
+    # Column names, for the extras' problems ("Line 7, Birthday: ...").
+    headers: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, targets: list[Target] | tuple[Target, ...], ranks: list[int] | None = None) -> "ColumnMapping":
+    def of(
+        cls, targets: list[str] | tuple[str, ...], ranks: list[int] | None = None, headers: list[str] | None = None
+    ) -> "ColumnMapping":
         ranks = ranks or [0] * len(targets)
         order = sorted(range(len(targets)), key=lambda index: (ranks[index], index))
-        return cls(tuple(Target(t) for t in targets), tuple(order))
+        return cls(tuple(clean_target(t) for t in targets), tuple(order), tuple(headers or ()))
 
     def apply(self, cells: list[str]) -> list[str]:
         """The row in the import format: [Full Name, Phone, Email]."""
@@ -97,6 +159,25 @@ class ColumnMapping:
         )
         return [name, found.get(Target.PHONE, ""), found.get(Target.EMAIL, "")]
 
+    def extras(self, cells: list[str]) -> dict[int, str] | None:
+        """The row's non-empty cells beyond name, phone and e-mail, by column (None when none)."""
+        found = {
+            index: cells[index].strip()
+            for index in self.extra_columns
+            if index < len(cells) and cells[index].strip()
+        }
+        return found or None
+
+    @property
+    def extra_columns(self) -> tuple[int, ...]:
+        return tuple(index for index, target in enumerate(self.targets) if target not in _BASIC_TARGETS)
+
+    def field_names(self) -> list[str]:
+        return [t.removeprefix(FIELD_PREFIX) for t in self.targets if t.startswith(FIELD_PREFIX)]
+
+    def list_names(self) -> list[str]:
+        return [t.removeprefix(LIST_PREFIX) for t in self.targets if t.startswith(LIST_PREFIX)]
+
     def problems(self) -> list[str]:
         """Why this mapping cannot import anything (empty when it can)."""
         chosen = set(self.targets)
@@ -108,12 +189,12 @@ class ColumnMapping:
         return missing
 
     def describe(self, headers: list[str]) -> list[str]:
-        return [f"{header} -> {TARGET_LABELS[target]}" for header, target in zip(headers, self.targets, strict=False)]
+        return [f"{header} -> {target_label(target)}" for header, target in zip(headers, self.targets, strict=False)]
 
     def as_option(self, headers: list[str]) -> str:
         """The same mapping as `--map` takes it."""
         return ",".join(
-            f"{header}={target.value}"
+            f"{header}={target}"
             for header, target in zip(headers, self.targets, strict=False)
             if target != Target.SKIP
         )
@@ -125,9 +206,11 @@ def positional_mapping(columns: int = len(COLUMNS)) -> ColumnMapping:
     return ColumnMapping.of(targets + [Target.SKIP] * (columns - len(targets)))
 
 
-def propose_mapping(headers: list[str]) -> ColumnMapping:
-    """The mapping the header line suggests (case, spaces, punctuation and synonyms ignored)."""
-    proposals = [_propose(header) for header in headers]
+def propose_mapping(headers: list[str], field_names: list[str] | tuple[str, ...] = ()) -> ColumnMapping:
+    """The mapping the header line suggests (case, spaces, punctuation and synonyms ignored);
+    a column named like one of the account's custom fields (`field_names`) fills that field."""
+    known = {normalize_header(name): name for name in field_names}
+    proposals = [_propose(header, known) for header in headers]
     targets = [target for target, _rank in proposals]
     # One name: a Full Name column wins over First/Last; an unnamed second "name" column is skipped.
     seen_single: set[Target] = set()
@@ -136,21 +219,22 @@ def propose_mapping(headers: list[str]) -> ColumnMapping:
             if target in seen_single:
                 targets[index] = Target.SKIP
             seen_single.add(target)
-    return ColumnMapping.of(targets, [rank for _target, rank in proposals])
+    return ColumnMapping.of(targets, [rank for _target, rank in proposals], headers)
 
 
 def proposal_ranks(headers: list[str]) -> list[int]:
     """For each column, its rank among columns holding the same thing (mobile phones first)."""
-    return [_propose(header)[1] for header in headers]
+    return [_propose(header, {})[1] for header in headers]
 
 
 class MappingError(ValueError):
     """A `--map` text that does not fit the file's header line."""
 
 
-def parse_mapping(text: str, headers: list[str]) -> ColumnMapping:
-    """`Mobile=phone,Given Name=first_name` over the proposal; columns not named keep theirs."""
-    proposal = propose_mapping(headers)
+def parse_mapping(text: str, headers: list[str], field_names: list[str] | tuple[str, ...] = ()) -> ColumnMapping:
+    """`Mobile=phone,Given Name=first_name,Company=field:Company` over the proposal; columns not
+    named keep theirs."""
+    proposal = propose_mapping(headers, field_names)
     targets = list(proposal.targets)
     by_name = {normalize_header(header): index for index, header in enumerate(headers)}
     for part in filter(None, (piece.strip() for piece in text.split(","))):
@@ -160,12 +244,9 @@ def parse_mapping(text: str, headers: list[str]) -> ColumnMapping:
         index = by_name.get(normalize_header(column))
         if index is None:
             raise MappingError(f"The file has no column “{column.strip()}”; its columns are: {', '.join(headers)}.")
-        what = value.strip().lower()
-        if what.startswith("field:"):
-            raise MappingError(f"“{part}”: custom fields cannot be imported yet.")
         try:
-            targets[index] = Target(what)
+            targets[index] = clean_target(value.strip())
         except ValueError:
-            choices = ", ".join(target.value for target in Target)
+            choices = ", ".join(target.value for target in Target) + ", field:NAME, list:NAME"
             raise MappingError(f"“{value.strip()}” is not something a column can hold; use one of {choices}.") from None
-    return ColumnMapping.of(targets, proposal_ranks(headers))
+    return ColumnMapping.of(targets, proposal_ranks(headers), headers)

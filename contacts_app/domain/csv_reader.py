@@ -233,7 +233,8 @@ def _sniff_delimiter(head: str) -> tuple[str, bool]:
 
     def score(delimiter: str) -> tuple[int, float]:
         counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
-        fitting = sum(1 for count in counts if count in (2, 3))
+        # Rows it splits at all: a wide export ("List: News; Weekly" in its header) stays a comma file.
+        fitting = sum(1 for count in counts if count >= 2)
         return fitting, sum(counts) / max(len(counts), 1)
 
     # Semicolons only when they explain the rows better: "Doe, Jane;415..." is a semicolon file.

@@ -1,4 +1,7 @@
-"""CSV export in the import format: Full Name, Phone (E.164), Email; streamed, never all in memory."""
+"""CSV export: Full Name, Phone (E.164), Email, then everything else the app keeps about a contact
+(opted out and how, consent, tags, notes, the account's custom fields, and a "List: NAME" column
+per list of the line), in columns the import's mapping step reads back unchanged; streamed,
+never all in memory."""
 
 import csv
 import io
@@ -10,23 +13,74 @@ from sqlmodel import Session, col, select
 
 from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.csv_reader import COLUMNS, neutralize_cell
+from contacts_app.domain.custom_fields import line_fields, values_for
 from contacts_app.domain.lists import get_list
-from contacts_app.models import Contact
+from contacts_app.domain.tags import join_tags, tags_for
+from contacts_app.models import ConsentStatus, Contact, ContactList, ListMembership
 
 EXPORT_BATCH_ROWS = 5_000
+# After Full Name, Phone, Email; then one column per custom field. "Opted Out Source" and
+# "Consent Status" describe what the customer did and are not read back by an import.
+MORE_COLUMNS = ("Opted Out", "Opted Out Source", "Consent Status", "Tags", "Notes")
+# One yes/blank column per list, so that no list name needs a separator it might itself contain.
+LIST_COLUMN = "List: {}"
+SOURCE_TEXT = {
+    "manual": "By hand",
+    "keyword": "Texted a stop word",
+    "api": "API",
+    "import": "Import",
+    "carrier": "Carrier (texted STOP to it)",
+}
+CONSENT_TEXT = {
+    ConsentStatus.NOT_SENT: "Not sent",
+    ConsentStatus.PENDING: "Pending",
+    ConsentStatus.CONFIRMED: "Confirmed",
+    ConsentStatus.DECLINED: "Declined",
+}
 
 
-def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = None) -> Iterator[tuple[str, str, str]]:
-    """(Full Name, Phone, Email) of the contacts the filter picks, in name order, batch by batch."""
+def export_header(engine: Engine, line_id: int) -> list[str]:
+    with Session(engine) as session:
+        fields = [field.name for field in line_fields(session, line_id)]
+        return [
+            *COLUMNS,
+            *MORE_COLUMNS,
+            *fields,
+            *(LIST_COLUMN.format(name) for _id, name in _line_lists(session, line_id)),
+        ]
+
+
+def _line_lists(session: Session, line_id: int) -> list[tuple[int, str]]:
+    return list(
+        session.exec(
+            select(ContactList.id, ContactList.name)
+            .where(ContactList.line_id == line_id)
+            .order_by(col(ContactList.name_key))
+        ).all()
+    )
+
+
+def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = None) -> Iterator[list[str]]:
+    """Each contact the filter picks as the row `export_header` names, in name order, batch by batch."""
     chosen = chosen or ContactFilter()
     after: tuple[str, int] | None = None
     with Session(engine) as session:
         if chosen.list_id is not None:
             get_list(session, line_id, chosen.list_id)
+        field_names = [field.name for field in line_fields(session, line_id)]
+        list_ids = [list_id for list_id, _name in _line_lists(session, line_id)]
         while True:
-            statement = select(Contact.full_name, Contact.phone, Contact.email, Contact.name_key, Contact.id).where(
-                contact_condition(line_id, chosen)
-            )
+            statement = select(
+                Contact.full_name,
+                Contact.phone,
+                Contact.email,
+                Contact.opted_out,
+                Contact.opted_out_source,
+                Contact.consent_status,
+                Contact.notes,
+                Contact.name_key,
+                Contact.id,
+            ).where(contact_condition(line_id, chosen))
             if after is not None:
                 # Keyset paging on the (line, name_key, id) index: every batch is as cheap as the first.
                 statement = statement.where(
@@ -36,11 +90,38 @@ def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = Non
             rows = session.exec(
                 statement.order_by(col(Contact.name_key), col(Contact.id)).limit(EXPORT_BATCH_ROWS)
             ).all()
-            for full_name, phone, email, _key, _id in rows:
-                yield full_name, phone, email or ""
+            ids = [row.id for row in rows]
+            tags, values, lists = tags_for(session, ids), values_for(session, ids), _lists_for(session, ids)
+            for row in rows:
+                fields = values.get(row.id, {})
+                yield [
+                    row.full_name,
+                    row.phone,
+                    row.email or "",
+                    "yes" if row.opted_out else "no",
+                    SOURCE_TEXT.get(row.opted_out_source or "", row.opted_out_source or "") if row.opted_out else "",
+                    CONSENT_TEXT.get(row.consent_status, row.consent_status),
+                    join_tags(tags.get(row.id, ())),
+                    row.notes or "",
+                    *(fields.get(name, "") for name in field_names),
+                    *("yes" if list_id in lists.get(row.id, ()) else "" for list_id in list_ids),
+                ]
             if len(rows) < EXPORT_BATCH_ROWS:
                 return
-            after = (rows[-1][3], rows[-1][4])
+            after = (rows[-1].name_key, rows[-1].id)
+
+
+def _lists_for(session: Session, contact_ids: list[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    if contact_ids:
+        rows = session.exec(
+            select(ListMembership.contact_id, ListMembership.list_id).where(
+                col(ListMembership.contact_id).in_(contact_ids)
+            )
+        ).all()
+        for contact_id, list_id in rows:
+            found.setdefault(contact_id, set()).add(list_id)
+    return found
 
 
 def export_csv(engine: Engine, line_id: int, chosen: ContactFilter | None = None) -> Iterator[str]:
@@ -51,10 +132,11 @@ def export_csv(engine: Engine, line_id: int, chosen: ContactFilter | None = None
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(neutralize_cell(name) for name in export_header(engine, line_id))
     count = 0
-    for full_name, phone, email in export_rows(engine, line_id, chosen):
-        writer.writerow((neutralize_cell(full_name), phone, neutralize_cell(email)))
+    for row in export_rows(engine, line_id, chosen):
+        # The phone (index 1) is E.164; every other cell is text a person or a file wrote.
+        writer.writerow(cell if index == 1 else neutralize_cell(cell) for index, cell in enumerate(row))
         count += 1
         if count % 1000 == 0:
             yield buffer.getvalue()

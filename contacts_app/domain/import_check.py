@@ -24,6 +24,7 @@ from contacts_app.domain.csv_reader import (
     display,
     looks_like_header,
 )
+from contacts_app.domain.import_extras import ExtrasSpec, check_extras
 from contacts_app.domain.import_sources import read_rows
 from contacts_app.domain.import_writer import StagedRow
 
@@ -70,12 +71,23 @@ def _header_problem(problem: Problem) -> Problem:
     )
 
 
-def check_batch(records: list[tuple[int, list[str]]], region: str) -> tuple[list[StagedRow], list[list[Problem]]]:
-    """Check rows; runs in worker processes for big files, so it takes and returns plain data."""
+Record = tuple[int, list[str], dict[int, str] | None]
+
+
+def check_batch(
+    records: list[Record], region: str, extras_spec: ExtrasSpec | None = None
+) -> tuple[list[StagedRow], list[list[Problem]]]:
+    """Check rows (line, [name, phone, email], the mapping's extra cells); runs in worker
+    processes for big files, so it takes and returns plain data."""
     clean: list[StagedRow] = []
     problems: list[list[Problem]] = []
-    for line, cells in records:
+    for line, cells, raw_extras in records:
         result = check_row(line, cells, region)
+        extras = None
+        if raw_extras and extras_spec is not None:
+            extras, extra_problems = check_extras(line, raw_extras, extras_spec, tuple(cells))
+            if extra_problems:
+                result = (result if isinstance(result, list) else []) + extra_problems
         if isinstance(result, CleanRow):
             clean.append(
                 (
@@ -85,6 +97,7 @@ def check_batch(records: list[tuple[int, list[str]]], region: str) -> tuple[list
                     result.full_name.lower(),
                     result.email,
                     search_text_for(result.full_name, result.phone, result.email),
+                    extras,
                 )
             )
         else:
@@ -98,8 +111,8 @@ def _batches(
     skip_first_line: bool,
     mapping: ColumnMapping | None,
     result: CheckResult,
-) -> Iterator[list[tuple[int, list[str]]]]:
-    batch: list[tuple[int, list[str]]] = []
+) -> Iterator[list[Record]]:
+    batch: list[Record] = []
     first = True
     for line, cells in read_rows(path, fmt, result.notes):
         if first:
@@ -109,7 +122,10 @@ def _batches(
                 continue
             if looks_like_header(cells):
                 result.header_line = line
-        batch.append((line, cells if mapping is None else mapping.apply(cells)))
+        if mapping is None:
+            batch.append((line, cells, None))
+        else:
+            batch.append((line, mapping.apply(cells), mapping.extras(cells)))
         if len(batch) >= CHECK_BATCH_ROWS:
             result.rows_read += len(batch)
             yield batch
@@ -137,18 +153,23 @@ def check_file(
     sink: CleanRowSink,
     on_checked: Callable[[int], None],
     mapping: ColumnMapping | None = None,
+    extras_spec: ExtrasSpec | None = None,
 ) -> CheckResult:
     """Check every row of the file, handing clean rows to `sink` in file order while they may
     still be imported (all of them with `skip_invalid`, else until the first problem).
     `on_checked(rows_read)` follows the progress."""
     if fmt.line_count >= PARALLEL_MIN_LINES and (pool := checking_pool()) is not None:
         try:
-            return _check_file_with(pool, path, fmt, region, skip_first_line, skip_invalid, sink, on_checked, mapping)
+            return _check_file_with(
+                pool, path, fmt, region, skip_first_line, skip_invalid, sink, on_checked, mapping, extras_spec
+            )
         except BrokenProcessPool:
             # A worker died (killed for memory, say): start afresh in this process.
             discard_pool()
             sink.reset()
-    return _check_file_with(None, path, fmt, region, skip_first_line, skip_invalid, sink, on_checked, mapping)
+    return _check_file_with(
+        None, path, fmt, region, skip_first_line, skip_invalid, sink, on_checked, mapping, extras_spec
+    )
 
 
 def _check_file_with(
@@ -161,14 +182,15 @@ def _check_file_with(
     sink: CleanRowSink,
     on_checked: Callable[[int], None],
     mapping: ColumnMapping | None,
+    extras_spec: ExtrasSpec | None,
 ) -> CheckResult:
     result = CheckResult()
     batches = _batches(path, fmt, skip_first_line, mapping, result)
     try:
         if pool is not None:
-            outcomes = map_in_order(pool, check_batch, batches, region)
+            outcomes = map_in_order(pool, check_batch, batches, region, extras_spec)
         else:
-            outcomes = (check_batch(batch, region) for batch in batches)
+            outcomes = (check_batch(batch, region, extras_spec) for batch in batches)
         for clean, problems in outcomes:
             for row_problems in problems:
                 if row_problems[0].line == result.header_line:

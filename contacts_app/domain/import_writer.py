@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     and_,
     bindparam,
     exists,
@@ -33,8 +34,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from contacts_app.domain import consent
+from contacts_app.domain.import_extras import ExtrasWritten, write_extras
 from contacts_app.domain.lists import get_list
-from contacts_app.models import ConsentEvent, ConsentStatus, Contact, ListMembership, utcnow
+from contacts_app.models import ConsentEvent, ConsentStatus, Contact, Line, ListMembership, utcnow
 
 MAX_REPORTED_MERGES = 100
 WRITE_CHUNK_LINES = 25_000
@@ -47,8 +49,8 @@ _CONTACT = Contact.__table__
 _MEMBERSHIP = ListMembership.__table__
 _CONSENT_EVENT = ConsentEvent.__table__
 
-# One checked row: (line, phone, full_name, name_key, email, search_text).
-StagedRow = tuple[int, str, str, str, str | None, str]
+# One checked row: (line, phone, full_name, name_key, email, search_text, extras as JSON or None).
+StagedRow = tuple[int, str, str, str, str | None, str, str | None]
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class WriteResult:
     added_to_list: int = 0
     # Rows left out because their e-mail was taken (only when skipping invalid rows).
     emails_taken: list[EmailTaken] = field(default_factory=list)
+    # The staging table the rows went through (dropped once the extras are written).
+    staging: Table | None = None
+    # What the rows' extras did (import_extras.py): None when no row had any.
+    extras: ExtrasWritten | None = None
 
 
 def write_import(
@@ -90,12 +96,16 @@ def write_import(
     lines: tuple[int, int],
     on_progress: Callable[[float], None],
     skip_taken_emails: bool = False,
+    actor: str | None = None,
+    with_extras: bool = False,
 ) -> WriteResult:
     """Write the checked rows (`chunks()` yields them again on each attempt) in one transaction.
 
     `lines` is the first and last line number among the rows; `on_progress` gets the fraction done.
     Rows whose e-mail another contact would have raise EmailsTaken, or with `skip_taken_emails`
     are left out and listed in the result.
+    `with_extras`: the rows carry a mapping's extras (opted out, tags, lists, notes, fields),
+    applied in the same transaction; `actor` is who imported (recorded with opt-outs and notes).
     """
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
@@ -103,6 +113,13 @@ def write_import(
                 cache_size = _sqlite_cache_size(connection)
                 try:
                     report = _write(connection, chunks(), line_id, list_id, lines, on_progress, skip_taken_emails)
+                    if with_extras:
+                        account_id = _account_of(connection, line_id)
+                        report.extras = write_extras(
+                            connection, report.staging, line_id, account_id, actor, connection.dialect.name
+                        )
+                    if connection.dialect.name != "postgresql":
+                        report.staging.drop(connection)
                     connection.commit()
                     return report
                 except BaseException:
@@ -119,6 +136,10 @@ def write_import(
                 raise
             time.sleep(0.5 * attempt)
     raise AssertionError("unreachable")
+
+
+def _account_of(connection: Connection, line_id: int) -> int:
+    return connection.execute(select(Line.__table__.c.account_id).where(Line.__table__.c.id == line_id)).scalar_one()
 
 
 def _sqlite_cache_size(connection: Connection) -> int | None:
@@ -140,6 +161,7 @@ def _staging_table(dialect: str) -> Table:
         Column("name_key", String, nullable=False),
         Column("email", String),
         Column("search_text", String, nullable=False),
+        Column("extras", Text),
         prefixes=["TEMPORARY"],
         **kwargs,
     )
@@ -195,8 +217,7 @@ def _write(
     for lo, hi, fraction in _line_chunks(lines):
         _merge_chunk(connection, staging, staging.c.line.between(lo, hi), line_id, list_id, now, dialect, report)
         on_progress(0.4 + 0.6 * fraction)
-    if dialect != "postgresql":
-        staging.drop(connection)
+    report.staging = staging
     return report
 
 

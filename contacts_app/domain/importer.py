@@ -23,9 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from contacts_app.domain.bad_rows import bad_rows_csv, write_bad_rows_csv
-from contacts_app.domain.column_mapping import ColumnMapping
+from contacts_app.domain.column_mapping import ColumnMapping, propose_mapping
 from contacts_app.domain.contacts import region_of_line
 from contacts_app.domain.csv_reader import (
+    COLUMNS,
     MAX_IMPORT_BYTES,
     Problem,
     ProblemCode,
@@ -34,7 +35,9 @@ from contacts_app.domain.csv_reader import (
     file_too_large_problem,
     looks_like_header,
 )
+from contacts_app.domain.custom_fields import line_fields
 from contacts_app.domain.import_check import MAX_KEPT_PROBLEMS, check_file
+from contacts_app.domain.import_extras import ExtrasSpec
 from contacts_app.domain.import_progress import ProgressCallback, ProgressTracker
 from contacts_app.domain.import_sources import file_format, read_rows
 from contacts_app.domain.import_writer import EmailsTaken, EmailTaken, StagedRow, write_import
@@ -67,6 +70,8 @@ class ImportOptions:
     mapping: ColumnMapping | None = None
     # Check the whole file and report, writing nothing.
     dry_run: bool = False
+    # Who imports (recorded with the opt-outs and notes a mapped file brings).
+    actor: str | None = None
 
 
 @dataclass
@@ -91,6 +96,11 @@ class ImportReport:
     # Rows a dry run found ready to import.
     ready: int = 0
     dry_run: bool = False
+    # What a mapping's further columns did.
+    opted_out: int = 0
+    tagged: int = 0
+    added_to_lists: int = 0
+    lists_created: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.dry_run:
@@ -102,6 +112,14 @@ class ImportReport:
         if self.merged:
             parts.append(f"{self.merged:,} merged (same phone twice in the file)")
         parts.append(f"{self.added_to_list:,} added to list")
+        if self.opted_out:
+            parts.append(f"{self.opted_out:,} opted out")
+        if self.tagged:
+            parts.append(f"{self.tagged:,} tags added")
+        if self.added_to_lists:
+            parts.append(f"{self.added_to_lists:,} added to lists named in the file")
+        if self.lists_created:
+            parts.append("lists created: " + ", ".join(self.lists_created))
         if self.skipped:
             parts.append(f"{self.skipped:,} invalid rows skipped")
         return ", ".join(parts) + "." + self._read_as() + "".join(" " + note for note in self.notes)
@@ -202,6 +220,8 @@ def run_import(
         region = region_of_line(session, line_id)
         if options.list_id is not None:
             get_list(session, line_id, options.list_id)
+        mapping = options.mapping or (_header_mapping(session, path, line_id) if options.skip_first_line else None)
+        extras_spec = _extras_spec(session, line_id, mapping)
     try:
         fmt = file_format(path)
     except UnreadableCsv as unreadable:
@@ -219,7 +239,8 @@ def run_import(
                 options.skip_invalid,
                 spool,
                 tracker.checked,
-                options.mapping,
+                mapping,
+                extras_spec,
             )
             if checked.fatal or (checked.problem_count and not options.skip_invalid) or not checked.clean_rows:
                 if not checked.problem_count:
@@ -250,6 +271,8 @@ def run_import(
                     (checked.first_line, checked.last_line),
                     tracker.saving,
                     skip_taken_emails=options.skip_invalid,
+                    actor=options.actor,
+                    with_extras=extras_spec is not None,
                 )
             except EmailsTaken as taken:
                 problems = [_email_taken_problem(row) for row in taken.rows]
@@ -259,7 +282,12 @@ def run_import(
         finished = True
     finally:
         tracker.stop(finished)
+    extras = written.extras
     return ImportReport(
+        opted_out=extras.opted_out if extras else 0,
+        tagged=extras.tagged if extras else 0,
+        added_to_lists=extras.added_to_lists if extras else 0,
+        lists_created=(extras.lists_created or []) if extras else [],
         created=written.created,
         updated=written.updated,
         unchanged=written.unchanged,
@@ -274,6 +302,32 @@ def run_import(
         encoding=fmt.encoding_label,
         notes=checked.notes,
     )
+
+
+def _header_mapping(session: Session, path: str | Path, line_id: int) -> ColumnMapping | None:
+    """A first line naming more columns than Full Name, Phone, Email (this app's own export, a
+    CRM's) is read by its names, as the mapping step would propose, rather than refused."""
+    header = file_header(path)
+    if header is None or len(header) <= len(COLUMNS):
+        return None
+    proposal = propose_mapping(header, [field.name for field in line_fields(session, line_id)])
+    return None if proposal.problems() else proposal
+
+
+def _extras_spec(session: Session, line_id: int, mapping: ColumnMapping | None) -> ExtrasSpec | None:
+    """The mapping's further columns, checked against the account's custom fields."""
+    if mapping is None:
+        return None
+    fields = line_fields(session, line_id)
+    known = {field.name.lower() for field in fields}
+    missing = [name for name in mapping.field_names() if name.lower() not in known]
+    if missing:
+        reason = (
+            f"The mapping fills a custom field “{missing[0]}” that this account does not have. "
+            "Add it on the Custom fields page, or choose “Don't import” for that column."
+        )
+        raise ImportRejected([Problem(None, None, missing[0], reason, fatal=True, code=ProblemCode.COLUMNS)], 1)
+    return ExtrasSpec.of(mapping, fields)
 
 
 class _Spool:

@@ -1,0 +1,270 @@
+"""What a mapped row carries beyond name, phone and e-mail: opted out, tags, lists, notes, custom fields.
+
+Pass 1 checks each row's extra cells with `check_extras` (in the check pool's processes, so it
+works from a plain `ExtrasSpec`), giving problems that name the line, the column and the value,
+and a compact `Extras` value that travels with the row to the staging table as JSON. Pass 2
+(`write_extras`), inside the import's one transaction, applies them to the contacts the rows
+became: tags and lists are added (never removed), notes and custom-field values are set where
+the file has one, and "opted out" only ever opts out.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.schema import Table
+
+from contacts_app.domain import consent
+from contacts_app.domain.column_mapping import FIELD_PREFIX, LIST_PREFIX, ColumnMapping, Target
+from contacts_app.domain.contacts import MAX_NOTES_LENGTH
+from contacts_app.domain.csv_reader import Problem, display
+from contacts_app.domain.custom_fields import NO_WORDS, YES_WORDS, FieldInvalid, clean_value
+from contacts_app.domain.lists import MAX_LIST_NAME_LENGTH
+from contacts_app.domain.tags import TagInvalid, parse_tags
+from contacts_app.models import (
+    ConsentEvent,
+    Contact,
+    ContactFieldValue,
+    ContactList,
+    ContactTag,
+    CustomField,
+    ListMembership,
+    utcnow,
+)
+
+LIST_SEPARATOR = ";"
+EXTRAS_BATCH_ROWS = 5_000
+PROBLEM_CODE = "extra"
+
+
+@dataclass(frozen=True)
+class ExtrasSpec:
+    """The mapping's extra columns as plain data: (column index, column name, target)."""
+
+    columns: tuple[tuple[int, str, str], ...]
+    # Custom field name -> its kind (FieldKind), for checking values away from the database.
+    field_kinds: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, mapping: ColumnMapping, fields: list[CustomField]) -> "ExtrasSpec | None":
+        def header(index: int) -> str:
+            return mapping.headers[index] if index < len(mapping.headers) else f"Column {index + 1}"
+
+        columns = tuple((index, header(index), mapping.targets[index]) for index in mapping.extra_columns)
+        if not columns:
+            return None
+        return cls(columns, tuple((field.name, field.kind) for field in fields))
+
+
+def check_extras(
+    line: int, raw: dict[int, str], spec: ExtrasSpec, row: tuple[str, ...]
+) -> tuple[str | None, list[Problem]]:
+    """The row's extras as the JSON the staging table keeps (None when there are none), or its problems."""
+    kinds = {name.lower(): (name, kind) for name, kind in spec.field_kinds}
+    extras: dict = {}
+    problems: list[Problem] = []
+
+    def problem(column: str, value: str, reason: str) -> None:
+        problems.append(Problem(line, column, display(value)[:200], reason, row, code=PROBLEM_CODE))
+
+    for index, column, target in spec.columns:
+        value = raw.get(index)
+        if not value:
+            continue
+        if target == Target.OPTED_OUT:
+            if value.lower() in YES_WORDS or value.lower() in ("opted out", "unsubscribed"):
+                extras["o"] = 1
+            elif value.lower() not in NO_WORDS:
+                problem(column, value, f"{column} must be yes or no (not “{value}”).")
+        elif target == Target.TAGS:
+            try:
+                extras.setdefault("t", []).extend(parse_tags(value))
+            except TagInvalid as invalid:
+                problem(column, value, str(invalid))
+        elif target == Target.LISTS:
+            for name in (" ".join(part.split()) for part in value.split(LIST_SEPARATOR)):
+                if len(name) > MAX_LIST_NAME_LENGTH:
+                    problem(column, value, f"The list name “{name[:20]}…” is too long.")
+                elif name:
+                    extras.setdefault("l", []).append(name)
+        elif target == Target.NOTES:
+            if len(value) > MAX_NOTES_LENGTH:
+                reason = f"Notes are too long ({len(value):,} characters; the limit is {MAX_NOTES_LENGTH:,})."
+                problem(column, value[:60], reason)
+            else:
+                extras["n"] = value
+        elif target.startswith(LIST_PREFIX):
+            if value.lower() in YES_WORDS:
+                extras.setdefault("l", []).append(target.removeprefix(LIST_PREFIX))
+            elif value.lower() not in NO_WORDS:
+                problem(column, value, f"{column} must be yes or no (not “{value}”).")
+        elif target.startswith(FIELD_PREFIX):
+            name, kind = kinds[target.removeprefix(FIELD_PREFIX).lower()]
+            try:
+                clean = clean_value(CustomField(account_id=0, name=name, name_key=name.lower(), kind=kind), value)
+            except FieldInvalid as invalid:
+                problem(column, value, str(invalid))
+            else:
+                extras.setdefault("f", {})[name] = clean
+    if problems:
+        return None, problems
+    return (json.dumps(extras, separators=(",", ":"), ensure_ascii=False) if extras else None), []
+
+
+@dataclass
+class ExtrasWritten:
+    opted_out: int = 0
+    tagged: int = 0
+    added_to_lists: int = 0
+    lists_created: list[str] | None = None
+
+
+def write_extras(
+    connection: Connection,
+    staging: Table,
+    line_id: int,
+    account_id: int,
+    actor: str | None,
+    dialect: str,
+) -> ExtrasWritten:
+    """Apply the staged rows' extras to the contacts they became (same transaction as the rows)."""
+    result = ExtrasWritten(lists_created=[])
+    contact = Contact.__table__
+    rows = (
+        select(contact.c.id, contact.c.phone, contact.c.opted_out, staging.c.extras)
+        .select_from(staging.join(contact, and_(contact.c.line_id == line_id, contact.c.phone == staging.c.phone)))
+        .where(staging.c.extras.is_not(None))
+        .order_by(staging.c.line)
+    )
+    fields = {
+        name.lower(): field_id
+        for field_id, name in connection.execute(
+            select(CustomField.__table__.c.id, CustomField.__table__.c.name).where(
+                CustomField.__table__.c.account_id == account_id
+            )
+        )
+    }
+    lists = _ListIds(connection, line_id, result)
+    now = utcnow()
+    for batch in _batches(connection.execute(rows)):
+        opt_outs, tags, members, notes, values = [], [], [], [], []
+        for contact_id, phone, opted_out, text in batch:
+            extras = json.loads(text)
+            if extras.get("o") and not opted_out:
+                opt_outs.append({"b_id": contact_id, "b_phone": phone})
+            for tag in extras.get("t", ()):
+                tags.append({"contact_id": contact_id, "name_key": tag.lower(), "name": tag, "line_id": line_id})
+            for name in extras.get("l", ()):
+                members.append({"list_id": lists.id_of(name), "contact_id": contact_id, "added_at": now})
+            if "n" in extras:
+                notes.append({"b_id": contact_id, "b_notes": extras["n"]})
+            for name, value in extras.get("f", {}).items():
+                values.append(
+                    {
+                        "contact_id": contact_id,
+                        "field_id": fields[name.lower()],
+                        "value": value,
+                        "value_key": value.lower(),
+                    }
+                )
+        result.opted_out += _opt_out(connection, opt_outs, line_id, actor, now)
+        result.tagged += _insert_new(connection, ContactTag.__table__, tags, dialect)
+        result.added_to_lists += _insert_new(connection, ListMembership.__table__, members, dialect)
+        if notes:
+            connection.execute(
+                update(contact)
+                .where(contact.c.id == bindparam("b_id"))
+                .values(notes=bindparam("b_notes"), notes_updated_at=now, notes_updated_by=actor, updated_at=now),
+                notes,
+            )
+        if values:
+            table = ContactFieldValue.__table__
+            upsert = (postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)).values(
+                {column: bindparam(column) for column in ("contact_id", "field_id", "value", "value_key")}
+            )
+            upsert = upsert.on_conflict_do_update(
+                index_elements=["contact_id", "field_id"],
+                set_={"value": upsert.excluded.value, "value_key": upsert.excluded.value_key},
+            )
+            connection.execute(upsert, values)
+    return result
+
+
+def _batches(rows) -> Iterator[list]:
+    batch = []
+    for row in rows:
+        batch.append(tuple(row))
+        if len(batch) >= EXTRAS_BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert_new(connection: Connection, table: Table, rows: list[dict], dialect: str) -> int:
+    if not rows:
+        return 0
+    insert = (postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
+    return connection.execution_options(preserve_rowcount=True).execute(insert, rows).rowcount
+
+
+def _opt_out(connection: Connection, rows: list[dict], line_id: int, actor: str | None, now) -> int:
+    """Opt the contacts out as a person ticking "Opted out" would, remembered by line and phone."""
+    if not rows:
+        return 0
+    contact = Contact.__table__
+    connection.execute(
+        update(contact)
+        .where(contact.c.id == bindparam("b_id"))
+        .values(
+            opted_out=True,
+            opted_out_at=now,
+            opted_out_source=consent.Source.IMPORT,
+            opted_out_by=actor,
+            updated_at=now,
+        ),
+        rows,
+    )
+    connection.execute(
+        ConsentEvent.__table__.insert(),
+        [
+            {
+                "line_id": line_id,
+                "contact_id": row["b_id"],
+                "phone": row["b_phone"],
+                "kind": consent.EventKind.OPTED_OUT,
+                "source": consent.Source.IMPORT,
+                "actor": actor,
+                "detail": "Opted out in an imported file",
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
+    return len(rows)
+
+
+class _ListIds:
+    """The line's lists by name (any case); a list a file names that does not exist yet is made."""
+
+    def __init__(self, connection: Connection, line_id: int, result: ExtrasWritten) -> None:
+        self.connection, self.line_id, self.result = connection, line_id, result
+        table = ContactList.__table__
+        existing = connection.execute(select(table.c.id, table.c.name_key).where(table.c.line_id == line_id))
+        self.ids = {key: list_id for list_id, key in existing}
+
+    def id_of(self, name: str) -> int:
+        key = name.lower()
+        if key not in self.ids:
+            now = utcnow()
+            self.ids[key] = self.connection.execute(
+                ContactList.__table__.insert()
+                .values(line_id=self.line_id, name=name, name_key=key, description="", created_at=now, updated_at=now)
+                .returning(ContactList.__table__.c.id)
+            ).scalar_one()
+            self.result.lists_created.append(name)
+        return self.ids[key]
