@@ -281,6 +281,8 @@ class AccountSettings(SQLModel, table=True):
     )
     # None means the default text, which names the business.
     consent_message: str | None = Field(default=None, sa_type=Text)
+    # The last import's column mapping, {normalized column name: target} as JSON (mapping_memory.py).
+    import_mapping: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,7 +2,6 @@
 
 import reflex as rx
 
-from contacts_app.domain.column_mapping import TARGET_LABELS
 from contacts_app.state.importer import FILE_INPUT_ID, ImportState, MappingColumn, ProblemRow
 
 SAMPLE_CSV = "/sample_contacts.csv"
@@ -111,7 +110,9 @@ def mapping_row(column: MappingColumn, index) -> rx.Component:
             rx.select.root(
                 rx.select.trigger(aria_label=column.label, width="100%"),
                 rx.select.content(
-                    *[rx.select.item(label, value=target.value) for target, label in TARGET_LABELS.items()]
+                    rx.foreach(
+                        ImportState.target_options, lambda option: rx.select.item(option.label, value=option.value)
+                    )
                 ),
                 value=column.target,
                 on_change=lambda target: ImportState.set_column_target(index, target),

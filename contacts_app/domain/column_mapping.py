@@ -178,6 +178,10 @@ class ColumnMapping:
     def list_names(self) -> list[str]:
         return [t.removeprefix(LIST_PREFIX) for t in self.targets if t.startswith(LIST_PREFIX)]
 
+    def fills_lists(self) -> bool:
+        """Whether rows join lists (which needs the Lists permission)."""
+        return Target.LISTS in self.targets or bool(self.list_names())
+
     def problems(self) -> list[str]:
         """Why this mapping cannot import anything (empty when it can)."""
         chosen = set(self.targets)

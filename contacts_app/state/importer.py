@@ -20,14 +20,20 @@ from contacts_app.api.imports import TOO_LARGE, bad_rows_url, upload_url
 from contacts_app.db import get_engine, session_scope
 from contacts_app.domain import import_files
 from contacts_app.domain.column_mapping import (
+    FIELD_PREFIX,
+    LIST_PREFIX,
+    TARGET_LABELS,
     ColumnMapping,
     Target,
+    normalize_header,
     positional_mapping,
     proposal_ranks,
     propose_mapping,
+    target_label,
 )
 from contacts_app.domain.csv_reader import MAX_IMPORT_BYTES, Problem
 from contacts_app.domain.csv_reader import looks_like_header as file_header_row
+from contacts_app.domain.custom_fields import line_fields
 from contacts_app.domain.importer import (
     ImportOptions,
     ImportRejected,
@@ -38,6 +44,7 @@ from contacts_app.domain.importer import (
     write_bad_rows_csv,
 )
 from contacts_app.domain.lists import ListNotFound, lists_with_counts
+from contacts_app.domain.mapping_memory import remember_mapping, remembered_targets
 from contacts_app.domain.permissions import Action
 from contacts_app.numbers import counted
 from contacts_app.state.contacts import ContactsState
@@ -53,6 +60,12 @@ PROGRESS_REFRESH_SECONDS = 0.5
 class ListOption:
     id: str = ""
     name: str = ""
+
+
+@dataclass
+class TargetOption:
+    value: str = ""
+    label: str = ""
 
 
 @dataclass
@@ -112,10 +125,20 @@ def pasted_rows(text: str, count: int = 4) -> list[list[str]]:
     return list(csv.reader(lines))
 
 
-def mapping_columns(rows: list[list[str]]) -> list[MappingColumn]:
+def target_options(field_names: list[str], list_names: list[str], mapping: list[MappingColumn]) -> list[TargetOption]:
+    """What a column can hold: the fixed choices, the account's custom fields, the line's lists
+    (and a list a column names that does not exist yet: the import makes it)."""
+    values = [target.value for target in TARGET_LABELS if target != Target.SKIP]
+    values += [FIELD_PREFIX + name for name in field_names]
+    values += [LIST_PREFIX + name for name in list_names]
+    values += [column.target for column in mapping if column.target not in values and column.target != Target.SKIP]
+    return [TargetOption(value, target_label(value)) for value in [*values, Target.SKIP.value]]
+
+
+def mapping_columns(rows: list[list[str]], field_names: list[str] | None = None) -> list[MappingColumn]:
     """The mapping step's rows for a file whose first row names its columns, with the proposal."""
     headers = rows[0][:MAX_MAPPED_COLUMNS]
-    proposal = propose_mapping(headers)
+    proposal = propose_mapping(headers, field_names or [])
     columns = []
     for index, (header, target) in enumerate(zip(headers, proposal.targets, strict=False)):
         values = [row[index].strip() for row in rows[1:] if index < len(row) and row[index].strip()]
@@ -124,7 +147,7 @@ def mapping_columns(rows: list[list[str]]) -> list[MappingColumn]:
             MappingColumn(
                 header=header or f"Column {index + 1}",
                 sample=sample if len(sample) <= 40 else sample[:39] + "…",
-                target=target.value,
+                target=str(target),
                 label=f"What “{header or f'Column {index + 1}'}” holds",
             )
         )
@@ -144,7 +167,12 @@ class ImportState(SessionState):
     header_hint: bool = False
     # The mapping step, shown when the first line names columns other than Full Name, Phone, Email.
     mapping: list[MappingColumn] = []
+    # What a column can hold (fixed choices, the account's custom fields, the line's lists).
+    target_options: list[TargetOption] = []
     _mapping_ranks: list[int] = []
+    _field_names: list[str] = []
+    # {normalized column name: target} the account last imported with (mapping_memory.py).
+    _remembered: dict[str, str] = {}
 
     running: bool = False
     done: int = 0
@@ -191,7 +219,11 @@ class ImportState(SessionState):
         return not self.running and not self.uploading and has_input and self.mapping_error == ""
 
     def _column_mapping(self) -> ColumnMapping:
-        return ColumnMapping.of([Target(column.target) for column in self.mapping], self._mapping_ranks or None)
+        return ColumnMapping.of(
+            [column.target for column in self.mapping],
+            self._mapping_ranks or None,
+            [column.header for column in self.mapping],
+        )
 
     @rx.event
     def set_open(self, is_open: bool):
@@ -209,8 +241,21 @@ class ImportState(SessionState):
                 if self.can_use_lists
                 else []
             )
+            self._field_names = [field.name for field in line_fields(session, line_id)]
+            self._remembered = remembered_targets(session, self._user(session).account_id)
         if self.list_id and self.list_id not in {option.id for option in self.lists}:
             self.list_id = ""
+        self._refresh_target_options()
+
+    def _can_hold(self, target: str) -> bool:
+        """Whether a remembered target still exists (a custom field may have gone since)."""
+        if target.startswith(FIELD_PREFIX):
+            return target.removeprefix(FIELD_PREFIX).lower() in {name.lower() for name in self._field_names}
+        return True
+
+    def _refresh_target_options(self) -> None:
+        list_names = [option.name for option in self.lists]
+        self.target_options = target_options(self._field_names, list_names, self.mapping)
 
     @rx.event
     def set_pasted(self, text: str):
@@ -225,9 +270,18 @@ class ImportState(SessionState):
         if not looks_like_header:
             self.header_hint, self.mapping, self._mapping_ranks = False, [], []
             return
-        columns = mapping_columns(rows)
+        columns = mapping_columns(rows, self._field_names)
+        for column in columns:
+            remembered = self._remembered.get(normalize_header(column.header))
+            if remembered is not None and self._can_hold(remembered):
+                column.target = remembered
+        if not self.can_use_lists:
+            # Lists are not this user's to fill: list columns are proposed as not imported.
+            for column in columns:
+                if column.target == Target.LISTS or column.target.startswith(LIST_PREFIX):
+                    column.target = Target.SKIP.value
         in_import_format = [column.target for column in columns[:3]] == [
-            target.value for target in positional_mapping(len(columns[:3])).targets
+            str(target) for target in positional_mapping(len(columns[:3])).targets
         ] and all(column.target == Target.SKIP for column in columns[3:])
         if in_import_format:
             self.mapping, self._mapping_ranks = [], []
@@ -236,11 +290,12 @@ class ImportState(SessionState):
         elif [column.header for column in columns] != [column.header for column in self.mapping]:
             self.mapping = columns
             self._mapping_ranks = proposal_ranks([column.header for column in columns])
+            self._refresh_target_options()
         self.header_hint = True
 
     @rx.event
     def set_column_target(self, index: int, target: str):
-        if 0 <= index < len(self.mapping) and target in {t.value for t in Target}:
+        if 0 <= index < len(self.mapping) and target in {option.value for option in self.target_options}:
             self.mapping[index].target = target
             self.mapping = list(self.mapping)
 
@@ -304,14 +359,17 @@ class ImportState(SessionState):
                 return
             with session_scope() as session:
                 line_id = self._require(session, Action.IMPORT)
-                if self.list_id:
+                mapping = self._column_mapping() if self.mapping else None
+                if self.list_id or (mapping is not None and mapping.fills_lists()):
                     self._require(session, Action.LISTS)
-                user_id = self._user(session).id
+                user = self._user(session)
+                user_id, actor = user.id, user.email
             options = ImportOptions(
                 skip_first_line=self.skip_first_line,
                 list_id=int(self.list_id) if self.list_id else None,
                 skip_invalid=self.skip_invalid,
-                mapping=self._column_mapping() if self.mapping else None,
+                mapping=mapping,
+                actor=actor,
             )
             file_path, pasted = self._file_path, self.pasted
             self.running = True
@@ -369,6 +427,10 @@ class ImportState(SessionState):
                 return None if self.open else rx.toast.error("Nothing was imported: the file has problems.")
             self.done = self.total
             self.summary = report.summary()
+            if options.mapping is not None and report is not None:
+                with session_scope() as session:
+                    remember_mapping(session, self._user(session).account_id, options.mapping)
+                    self._remembered = remembered_targets(session, self._user(session).account_id)
             self.pasted = ""
             contacts = await self.get_state(ContactsState)
             with session_scope() as session:

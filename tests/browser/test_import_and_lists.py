@@ -6,8 +6,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
+from contacts_app.domain import custom_fields
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.domain.lists import add_to_list, create_list, find_list
+from contacts_app.models import FieldKind
 from tests.browser.page_actions import page_action
 
 pytestmark = pytest.mark.browser
@@ -229,7 +231,10 @@ def test_export_downloads_the_import_format(page, app_db):
     with page.expect_download() as download:
         page_action(page, "Export")
     lines = download.value.path().read_text().splitlines()
-    assert lines == ["Full Name,Phone,Email", "Jane Doe,+14155552671,j@x.com"]
+    assert lines == [
+        "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes",
+        "Jane Doe,+14155552671,j@x.com,no,,Not sent,,",
+    ]
 
 
 def test_each_list_exports_its_members(page, app_db):
@@ -242,7 +247,10 @@ def test_each_list_exports_its_members(page, app_db):
     page.goto("/lists")
     with page.expect_download() as download:
         list_cards(page).filter(has_text="Regulars").get_by_role("button", name="Export").click()
-    assert download.value.path().read_text().splitlines() == ["Full Name,Phone,Email", "Member Person,+14155550111,"]
+    assert download.value.path().read_text().splitlines() == [
+        "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes,List: Regulars",
+        "Member Person,+14155550111,,no,,Not sent,,,yes",
+    ]
 
 
 def test_a_file_with_its_own_column_names_is_matched_in_the_mapping_step(page, shot, tmp_path, viewport_name):
@@ -272,3 +280,44 @@ def test_a_file_with_its_own_column_names_is_matched_in_the_mapping_step(page, s
     shot("imported")
     dialog.get_by_role("button", name="Close").click()
     expect(rows(page).filter(has_text="Grace Hopper")).to_contain_text("(415) 555-0103")
+
+
+def test_an_exported_file_comes_back_with_opt_outs_fields_tags_and_lists_and_the_mapping_is_remembered(
+    page, shot, tmp_path, app_db
+):
+    seed_list(app_db, "Regulars")
+    with session_scope(app_db) as session:
+        line = ensure_default_line(session)
+        custom_fields.create_field(session, line.account_id, "Company", FieldKind.TEXT)
+    csv_file = tmp_path / "contacts.csv"
+    csv_file.write_text(
+        "Full Name,Phone,Email,Opted Out,Opted Out Source,Consent Status,Tags,Notes,Company,List: Regulars,Fax\n"
+        'Ada Lovelace,(415) 555-0177,,yes,By hand,Not sent,"vip, spring",Call after 5,Analytical,yes,1\n'
+        "Alan Turing,(415) 555-0178,,no,,Not sent,,,,,2\n"
+    )
+    dialog = open_import(page)
+    dialog.get_by_label("Upload File").set_input_files(csv_file)
+    expect(dialog.get_by_role("combobox", name="What “Company” holds")).to_have_text("Company")
+    expect(dialog.get_by_role("combobox", name="What “Opted Out” holds")).to_have_text("Opted out (only opts out)")
+    expect(dialog.get_by_role("combobox", name="What “Consent Status” holds")).to_have_text("Don't import")
+    expect(dialog.get_by_role("combobox", name="What “List: Regulars” holds")).to_have_text("List: Regulars")
+    dialog.get_by_role("combobox", name="What “Fax” holds").click()
+    page.get_by_role("option", name="Notes").click()
+    dialog.get_by_role("combobox", name="What “Notes” holds").click()
+    page.get_by_role("option", name="Don't import").click()
+    shot("mapped")
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text("Imported: 2 created")).to_be_visible()
+    expect(dialog.get_by_text("1 opted out")).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(rows(page).filter(has_text="Ada Lovelace")).to_contain_text("Opted out")
+    rows(page).filter(has_text="Ada Lovelace").click()
+    expect(page.get_by_label("Company")).to_have_value("Analytical")
+    expect(page.get_by_label("Notes")).to_have_value("1")
+    shot("opted-out-with-fields")
+
+    # The next file with those columns is proposed the way the user left it.
+    dialog = open_import(page)
+    dialog.get_by_label("Upload File").set_input_files(csv_file)
+    expect(dialog.get_by_role("combobox", name="What “Fax” holds")).to_have_text("Notes")
+    expect(dialog.get_by_role("combobox", name="What “Notes” holds")).to_have_text("Don't import")
