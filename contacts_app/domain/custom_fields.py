@@ -143,7 +143,9 @@ def delete_field(session: Session, account_id: int, field_id: int) -> None:
 
 
 def clean_value(field: CustomField, raw: str | None) -> str | None:
-    """The canonical text of a value, None for blank; FieldInvalid with a message for people otherwise."""
+    """The canonical text of a value, None for blank; FieldInvalid with a message for people otherwise.
+
+    Reads only the field's `name` and `kind` (the import passes a lighter stand-in)."""
     text = " ".join(str(raw or "").split())
     if not text:
         return None
