@@ -27,7 +27,8 @@ from contacts_app.domain.permissions import (
     PlanFeatures,
     set_account_plan,
 )
-from contacts_app.models import Contact, ContactList, Line, LineAccess, Role, User
+from contacts_app.jobs import imports as import_job
+from contacts_app.models import BackgroundJob, Contact, ContactList, Line, LineAccess, Role, User
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.importer import ImportState
 from contacts_app.state.lists import ListsState
@@ -191,6 +192,17 @@ def test_export_and_import_are_refused_when_turned_off(engine, people):
     take_away(engine, people["clerk"], can_export=False, can_import=False)
     refused(ContactsState.export, state_of(engine, ContactsState), reason=TURNED_OFF[Action.EXPORT])
     refused(ImportState.set_open, state_of(engine, ImportState), True, reason=TURNED_OFF[Action.IMPORT])
+
+
+def test_a_crafted_import_start_is_refused_when_import_is_turned_off_and_leaves_no_job_or_file(engine, people):
+    take_away(engine, people["clerk"], can_import=False)
+    state = state_of(engine, ImportState)
+    state.pasted = "Jane Doe,4155552671\n"
+    spool = import_job.IMPORT_SPOOL_DIR
+    before = set(spool.iterdir()) if spool.exists() else set()
+    refused(ImportState.start_import, state, reason=TURNED_OFF[Action.IMPORT])
+    assert count(engine, BackgroundJob) == 0
+    assert (set(spool.iterdir()) if spool.exists() else set()) == before
 
 
 # ----- lines -----

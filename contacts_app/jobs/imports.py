@@ -7,24 +7,24 @@ interrupted run wrote nothing, since its one transaction never committed. The fi
 once the import has ended, whatever the outcome.
 """
 
-import os
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 
 from sqlmodel import Session
 
-from contacts_app.db import PROJECT_ROOT, session_scope
+from contacts_app.db import session_scope
+from contacts_app.domain.column_mapping import ColumnMapping
 from contacts_app.domain.csv_reader import Problem
+from contacts_app.domain.import_files import IMPORT_SPOOL_DIR
 from contacts_app.domain.importer import ImportOptions, ImportRejected, run_import
 from contacts_app.domain.lists import ListNotFound
+from contacts_app.domain.mapping_memory import remember_mapping
 from contacts_app.domain.permissions import Action, PermissionDenied, require
 from contacts_app.jobs.core import JobContext, JobFailed, JobOutcome, create_job, job_kind
-from contacts_app.models import BackgroundJob, User
+from contacts_app.models import BackgroundJob, Line, User
 
 KIND = "import"
-# Where uploads wait for their import: private (never Reflex's public upload folder).
-IMPORT_SPOOL_DIR = Path(os.environ.get("CONTACTS_IMPORT_DIR") or PROJECT_ROOT / "data" / "imports")
 # Problems kept with the job for the page and the bad-rows file (the count is always exact).
 KEPT_PROBLEMS = 10_000
 
@@ -52,8 +52,15 @@ def create(
     left in place when the import is refused; the page removes it when the dialog lets it go.
     """
     require(session, user, Action.IMPORT, line_id)
-    if options.list_id is not None:
+    if options.list_id is not None or (options.mapping is not None and options.mapping.fills_lists()):
         require(session, user, Action.LISTS, line_id)
+    mapping = None
+    if options.mapping is not None:
+        mapping = {
+            "targets": list(options.mapping.targets),
+            "priority": list(options.mapping.priority),
+            "headers": list(options.mapping.headers),
+        }
     return create_job(
         session,
         KIND,
@@ -63,6 +70,8 @@ def create(
             "skip_first_line": options.skip_first_line,
             "list_id": options.list_id,
             "skip_invalid": options.skip_invalid,
+            "mapping": mapping,
+            "actor": user.email,
             "keep_rejected_file": keep_rejected_file,
         },
         line_id=line_id,
@@ -83,10 +92,15 @@ def _report_result(problems: list[Problem], problem_count: int, **extra) -> dict
 def run(context: JobContext) -> JobOutcome:
     args = context.args
     path = Path(args["path"])
+    mapping = args.get("mapping")
     options = ImportOptions(
         skip_first_line=bool(args.get("skip_first_line")),
         list_id=args.get("list_id"),
         skip_invalid=bool(args.get("skip_invalid")),
+        mapping=ColumnMapping(tuple(mapping["targets"]), tuple(mapping["priority"]), tuple(mapping["headers"]))
+        if mapping
+        else None,
+        actor=args.get("actor"),
     )
     if not path.exists():
         raise JobFailed("The uploaded file is no longer there (it was removed, or this worker cannot reach it).")
@@ -109,6 +123,10 @@ def run(context: JobContext) -> JobOutcome:
         path.unlink(missing_ok=True)
         raise JobFailed(f"The import stopped: {refused}") from None
     path.unlink(missing_ok=True)
+    if options.mapping is not None:
+        # The next file with these columns is proposed the way this one was imported.
+        with session_scope(context.engine) as session:
+            remember_mapping(session, session.get(Line, context.line_id).account_id, options.mapping)
     return JobOutcome(
         f"Import finished: {report.summary()}",
         _report_result(report.problems, report.problem_count, summary=report.summary(), rows=report.rows_read),

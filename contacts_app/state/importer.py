@@ -1,13 +1,13 @@
-"""The Import dialog: a staged file or pasted text, options, and a server-side import with progress.
+"""The Import dialog: a staged file or pasted text, options, and an import job with progress.
 
 The file goes to the server's own upload route (api/imports.py), which checks the user before it
-reads a byte; the page then names the staged file to `file_staged`. The import runs in a
-background task so the user keeps working; the blocking work runs in a thread, and its progress
-callback only writes numbers that the task copies to the page twice a second. The staged file is
-removed when the import ends, whatever the outcome, and when the dialog lets go of it.
+reads a byte; the page then names the staged file to `file_staged`. "Import Contacts" starts an
+import job (jobs/imports.py) that any worker may run and that survives the web process; its
+progress and outcome come back as job messages of the line (state/live.py -> `_on_job`), so the
+user keeps working and a reloaded page finds the import where it stands. The job removes the
+staged file when the import ends, whatever the outcome; the dialog removes one it lets go of.
 """
 
-import asyncio
 import csv
 import json
 import time
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import reflex as rx
 
+from contacts_app import jobs
 from contacts_app.api.imports import TOO_LARGE, bad_rows_url, upload_url
-from contacts_app.db import get_engine, session_scope
+from contacts_app.db import session_scope
 from contacts_app.domain import import_files
 from contacts_app.domain.column_mapping import (
     FIELD_PREFIX,
@@ -36,18 +37,15 @@ from contacts_app.domain.csv_reader import looks_like_header as file_header_row
 from contacts_app.domain.custom_fields import line_fields
 from contacts_app.domain.importer import (
     ImportOptions,
-    ImportRejected,
-    ImportReport,
     first_rows,
-    import_text,
-    run_import,
     write_bad_rows_csv,
 )
-from contacts_app.domain.lists import ListNotFound, lists_with_counts
-from contacts_app.domain.mapping_memory import remember_mapping, remembered_targets
-from contacts_app.domain.permissions import Action
+from contacts_app.domain.lists import lists_with_counts
+from contacts_app.domain.mapping_memory import remembered_targets
+from contacts_app.domain.permissions import Action, PermissionDenied
+from contacts_app.jobs import imports as import_job
+from contacts_app.models import JobStatus
 from contacts_app.numbers import counted
-from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 
 FILE_INPUT_ID = "import-file"
@@ -184,6 +182,9 @@ class ImportState(SessionState):
     problem_count: int = 0
 
     _file_path: str = ""
+    # The import job this page started (or found running on its line), and when it started.
+    _import_job: int = 0
+    _started: float = 0.0
     # The bad-rows report of the last import, downloaded through api/imports.py (not page state).
     _problems_id: str = ""
 
@@ -243,9 +244,15 @@ class ImportState(SessionState):
             )
             self._field_names = [field.name for field in line_fields(session, line_id)]
             self._remembered = remembered_targets(session, self._user(session).account_id)
+            running = jobs.latest_job(session, line_id, import_job.KIND)
         if self.list_id and self.list_id not in {option.id for option in self.lists}:
             self.list_id = ""
         self._refresh_target_options()
+        if running is not None and not running.finished:
+            # An import of the line runs (started here before a reload, or on another page): show where it stands.
+            self._import_job, self.running = running.id, True
+            self.done, self.total = running.done, running.total
+            self._started = self._started or time.monotonic()
 
     def _can_hold(self, target: str) -> bool:
         """Whether a remembered target still exists (a custom field may have gone since)."""
@@ -352,94 +359,74 @@ class ImportState(SessionState):
         self.file_name = str(answer.get("name") or "upload.csv")
         self._offer_mapping(first_rows(path))
 
-    @rx.event(background=True)
-    async def start_import(self):
-        async with self:
-            if self.running or not self.can_start:
-                return
-            with session_scope() as session:
-                line_id = self._require(session, Action.IMPORT)
-                mapping = self._column_mapping() if self.mapping else None
-                if self.list_id or (mapping is not None and mapping.fills_lists()):
-                    self._require(session, Action.LISTS)
-                user = self._user(session)
-                user_id, actor = user.id, user.email
+    @rx.event
+    def start_import(self):
+        """Start the import as a job (it survives this web process); its progress and end reach the
+        page through state/live.py as job messages (`_on_job`)."""
+        if self.running or not self.can_start:
+            return None
+        with session_scope() as session:
+            line_id = self._require(session, Action.IMPORT)
+            user = self._user(session)
             options = ImportOptions(
                 skip_first_line=self.skip_first_line,
                 list_id=int(self.list_id) if self.list_id else None,
                 skip_invalid=self.skip_invalid,
-                mapping=mapping,
-                actor=actor,
+                mapping=self._column_mapping() if self.mapping else None,
+                actor=user.email,
             )
-            file_path, pasted = self._file_path, self.pasted
-            self.running = True
-            self.done, self.total, self.time_left = 0, 0, ""
-            self._clear_report()
-
-        progress = {"done": 0, "total": 0}
-
-        def report_progress(done: int, total: int) -> None:
-            progress["done"], progress["total"] = done, total
-
-        def work() -> ImportReport:
-            engine = get_engine()
+            path = Path(self._file_path) if self._file_path else import_job.stage_text(self.pasted)
             try:
-                if file_path:
-                    return run_import(engine, file_path, line_id, options, report_progress)
-                return import_text(engine, pasted, line_id, options, report_progress)
-            finally:
-                # The customer's file goes whatever the outcome; a retry uploads it again.
-                import_files.discard(file_path)
-
-        started = time.monotonic()
-        job = asyncio.create_task(asyncio.to_thread(work))
-        while not job.done():
-            await asyncio.wait({job}, timeout=PROGRESS_REFRESH_SECONDS)
-            async with self:
-                self.done, self.total = progress["done"], progress["total"]
-                self.time_left = time_left_label(self.done, self.total, time.monotonic() - started)
-
-        try:
-            report = job.result()
-            problems, problem_count = report.problems, report.problem_count
-        except ImportRejected as rejected:
-            report, problems, problem_count = None, rejected.problems, rejected.problem_count
-        except ListNotFound:
-            report, problems, problem_count = None, [], -1
-        problems_id = await asyncio.to_thread(_save_problems, user_id, problems) if problems else ""
-        async with self:
-            self.running = False
-            self.time_left = ""
-            if file_path == self._file_path:
-                self._file_path, self.file_name = "", ""
-                self.header_hint, self.mapping = False, []
-            if problem_count < 0:
-                self.rejected_message = "The chosen list no longer exists. Choose another list and try again."
-            else:
-                self._show_problems(problems, problem_count, problems_id)
-            if report is None:
-                if not self.rejected_message:
-                    self.rejected_message = (
-                        f"The file was not imported: {counted(problem_count, 'problem')}, listed below. "
-                        "Nothing was written."
-                    )
-                # The dialog shows the failure; a toast only for someone who closed it meanwhile.
-                return None if self.open else rx.toast.error("Nothing was imported: the file has problems.")
-            self.done = self.total
-            self.summary = report.summary()
-            if options.mapping is not None and report is not None:
-                with session_scope() as session:
-                    remember_mapping(session, self._user(session).account_id, options.mapping)
-                    self._remembered = remembered_targets(session, self._user(session).account_id)
-            self.pasted = ""
-            contacts = await self.get_state(ContactsState)
-            with session_scope() as session:
-                contacts._load_rows(session)
-            return None if self.open else rx.toast.success(f"Import finished: {self.summary}")
+                # Refused (and nothing staged kept) unless the user may import, and fill lists.
+                job = import_job.create(session, user, line_id, path, options, self.file_name or "pasted text")
+            except PermissionDenied:
+                if not self._file_path:
+                    path.unlink(missing_ok=True)
+                raise
+            job_id = job.id
+        jobs.dispatch(job_id)
+        # The job owns the staged file now: it removes it when the import ends, whatever the outcome.
+        self._file_path, self._import_job, self._started = "", job_id, time.monotonic()
+        self.running = True
+        self.done, self.total, self.time_left = 0, 0, ""
+        self._clear_report()
+        return None
 
     def _on_job(self, message: dict):
-        """A job message of the line (from state/live.py): the dialog's import does not run as a job yet."""
-        return None
+        """A job message of the line (from state/live.py): this page's import moved on or ended."""
+        if message.get("kind") != import_job.KIND or message["job"] != self._import_job:
+            return None
+        if message["status"] not in JobStatus.FINISHED:
+            self.running = True
+            self.done, self.total = message["done"], message["total"] or self.total
+            self.time_left = time_left_label(self.done, self.total, time.monotonic() - self._started)
+            return None
+        self._import_job = 0
+        self.running = False
+        self.time_left = ""
+        self.file_name, self.header_hint, self.mapping = "", False, []
+        with session_scope() as session:
+            finished = jobs.get_job(session, message["job"])
+            user = self._user(session)
+            self._remembered = remembered_targets(session, user.account_id)
+        result = (finished.result if finished is not None else None) or {}
+        problems = import_job.problems_of(result)
+        problem_count = result.get("problem_count", len(problems))
+        self._show_problems(problems, problem_count, _save_problems(user.id, problems) if problems else "")
+        if message["status"] != JobStatus.SUCCEEDED:
+            if result.get("rejected"):
+                self.rejected_message = (
+                    f"The file was not imported: {counted(problem_count, 'problem')}, listed below. "
+                    "Nothing was written."
+                )
+            else:
+                self.rejected_message = message["message"] or "The import stopped."
+            # The dialog shows the failure; a toast only for someone who closed it meanwhile.
+            return None if self.open else rx.toast.error("Nothing was imported: the file has problems.")
+        self.done = self.total
+        self.summary = result.get("summary") or message["message"]
+        self.pasted = ""
+        return None if self.open else rx.toast.success(f"Import finished: {self.summary}")
 
     def _show_problems(self, problems: list[Problem], count: int, problems_id: str) -> None:
         self._problems_id = problems_id
