@@ -11,6 +11,7 @@ phones, the progress callback's cadence, and peak memory (this process and the p
 """
 
 import argparse
+import contextlib
 import csv
 import itertools
 import os
@@ -124,6 +125,20 @@ def drop_postgres(schema: str) -> None:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, workdir: Path):
+    """An empty migrated database of the kind, removed afterwards."""
+    engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres(schema)
+        for leftover in workdir.glob("bench_*.db*"):
+            leftover.unlink()
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -244,15 +259,8 @@ def main() -> None:
         for kind in kinds:
             times = []
             for run in range(1, args.repeat + 1):
-                engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
-                try:
+                with fresh_database(kind, workdir) as engine:
                     seconds, report, calls = timed_import(engine, path)
-                finally:
-                    engine.dispose()
-                    if schema:
-                        drop_postgres(schema)
-                    for leftover in workdir.glob("bench_*.db*"):
-                        leftover.unlink()
                 gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
                 times.append(seconds)
                 print(
@@ -268,15 +276,8 @@ def main() -> None:
                     write_mapped_file(path, mapped_path)
                 mapped = []
                 for _run in range(args.repeat):
-                    engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
-                    try:
+                    with fresh_database(kind, workdir) as engine:
                         seconds, report = timed_mapped_import(engine, mapped_path)
-                    finally:
-                        engine.dispose()
-                        if schema:
-                            drop_postgres(schema)
-                        for leftover in workdir.glob("bench_*.db*"):
-                            leftover.unlink()
                     mapped.append(seconds)
                 mapped_median = statistics.median(mapped)
                 print(

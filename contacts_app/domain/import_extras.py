@@ -171,22 +171,15 @@ def write_extras(
             if extras.get("o") and not opted_out:
                 opt_outs.append({"b_id": contact_id, "b_phone": phone})
             for tag in extras.get("t", ()):
-                tags.append({"contact_id": contact_id, "name_key": tag.lower(), "name": tag, "line_id": line_id})
+                tags.append((contact_id, tag.lower(), tag, line_id))
             for name in extras.get("l", ()):
                 members.append({"list_id": lists.id_of(name), "contact_id": contact_id, "added_at": now})
             if "n" in extras:
                 notes.append({"b_id": contact_id, "b_notes": extras["n"]})
             for name, value in extras.get("f", {}).items():
-                values.append(
-                    {
-                        "contact_id": contact_id,
-                        "field_id": fields[name.lower()],
-                        "value": value,
-                        "value_key": value.lower(),
-                    }
-                )
+                values.append((contact_id, fields[name.lower()], value, value.lower()))
         result.opted_out += _opt_out(connection, opt_outs, line_id, actor, now)
-        result.tagged += _insert_new(connection, ContactTag.__table__, tags, dialect)
+        result.tagged += _executemany(connection, _INSERT_TAG, tags)
         result.added_to_lists += _insert_new(connection, ListMembership.__table__, members, dialect)
         if notes:
             connection.execute(
@@ -195,17 +188,34 @@ def write_extras(
                 .values(notes=bindparam("b_notes"), notes_updated_at=now, notes_updated_by=actor, updated_at=now),
                 notes,
             )
-        if values:
-            table = ContactFieldValue.__table__
-            upsert = (postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)).values(
-                {column: bindparam(column) for column in ("contact_id", "field_id", "value", "value_key")}
-            )
-            upsert = upsert.on_conflict_do_update(
-                index_elements=["contact_id", "field_id"],
-                set_={"value": upsert.excluded.value, "value_key": upsert.excluded.value_key},
-            )
-            connection.execute(upsert, values)
+        _executemany(connection, _UPSERT_FIELD_VALUE, values)
     return result
+
+
+# Plain SQL that SQLite and PostgreSQL both take: tens of thousands of rows skip SQLAlchemy's
+# per-row parameter handling (three times the time of the database's own work).
+_INSERT_TAG = (
+    f"INSERT INTO {ContactTag.__tablename__} (contact_id, name_key, name, line_id) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
+)
+_UPSERT_FIELD_VALUE = (
+    f"INSERT INTO {ContactFieldValue.__tablename__} (contact_id, field_id, value, value_key) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value, value_key = excluded.value_key"
+)
+
+
+def _executemany(connection: Connection, sql: str, rows: list[tuple]) -> int:
+    """Run `sql` (with ? placeholders) for each row; how many rows it wrote."""
+    if not rows:
+        return 0
+    if connection.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+        return max(cursor.rowcount, 0)
+    finally:
+        cursor.close()
 
 
 def _batches(rows) -> Iterator[list]:
