@@ -368,6 +368,27 @@ def test_a_failed_delivery_is_retried_by_the_job_engine_at_its_backoff(
     assert len(receiver.requests) == 2
 
 
+def test_the_minute_sweep_delivers_what_a_lost_wake_and_a_dead_worker_left_behind(
+    engine, line_id, receiver, job_consumer, monkeypatch
+):
+    from contacts_app.jobs import outboxes
+
+    add_endpoint(engine, line_id, receiver.url, ["contact.created"])
+    with monkeypatch.context() as lost:
+        lost.setattr(outboxes, "wake", lambda name: None)  # the commit's wake never reaches the queue
+        add_jane(engine, line_id)
+    [claimed] = sender.claim_due(engine, lease=timedelta(seconds=1))  # ... and the worker holding it dies
+    time.sleep(1.2)
+    assert receiver.requests == []
+    outboxes.sweep_outboxes.call_local()  # what every consumer runs once a minute
+    started = time.monotonic()
+    while deliveries(engine)[0].status != "succeeded" and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    [request] = receiver.requests
+    assert request["headers"]["webhook-id"] == claimed.event_id
+    assert (deliveries(engine)[0].status, deliveries(engine)[0].attempts) == ("succeeded", 1)
+
+
 class TricklingReceiver:
     """A real HTTP server that takes the request, then answers one byte per `interval` seconds."""
 
