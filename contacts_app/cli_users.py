@@ -77,6 +77,7 @@ def set_plan_command(args: argparse.Namespace, engine: Engine) -> int:
             ("deleting contacts", plan.allows_delete),
             ("Delete All", plan.allows_delete_all),
             ("Lists", plan.allows_lists),
+            ("Text Blasting", plan.allows_blasts),
         )
         if on
     ]

@@ -212,6 +212,8 @@ class MessageStatus(StrEnum):
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
+    # A blast's text the sender cancelled before it was handed over.
+    CANCELLED = "cancelled"
 
 
 class Message(SQLModel, table=True):
@@ -250,6 +252,12 @@ class Message(SQLModel, table=True):
     send_uncertain: bool = False
     # Moves on every status change; open pages poll it to show queued -> sent -> delivered.
     status_changed_at: datetime | None = None
+    # The blast this text belongs to (outbound), or the blast an opt-out reply is attributed to (inbound).
+    blast_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("blast.id", ondelete="SET NULL"), index=True)
+    )
+    # Held for quiet hours until then (the recipient's window opens); send_after is no earlier.
+    held_until: datetime | None = None
 
 
 class ReviewFlag(SQLModel, table=True):
@@ -283,6 +291,12 @@ class AccountSettings(SQLModel, table=True):
     consent_message: str | None = Field(default=None, sa_type=Text)
     # The last import's column mapping, {normalized column name: target} as JSON (mapping_memory.py).
     import_mapping: str | None = Field(default=None, sa_type=Text)
+    # Blasts go only to contacts who confirmed consent (YES to a consent request).
+    blasts_need_consent: bool = False
+    # Added to a contact's first blast unless the text already says how to opt out; None: the default.
+    opt_out_instruction: str | None = None
+    # IANA zone for scheduling and for numbers whose own zone is ambiguous; None: the region's main zone.
+    time_zone: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -384,6 +398,7 @@ class User(SQLModel, table=True):
     can_use_lists: bool | None = None
     can_import: bool | None = None
     can_export: bool | None = None
+    can_blast: bool | None = None
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
@@ -445,6 +460,7 @@ class AccountPlan(SQLModel, table=True):
     allows_delete: bool = True
     allows_delete_all: bool = True
     allows_lists: bool = True
+    allows_blasts: bool = True
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -507,6 +523,65 @@ class ProcessedCarrierEvent(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("message.id", ondelete="SET NULL"))
     )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Text blasts (issue 10) ---
+
+
+class BlastStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for its time (or for the worker, when sent now)
+    QUEUEING = "queueing"  # its texts are being written into the queue
+    QUEUED = "queued"  # every text is in the queue; the send worker hands them over
+    CANCELLED = "cancelled"
+
+
+class Blast(SQLModel, table=True):
+    """The same text to the contacts of some lists (or all of a line's), now or at a time."""
+
+    __table_args__ = (Index("ix_blast_due", "status", "send_at"), Index("ix_blast_line", "line_id", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    body: str = Field(sa_type=Text)
+    # What {first_name} / {full_name} become when the contact's is empty.
+    merge_fallback: str = ""
+    # Space-separated list ids; empty with all_contacts.
+    list_ids: str = ""
+    all_contacts: bool = False
+    send_at: datetime
+    status: str = BlastStatus.SCHEDULED
+    # The number the sender confirmed ("Send to 4,212 contacts").
+    confirmed_count: int = 0
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    # Queueing resumes after the last contact id written, so a re-run never writes a text twice.
+    queued_through_contact_id: int = 0
+    # Claimed by a worker while it writes the texts; a stale claim means the worker died.
+    queueing_since: datetime | None = None
+    queued_at: datetime | None = None
+    recipients: int = 0
+    # Counted out when queued: opted out, no consent, duplicates across lists, removed since written.
+    skipped_opted_out: int = 0
+    skipped_no_consent: int = 0
+    duplicates: int = 0
+    removed_since_written: int = 0
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+
+
+class BlastSkip(SQLModel, table=True):
+    """A member of a blast's lists who got no text, and why (opted_out / no_consent)."""
+
+    __tablename__ = "blast_skip"
+
+    blast_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("blast.id", ondelete="CASCADE"), primary_key=True)
+    )
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+    )
+    phone: str
+    reason: str
 
 
 # Delete All and the API's cursor walk a line's contacts in id order.

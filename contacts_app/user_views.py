@@ -16,6 +16,7 @@ PERMISSION_SWITCHES = (
     ("can_use_lists", "Lists"),
     ("can_import", "Import"),
     ("can_export", "Export"),
+    ("can_blast", "Blasts"),
 )
 ROLE_LABELS = {Role.ADMIN: "Administrator", Role.USER: "User"}
 NO_OWNER = "none"

@@ -101,10 +101,11 @@ def test_named_plans_set_their_features(engine, team):
     with session_scope(engine) as session:
         for name, features in PLANS.items():
             row = set_account_plan(session, team["admin"].account_id, name)
-            assert (row.allows_delete, row.allows_delete_all, row.allows_lists) == (
+            assert (row.allows_delete, row.allows_delete_all, row.allows_lists, row.allows_blasts) == (
                 features.delete,
                 features.delete_all,
                 features.lists,
+                features.blasts,
             )
 
 
@@ -120,6 +121,7 @@ def test_named_plans_set_their_features(engine, team):
         ("can_use_lists", Action.LISTS, "Your administrator has turned off Lists for your account."),
         ("can_import", Action.IMPORT, "Your administrator has turned off importing contacts for your account."),
         ("can_export", Action.EXPORT, "Your administrator has turned off exporting contacts for your account."),
+        ("can_blast", Action.BLASTS, "Your administrator has turned off Blasts for your account."),
     ],
 )
 def test_administrator_can_take_each_feature_away_from_a_user_and_give_it_back(

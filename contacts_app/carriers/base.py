@@ -20,7 +20,9 @@ STATUS_RANK = {
     MessageStatus.UNDELIVERED: 2,
     MessageStatus.FAILED: 2,
 }
-FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED})
+FINAL_STATUSES = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.CANCELLED}
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from contacts_app.domain import consent
 from contacts_app.domain.consent import Source
 from contacts_app.models import Contact, Line, Message, MessageStatus, utcnow
 
+OUTBOX_PROVIDER = "outbox"
 # A worker that died mid-request leaves its claim; after this long another run may look and retry.
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_SEND_ATTEMPTS = 6
@@ -85,6 +86,8 @@ def due_sends(
             .where(
                 col(Message.status) == MessageStatus.QUEUED,
                 col(Message.idempotency_key).is_not(None),
+                # The outbox's texts (a blast on a line without a carrier) stay there: no carrier to hand them to.
+                col(Message.provider) != OUTBOX_PROVIDER,
                 col(Message.provider_message_id).is_(None),
                 col(Message.send_after) <= now - grace,
                 or_(col(Message.submitting_since).is_(None), col(Message.submitting_since) < now - CLAIM_LEASE),

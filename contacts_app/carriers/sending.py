@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from contacts_app.carriers.delivery import CLAIM_LEASE, as_utc, deliver, due_sends
+from contacts_app.carriers.delivery import CLAIM_LEASE, OUTBOX_PROVIDER, as_utc, deliver, due_sends
 from contacts_app.db import get_engine, session_scope
 from contacts_app.models import Message, MessageStatus, utcnow
 
@@ -38,6 +38,8 @@ def next_send_at(engine: Engine) -> datetime | None:
         waiting = (
             col(Message.status) == MessageStatus.QUEUED,
             col(Message.idempotency_key).is_not(None),
+            # A blast's texts on a line without a carrier stay in the outbox: nothing to hand them to.
+            col(Message.provider) != OUTBOX_PROVIDER,
             col(Message.provider_message_id).is_(None),
         )
         free = session.exec(

@@ -9,10 +9,19 @@ serve as the line's suppression record. They are only ever appended.
 
 from enum import StrEnum
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import events
-from contacts_app.models import ConsentEvent, ConsentStatus, Contact, utcnow
+from contacts_app.models import (
+    ConsentEvent,
+    ConsentStatus,
+    Contact,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    utcnow,
+)
 
 
 class EventKind(StrEnum):
@@ -91,8 +100,29 @@ def opt_out(
     session.add(contact)
     session.flush()
     record_event(session, contact, EventKind.OPTED_OUT, source, actor, detail)
+    withdraw_queued_blast_texts(session, contact.line_id, contact.phone)
     events.emit(session, events.CONTACT_OPTED_OUT, contact, occurred_at=now)
     return True
+
+
+def withdraw_queued_blast_texts(session: Session, line_id: int, phone: str) -> int:
+    """An opted-out number gets no blast text still waiting (held for quiet hours, or for its rate slot)."""
+    now = utcnow()
+    withdrawn = session.execute(
+        update(Message)
+        .where(
+            Message.line_id == line_id,
+            Message.phone == phone,
+            Message.direction == MessageDirection.OUTBOUND,
+            col(Message.blast_id).is_not(None),
+            Message.status == MessageStatus.QUEUED,
+            col(Message.provider_message_id).is_(None),
+            col(Message.submitting_since).is_(None),
+        )
+        .values(status=MessageStatus.CANCELLED, status_changed_at=now, error_reason="Not sent: opted out first.")
+        .execution_options(synchronize_session=False)
+    )
+    return withdrawn.rowcount
 
 
 def opt_in(
@@ -127,6 +157,7 @@ def suppress_number(session: Session, line_id: int, phone: str, source: str, det
     if suppression_for(session, line_id, phone) is not None:
         return False
     record_number_event(session, line_id, phone, EventKind.OPTED_OUT, source, detail=detail)
+    withdraw_queued_blast_texts(session, line_id, phone)
     return True
 
 

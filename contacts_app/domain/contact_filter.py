@@ -42,6 +42,8 @@ class ContactFilter:
     field_value: str = ""
     # Only these contacts (a hand-made selection); None: no such restriction. Never in an address.
     ids: tuple[int, ...] | None = None
+    # Members of any of these lists (a blast's lists); None: no such restriction. Never in an address.
+    any_of_lists: tuple[int, ...] | None = None
     sort: Sort = Sort.NAME
 
     @property
@@ -92,6 +94,9 @@ def contact_condition(line_id: int, chosen: ContactFilter | None = None):
         conditions.append(search)
     if chosen.list_id is not None:
         conditions.append(in_list_condition(chosen.list_id))
+    if chosen.any_of_lists is not None:
+        members = select(ListMembership.contact_id).where(col(ListMembership.list_id).in_(chosen.any_of_lists))
+        conditions.append(col(Contact.id).in_(members))
     if chosen.needs_review:
         conditions.append(needs_review_condition(line_id))
     if chosen.opted_out is not None:

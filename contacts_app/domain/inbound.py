@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from contacts_app.domain import consent, events, review_flags
+from contacts_app.domain import blasts, consent, events, review_flags
 from contacts_app.domain.consent import Source
 from contacts_app.domain.keywords import KeywordKind, classify
 from contacts_app.models import Account, Contact, Line, Message, MessageDirection, MessageStatus
@@ -105,6 +105,7 @@ def _apply_keyword(
 ) -> list[str]:
     actions: list[str] = []
     if kind == KeywordKind.OPT_OUT:
+        blasts.attribute_opt_out(session, message)
         if contact is None:
             changed = consent.suppress_number(session, line.id, phone, Source.KEYWORD, detail=body)
         else:

@@ -25,6 +25,7 @@ class Action(StrEnum):
     LISTS = "lists"
     IMPORT = "import"
     EXPORT = "export"
+    BLASTS = "blasts"
     MANAGE_USERS = "manage_users"
 
 
@@ -33,12 +34,14 @@ class PlanFeatures:
     delete: bool = True
     delete_all: bool = True
     lists: bool = True
+    blasts: bool = True
 
 
-# Account types. Import and export are in every plan; the three features below are what differ.
+# Account types. Import and export are in every plan; the features below are what differ.
+# Text Blasting is an upgrade: every plan but basic.
 PLANS: dict[str, PlanFeatures] = {
-    "basic": PlanFeatures(delete=True, delete_all=False, lists=False),
-    "standard": PlanFeatures(delete=True, delete_all=False, lists=True),
+    "basic": PlanFeatures(delete=True, delete_all=False, lists=False, blasts=False),
+    "standard": PlanFeatures(delete=True, delete_all=False, lists=True, blasts=True),
     "business": PlanFeatures(),
 }
 # An account without a plan row (every install from before plans existed) keeps every feature.
@@ -52,6 +55,7 @@ PLAN_LACKS = {
     Action.DELETE_CONTACT: "Your plan does not include deleting contacts.",
     Action.DELETE_ALL: "Your plan does not include Delete All.",
     Action.LISTS: "Your plan does not include Lists.",
+    Action.BLASTS: "Your plan does not include Text Blasting.",
 }
 TURNED_OFF = {
     Action.DELETE_CONTACT: "Your administrator has turned off deleting contacts for your account.",
@@ -59,6 +63,7 @@ TURNED_OFF = {
     Action.LISTS: "Your administrator has turned off Lists for your account.",
     Action.IMPORT: "Your administrator has turned off importing contacts for your account.",
     Action.EXPORT: "Your administrator has turned off exporting contacts for your account.",
+    Action.BLASTS: "Your administrator has turned off Blasts for your account.",
 }
 # The user's override column of each action an administrator can take away.
 OVERRIDE_FIELD = {
@@ -67,6 +72,7 @@ OVERRIDE_FIELD = {
     Action.LISTS: "can_use_lists",
     Action.IMPORT: "can_import",
     Action.EXPORT: "can_export",
+    Action.BLASTS: "can_blast",
 }
 
 
@@ -101,7 +107,9 @@ def plan_of(session: Session, account_id: int) -> tuple[str, PlanFeatures]:
     row = session.get(AccountPlan, account_id)
     if row is None:
         return DEFAULT_PLAN, PLANS[DEFAULT_PLAN]
-    return row.name, PlanFeatures(delete=row.allows_delete, delete_all=row.allows_delete_all, lists=row.allows_lists)
+    return row.name, PlanFeatures(
+        delete=row.allows_delete, delete_all=row.allows_delete_all, lists=row.allows_lists, blasts=row.allows_blasts
+    )
 
 
 def set_account_plan(
@@ -117,6 +125,7 @@ def set_account_plan(
     row.allows_delete = features.delete
     row.allows_delete_all = features.delete_all
     row.allows_lists = features.lists
+    row.allows_blasts = features.blasts
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
@@ -131,6 +140,8 @@ def plan_refusal(features: PlanFeatures, action: str) -> str | None:
         return PLAN_LACKS[Action.DELETE_ALL]
     if action == Action.LISTS and not features.lists:
         return PLAN_LACKS[Action.LISTS]
+    if action == Action.BLASTS and not features.blasts:
+        return PLAN_LACKS[Action.BLASTS]
     return None
 
 

@@ -5,6 +5,7 @@ area codes, the country's zone for mobiles elsewhere); where the number spans se
 account's zone decides. A text due outside the window is held until it opens, never dropped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -47,6 +48,25 @@ def recipient_time_zone(phone: str, account_zone: str, at: datetime | None = Non
     moment = at or datetime.now(UTC)
     offsets = {moment.astimezone(ZoneInfo(zone)).utcoffset() for zone in zones}
     return zones[-1] if len(offsets) == 1 else account_zone
+
+
+# phonenumbers' zone data keys on at most this many leading digits: numbers that share them share a zone.
+ZONE_PREFIX_DIGITS = 9
+
+
+def zone_finder(account_zone: str, at: datetime | None = None) -> Callable[[str], str]:
+    """`recipient_time_zone` for many numbers (a blast): looked up once per leading digits and length."""
+    moment = at or datetime.now(UTC)
+    known: dict[tuple[str, int], str] = {}
+
+    def find(phone: str) -> str:
+        key = (phone[: ZONE_PREFIX_DIGITS + 1], len(phone))
+        zone = known.get(key)
+        if zone is None:
+            zone = known[key] = recipient_time_zone(phone, account_zone, moment)
+        return zone
+
+    return find
 
 
 def next_allowed_send(due: datetime, zone: str, window: SendingWindow = DEFAULT_WINDOW) -> datetime:

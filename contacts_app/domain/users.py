@@ -157,7 +157,7 @@ def set_role(session: Session, admin: User, user_id: int, role: str) -> User:
 def set_permissions(session: Session, admin: User, user_id: int, overrides: dict[str, bool | None]) -> User:
     """Take features away (False) or give them back (None or True: as the plan allows).
 
-    Keys are PERMISSION_FIELDS (can_delete, can_delete_all, can_use_lists, can_import, can_export);
+    Keys are PERMISSION_FIELDS (can_delete, can_delete_all, can_use_lists, can_import, can_export, can_blast);
     keys not given stay as they are.
     """
     user = _managed_user(session, admin, user_id)

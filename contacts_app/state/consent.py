@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from contacts_app.carriers.delivery import as_utc
 from contacts_app.db import session_scope
 from contacts_app.domain import consent_requests, messaging, review_flags
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
-from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus
+from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus, utcnow
 from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import MAX_CHECKED, SelectionState
@@ -28,6 +29,7 @@ STATUS_LABELS = {
     MessageStatus.DELIVERED: "Delivered",
     MessageStatus.UNDELIVERED: "Not delivered",
     MessageStatus.FAILED: "Failed",
+    MessageStatus.CANCELLED: "Cancelled",
 }
 # The outbox reaches no carrier: say so, so nobody waits for a delivery that cannot come.
 OUTBOX_QUEUED_LABEL = "Queued in outbox (no carrier connected)"
@@ -58,6 +60,8 @@ def message_entry(message: Message) -> MessageEntry:
 
 
 def status_label(message: Message) -> str:
+    if message.status == MessageStatus.QUEUED and message.held_until and as_utc(message.held_until) > utcnow():
+        return f"Held for quiet hours until {show_time(message.held_until)}"
     if message.status == MessageStatus.QUEUED and message.provider == messaging.OUTBOX.name:
         return OUTBOX_QUEUED_LABEL
     return STATUS_LABELS.get(message.status, message.status)

@@ -106,6 +106,10 @@ class SessionState(rx.State):
     def can_export(self) -> bool:
         return self.refusals.get(Action.EXPORT, "x") == ""
 
+    @rx.var
+    def can_blast(self) -> bool:
+        return self.refusals.get(Action.BLASTS, "x") == ""
+
     # ----- page guard -----
     def _redirect_if_signed_out(self, session):
         """For every signed-in page's on_load: first run, then sign-in; None when the user may stay."""
