@@ -1,9 +1,9 @@
 """SQLModel tables. Nothing else lives here."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -582,6 +582,55 @@ class BlastSkip(SQLModel, table=True):
     )
     phone: str
     reason: str
+
+
+# --- Reminders (issue 10) ---
+
+
+class ReminderRepeat(StrEnum):
+    NONE = "none"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class ReminderStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    SKIPPED = "skipped"  # the contact opted out, or was deleted
+    MISSED = "missed"  # over an hour late (the app was down)
+    CANCELLED = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    """One occurrence of a scheduled text to a contact; a repeating one writes its next when settled."""
+
+    __table_args__ = (
+        Index("ix_reminder_due", "status", "send_at"),
+        Index("ix_reminder_line_time", "line_id", "local_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="line.id")
+    contact_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"), index=True),
+    )
+    body: str = Field(sa_type=Text)
+    send_at: datetime
+    # The account's wall clock (no zone): repeats keep it across daylight-saving changes.
+    local_time: datetime = Field(sa_type=DateTime())
+    repeat: str = ReminderRepeat.NONE
+    repeat_until: date | None = None
+    status: str = ReminderStatus.SCHEDULED
+    # Why it was skipped, missed or cancelled.
+    detail: str | None = None
+    message_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("message.id", ondelete="SET NULL"))
+    )
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    settled_at: datetime | None = None
 
 
 # Delete All and the API's cursor walk a line's contacts in id order.

@@ -2,6 +2,7 @@
 line's rate, exactly-once queueing under re-runs, cancelling, STOP attribution, plan and permission."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import func, select
@@ -200,10 +201,11 @@ def test_a_blast_held_by_a_live_worker_is_not_taken_by_another(engine, line_id, 
 
 
 def test_a_scheduled_blast_waits_for_its_time_then_the_scheduler_queues_it(engine, line_id, shop):
-    later = datetime.now(UTC) + timedelta(hours=2)
+    later = (datetime.now(UTC) + timedelta(hours=2)).astimezone(ZoneInfo("America/Los_Angeles"))
     blast_id = blast_to(engine, line_id, [shop["vip"]], send_at=later)
     assert queue_due_blasts(engine) == 0
     with session_scope(engine) as session:
+        assert due_blast_ids(session, now=later - timedelta(seconds=1)) == []
         assert due_blast_ids(session, now=later + timedelta(seconds=1)) == [blast_id]
 
 
@@ -232,7 +234,7 @@ def test_texts_outside_the_recipients_quiet_hours_are_held_until_their_window_op
         progress = blast_progress(session, session.get(Blast, blast_id), now=night_in_new_york)
         rows = {row.phone: row for row in recipient_rows(session, session.get(Blast, blast_id), now=night_in_new_york)}
     assert (progress.held, progress.queued) == (2, 1)
-    assert (rows[NEW_YORK[3]].status, rows[NEW_YORK[3]].detail) == ("held", "Held for quiet hours")
+    assert (rows[NEW_YORK[3]].status, rows[NEW_YORK[3]].detail) == ("held", "Until Jun 10 12:00 UTC")
 
 
 def test_quiet_hours_follow_daylight_saving_in_the_recipients_zone(engine, line_id, shop):

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import carriers, contacts, exports, health, imports, inbound, lines, lists
+from contacts_app.api import blasts, carriers, contacts, exports, health, imports, inbound, lines, lists
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -14,7 +14,7 @@ Routes act on the account's first line unless `line` names another.
 Errors are JSON: `{"error": {"message": "...", "fields": {"phone": "..."}}}`.
 
 A key acts for the account, as an administrator would: it may do what the account's plan
-includes, and gets 403 for what the plan lacks (deleting contacts, Lists). Restrictions an
+includes, and gets 403 for what the plan lacks (deleting contacts, Lists, Text Blasting). Restrictions an
 administrator sets on a person do not apply to keys.
 """
 
@@ -35,6 +35,7 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.include_router(carriers.router)
     api.include_router(contacts.router)
     api.include_router(lists.router)
+    api.include_router(blasts.router)
     api.include_router(lines.router)
     api.include_router(exports.router)
     api.include_router(health.router)

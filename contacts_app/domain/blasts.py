@@ -8,7 +8,7 @@ worker runs it when the blast is due), and the carrier send worker hands them ov
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
@@ -189,7 +189,8 @@ def create_blast(
         merge_fallback=draft.merge_fallback or "",
         list_ids="" if draft.all_contacts else " ".join(str(list_id) for list_id in list_ids),
         all_contacts=draft.all_contacts,
-        send_at=draft.send_at or utcnow(),
+        # In UTC: SQLite keeps the wall-clock time and drops the zone.
+        send_at=draft.send_at.astimezone(UTC) if draft.send_at else utcnow(),
         confirmed_count=count.recipients,
         created_by=actor,
     )
@@ -331,7 +332,7 @@ def recipient_rows(
     for message, name in texts:
         status, detail = message.status, message.error_reason or ""
         if status == MessageStatus.QUEUED and message.held_until and as_utc(message.held_until) > now:
-            status, detail = "held", "Held for quiet hours"
+            status, detail = "held", f"Until {as_utc(message.held_until):%b %d %H:%M} UTC"
         elif status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
             status = MessageStatus.FAILED
         rows.append(RecipientRow(message.contact_id, name or "", message.phone, status, detail))
