@@ -9,17 +9,21 @@ from contacts_app.api import create_api
 from contacts_app.db import get_engine, migrate
 from contacts_app.domain.import_files import sweep_stale_files
 from contacts_app.jobs.worker import in_process_worker
+from contacts_app.pages.blasts import blasts_page
 from contacts_app.pages.contacts import contacts_page
 from contacts_app.pages.fields import fields_page
 from contacts_app.pages.integrations import integrations_page
 from contacts_app.pages.lists import lists_page
+from contacts_app.pages.reminders import reminders_page
 from contacts_app.pages.sign_in import setup_page, sign_in_page
 from contacts_app.pages.users import users_page
 from contacts_app.server import SCHEMA_READY_ENV
+from contacts_app.state.blasts import BlastsState
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.custom_fields import CustomFieldsState
 from contacts_app.state.integrations import IntegrationsState
 from contacts_app.state.lists import ListsState
+from contacts_app.state.reminders import RemindersState
 from contacts_app.state.session import SessionState, refusal_handler
 from contacts_app.state.users import UsersState
 
@@ -55,6 +59,8 @@ app.add_page(contacts_page, route="/", title="Contacts", on_load=ContactsState.l
 app.add_page(contacts_page, route="/contacts/[contact_id]", title="Contact · Contacts", on_load=ContactsState.load)
 app.add_page(fields_page, route="/fields", title="Custom fields · Contacts", on_load=CustomFieldsState.load)
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
+app.add_page(blasts_page, route="/blasts", title="Blasts · Contacts", on_load=BlastsState.load)
+app.add_page(reminders_page, route="/reminders", title="Reminders · Contacts", on_load=RemindersState.load)
 app.add_page(
     integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load
 )

@@ -98,3 +98,19 @@ def test_another_accounts_blast_is_not_found(engine, client, vip):
         other_key = create_api_key(session, other.id, "Theirs")
     response = client.get(f"/api/v1/blasts/{created['id']}", headers={"Authorization": f"Bearer {other_key}"})
     assert response.status_code == 404
+
+
+def test_a_list_of_no_line_of_the_account_is_404_and_a_blast_reaching_nobody_is_409(engine, client, vip):
+    missing = client.post("/api/v1/blasts", json={"message": "Sale", "list_ids": [999]})
+    assert (missing.status_code, missing.json()["error"]["message"]) == (
+        404,
+        "Recipients: list 999 is not a list of this line.",
+    )
+    empty = client.post("/api/v1/lists", json={"name": "Empty"}).json()["id"]
+    nobody = client.post("/api/v1/blasts", json={"message": "Sale", "list_ids": [empty]})
+    assert (nobody.status_code, nobody.json()["error"]["message"]) == (
+        409,
+        "Recipients: nobody would receive this blast.",
+    )
+    past = client.post("/api/v1/blasts", json={"message": "Sale", "list_ids": [vip], "send_at": "2020-01-01T09:00:00Z"})
+    assert past.status_code == 409

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contacts_app.api.deps import MAX_ID, CallerDep, EngineDep, require_plan, resolve_line
 from contacts_app.api.errors import ApiError, invalid
-from contacts_app.api.schemas import ErrorOut, Text
+from contacts_app.api.schemas import NO_CONTROL_CHARACTERS, ErrorOut, Text
 from contacts_app.db import session_scope
 from contacts_app.domain import blasts as blasts_domain
 from contacts_app.domain.blast_text import MAX_BLAST_LENGTH, MAX_FALLBACK_LENGTH
@@ -26,19 +26,27 @@ LineParam = Query(None, ge=1, le=MAX_ID, description="Line id; the account's fir
 BlastId = Path(ge=1, le=MAX_ID)
 
 
-class BlastCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Recipients: some lists, or every contact of the line.
+RECIPIENTS_RULE = [
+    {"required": ["list_ids"], "properties": {"list_ids": {"minItems": 1}}},
+    {"required": ["all_contacts"], "properties": {"all_contacts": {"const": True}}},
+]
 
-    message: Annotated[Text, Field(max_length=MAX_BLAST_LENGTH)] = Field(
-        description="The text; {first_name} and {full_name} are each contact's."
+
+class BlastCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": RECIPIENTS_RULE})
+
+    message: Annotated[Text, Field(min_length=1, max_length=MAX_BLAST_LENGTH)] = Field(
+        description="The text, not blank; {first_name} and {full_name} are each contact's (no other {field}).",
+        json_schema_extra={"format": "blast-text"},
     )
     list_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=blasts_domain.MAX_LISTS, description="Lists of the line; each number once."
     )
     all_contacts: bool = Field(False, description="Every contact of the line instead of lists.")
     send_at: datetime | None = Field(None, description="When to send, with its zone; now when omitted.")
-    merge_fallback: Annotated[Text, Field(max_length=MAX_FALLBACK_LENGTH)] = Field(
-        "", description='What an empty name becomes ("there" in "Hi {first_name}").'
+    merge_fallback: Annotated[Text, Field(max_length=MAX_FALLBACK_LENGTH, json_schema_extra=NO_CONTROL_CHARACTERS)] = (
+        Field("", description='What an empty name becomes ("there" in "Hi {first_name}").')
     )
     confirm_count: int | None = Field(
         None, ge=0, description="The number of recipients you expect; refused (409) if it is no longer true."
@@ -71,6 +79,16 @@ class BlastOut(BaseModel):
     confirmed_count: int
     created_at: datetime
     counts: BlastCounts
+
+
+def refusal_status(errors: dict[str, str]) -> int:
+    """422 for a text that breaks the rules; 404 for a list that is not the line's; 409 when the request
+    is well formed but the line's state refuses it (nobody left to text, a time passed, a changed count)."""
+    if errors.keys() & {"body", "merge_fallback"}:
+        return 422
+    if "lists" in errors and "is not a list" in errors["lists"]:
+        return 404
+    return 409
 
 
 def _out(session, blast: Blast) -> BlastOut:
@@ -117,7 +135,7 @@ def create(caller: CallerDep, engine: EngineDep, body: BlastCreate, line: int | 
         try:
             blast = blasts_domain.create_blast(session, chosen.id, draft, body.confirm_count, actor=caller.actor)
         except blasts_domain.BlastInvalid as exc:
-            raise invalid(exc.errors, status=409 if "confirm" in exc.errors else 422) from None
+            raise invalid(exc.errors, status=refusal_status(exc.errors)) from None
         return _out(session, blast)
 
 

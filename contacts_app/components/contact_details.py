@@ -208,6 +208,7 @@ def details_header() -> rx.Component:
             rx.heading(ContactsState.selected.full_name, size="6", as_="h2"),
             rx.text(ContactsState.selected.phone, size="2", color_scheme="gray"),
             tags_badges(),
+            rx.link("Schedule a text", href="/reminders?contact=" + ContactsState.selected.id.to_string(), size="2"),
         ),
         align="center",
         spacing="3",

@@ -31,6 +31,8 @@ DEBIAN_CHROMIUM = "/usr/bin/chromium"
 # The machine is offline: Chromium's own background calls would only fail, slowly.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 START_TIMEOUT_SECONDS = 900
+# Empty: the real clock. A test writes an ISO time into it to move the app's scheduler.
+APP_CLOCK_FILE = Path(os.environ.get("TMPDIR", "/tmp")) / f"contacts-test-clock-{os.getpid()}"
 ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 # Everything a test may have written, children before parents; the administrator and lines stay.
@@ -43,7 +45,10 @@ WIPED_TABLES = (
     "webhook_delivery",
     "webhook_endpoint",
     "api_key",
+    "reminder",
     "message",
+    "blast_skip",
+    "blast",
     "review_flag",
     "list_membership",
     "contact_list",
@@ -164,6 +169,8 @@ def served_app(app_database_url, app_import_dir, app_log_path, tmp_path_factory,
         "CONTACTS_SECRET_KEY": Fernet.generate_key().decode(),
         "CONTACTS_TWILIO_API_BASE": twilio_standin.url,
         "CONTACTS_IMPORT_DIR": str(app_import_dir),
+        # The reminders' scheduler goes by this file's time when it holds one (tests/browser/test_reminders.py).
+        "CONTACTS_TEST_CLOCK_FILE": str(APP_CLOCK_FILE),
         "REFLEX_USE_NPM": "1",
         "PORT": str(port),
         # The tests' webhook receivers listen on 127.0.0.1, refused by default (see SECURITY.md).

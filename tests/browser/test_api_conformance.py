@@ -30,6 +30,12 @@ schemathesis.openapi.format(
     ),
 )
 
+# `format: blast-text`: a text with a character that is not a space, and only the known merge fields.
+schemathesis.openapi.format(
+    "blast-text",
+    st.from_regex(r"\A[A-Za-z0-9 ,.!?]{0,60}[A-Za-z0-9!?]( \{(first|full)_name\})?\Z"),
+)
+
 # `format: deliverable-email`: addresses mail can reach (no special-use domain such as .test).
 schemathesis.openapi.format(
     "deliverable-email",

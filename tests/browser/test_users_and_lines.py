@@ -233,7 +233,7 @@ def test_plan_without_lists_greys_out_the_switch_with_a_reason(page, app_db, sho
     expect(card.get_by_role("checkbox", name="Lists")).to_be_disabled()
     expect(card.get_by_role("checkbox", name="Delete All")).to_be_disabled()
     expect(card.get_by_role("checkbox", name="Delete", exact=True)).to_be_enabled()
-    expect(card.get_by_text("Not in the Basic plan: Delete All, Lists.")).to_be_visible()
+    expect(card.get_by_text("Not in the Basic plan: Delete All, Lists, Blasts.")).to_be_visible()
     shot("basic-plan")
     # The plan takes Lists away from everyone: no Lists link, even for the administrator.
     expect(page.get_by_role("navigation", name="Pages").get_by_role("link", name="Lists")).to_have_count(0)

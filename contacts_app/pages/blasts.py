@@ -1,0 +1,398 @@
+"""The Blasts page: "New Blast" at the top right; the line's blasts; the open blast's counts and recipients."""
+
+import reflex as rx
+
+from contacts_app.components.confirm_dialog import confirm_dialog
+from contacts_app.components.form_fields import dialog_buttons, form_field
+from contacts_app.components.top_bar import top_bar
+from contacts_app.domain.permissions import Action
+from contacts_app.state.blasts import ALL_CONTACTS, BlastRow, BlastsState, CountLine, ListChoice, RecipientLine
+
+REFRESH_MS = 2000
+
+
+def field_error(name: str, input_id: str) -> rx.Component:
+    errors = BlastsState.compose_errors
+    return rx.cond(
+        errors.contains(name),
+        rx.text(errors[name].to(str), id=f"{input_id}-error", class_name="field-error", role="alert", size="2"),
+    )
+
+
+def message_field() -> rx.Component:
+    return rx.box(
+        rx.el.label("Message", html_for="blast-body", class_name="field-label"),
+        rx.text_area(
+            id="blast-body",
+            value=BlastsState.body,
+            on_change=BlastsState.set_body,
+            rows="4",
+            width="100%",
+            aria_describedby="blast-counter",
+            placeholder="Hi {first_name}, ...",
+        ),
+        rx.text(BlastsState.counter, id="blast-counter", size="2", aria_live="polite", class_name="blast-counter"),
+        rx.cond(
+            BlastsState.counter_first_blast != "",
+            rx.text(BlastsState.counter_first_blast, size="1", color_scheme="gray"),
+        ),
+        rx.text("Merge fields: {first_name}, {full_name}.", size="1", color_scheme="gray"),
+        field_error("body", "blast-body"),
+        class_name="field",
+    )
+
+
+def fallback_field() -> rx.Component:
+    return rx.box(
+        rx.el.label("When a name is empty, use", html_for="blast-fallback", class_name="field-label"),
+        rx.input(
+            id="blast-fallback",
+            value=BlastsState.merge_fallback,
+            on_change=BlastsState.set_merge_fallback,
+            width="100%",
+        ),
+        field_error("merge_fallback", "blast-fallback"),
+        class_name="field",
+    )
+
+
+def list_checkbox(choice: ListChoice) -> rx.Component:
+    return rx.el.label(
+        rx.checkbox(
+            checked=BlastsState.chosen_lists.contains(choice.id),
+            on_change=lambda checked: BlastsState.toggle_list(choice.id, checked),
+        ),
+        rx.text(choice.name, " (", choice.members.to_string(), ")", as_="span", size="2"),
+        class_name="checkbox-label",
+    )
+
+
+def recipients_field() -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend("Recipients", class_name="field-label"),
+        rx.vstack(
+            rx.el.label(
+                rx.checkbox(
+                    checked=BlastsState.chosen_lists.contains(ALL_CONTACTS),
+                    on_change=lambda checked: BlastsState.toggle_list(ALL_CONTACTS, checked),
+                ),
+                rx.text("All contacts", as_="span", size="2"),
+                class_name="checkbox-label",
+            ),
+            rx.foreach(BlastsState.list_choices, list_checkbox),
+            spacing="2",
+        ),
+        field_error("lists", "blast-lists"),
+        class_name="field blast-recipients",
+    )
+
+
+def when_field() -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend("When", class_name="field-label"),
+        rx.radio_group.root(
+            rx.hstack(
+                rx.el.label(
+                    rx.radio_group.item(value="now"),
+                    rx.text("Send now", as_="span", size="2"),
+                    class_name="checkbox-label",
+                ),
+                rx.el.label(
+                    rx.radio_group.item(value="later"),
+                    rx.text("Schedule", as_="span", size="2"),
+                    class_name="checkbox-label",
+                ),
+                spacing="4",
+            ),
+            value=rx.cond(BlastsState.schedule, "later", "now"),
+            on_change=BlastsState.set_schedule,
+        ),
+        rx.cond(
+            BlastsState.schedule,
+            rx.box(
+                rx.el.label(
+                    "Date and time (", BlastsState.time_zone, ")", html_for="blast-send-at", class_name="field-label"
+                ),
+                rx.input(
+                    id="blast-send-at",
+                    type="datetime-local",
+                    value=BlastsState.send_at_local,
+                    on_change=BlastsState.set_send_at_local,
+                ),
+                field_error("send_at", "blast-send-at"),
+            ),
+        ),
+        class_name="field",
+    )
+
+
+def preview_and_count() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            BlastsState.preview_text != "",
+            rx.box(
+                rx.text("Preview for ", rx.el.strong(BlastsState.preview_name), size="2"),
+                rx.text(BlastsState.preview_text, class_name="blast-preview", size="2", white_space="pre-wrap"),
+                role="region",
+                aria_label="Preview",
+            ),
+        ),
+        rx.box(
+            rx.text(BlastsState.recipients.to_string(), " recipients", weight="bold", size="3"),
+            rx.cond(
+                BlastsState.exclusions.length() > 0,
+                rx.el.ul(
+                    rx.foreach(BlastsState.exclusions, lambda line: rx.el.li(line)), class_name="blast-exclusions"
+                ),
+            ),
+            role="region",
+            aria_label="Recipients count",
+        ),
+        field_error("confirm", "blast-confirm"),
+        class_name="blast-summary",
+    )
+
+
+def compose_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New Blast"),
+            rx.box(
+                message_field(),
+                fallback_field(),
+                recipients_field(),
+                when_field(),
+                preview_and_count(),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        BlastsState.confirm_label,
+                        on_click=BlastsState.send,
+                        disabled=(BlastsState.recipients == 0) | (BlastsState.body.strip() == ""),
+                    ),
+                    justify="end",
+                    spacing="3",
+                    margin_top="0.5em",
+                ),
+                key=BlastsState.compose_version,
+                class_name="dialog-form",
+            ),
+            max_width="560px",
+        ),
+        open=BlastsState.compose_open,
+        on_open_change=BlastsState.set_compose_open,
+    )
+
+
+def blast_card(row: BlastRow) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.vstack(
+                rx.text(row.excerpt, weight="bold", size="3"),
+                rx.text(row.when, " · ", row.recipients, " · ", row.status, size="2", color_scheme="gray"),
+                spacing="1",
+            ),
+            rx.button(
+                "Open",
+                size="1",
+                variant="soft",
+                on_click=BlastsState.open_blast(row.id),
+                aria_label="Open blast " + row.id.to_string(),
+            ),
+            justify="between",
+            align="center",
+            width="100%",
+        ),
+        role="listitem",
+        class_name="list-card",
+    )
+
+
+def count_cell(line: CountLine) -> rx.Component:
+    return rx.box(
+        rx.text(line.value, weight="bold", size="4"),
+        rx.text(line.label, size="1", color_scheme="gray"),
+        class_name="blast-count",
+        role="listitem",
+        aria_label=line.label,
+    )
+
+
+def recipient_row(line: RecipientLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line.name),
+        rx.table.cell(line.phone),
+        rx.table.cell(line.status),
+        rx.table.cell(line.detail),
+    )
+
+
+def open_blast_panel() -> rx.Component:
+    return rx.cond(
+        BlastsState.open_id != 0,
+        rx.box(
+            rx.hstack(
+                rx.heading("Blast · ", BlastsState.open_status, size="4", as_="h2"),
+                rx.hstack(
+                    rx.cond(
+                        BlastsState.open_can_cancel,
+                        rx.button(
+                            "Cancel blast",
+                            size="2",
+                            color_scheme="red",
+                            variant="soft",
+                            on_click=BlastsState.ask_cancel,
+                        ),
+                    ),
+                    rx.button("Close", size="2", variant="soft", color_scheme="gray", on_click=BlastsState.close_blast),
+                    spacing="2",
+                ),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
+            rx.text(BlastsState.open_when, size="2", color_scheme="gray"),
+            rx.text(BlastsState.open_body, size="2", white_space="pre-wrap", class_name="blast-preview"),
+            rx.box(
+                rx.foreach(BlastsState.open_counts, count_cell),
+                class_name="blast-counts",
+                role="list",
+                aria_label="Counts",
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Name"),
+                            rx.table.column_header_cell("Phone"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Detail"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(BlastsState.open_recipients, recipient_row)),
+                    aria_label="Recipients",
+                    size="1",
+                ),
+                class_name="table-scroll",
+            ),
+            rx.moment(interval=REFRESH_MS, on_change=BlastsState.refresh, display="none"),
+            role="region",
+            aria_label="Open blast",
+            class_name="blast-panel",
+        ),
+    )
+
+
+def cancel_dialog() -> rx.Component:
+    return confirm_dialog(
+        "Cancel blast?",
+        rx.fragment("Texts not yet handed to the carrier will not be sent. Texts already sent stay sent."),
+        "Cancel blast",
+        BlastsState.confirm_cancel,
+        BlastsState.cancel_open,
+        BlastsState.set_cancel_open,
+    )
+
+
+def settings_dialog() -> rx.Component:
+    errors = BlastsState.settings_errors
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Blast settings"),
+            rx.form(
+                rx.el.label(
+                    rx.checkbox(
+                        checked=BlastsState.settings_need_consent,
+                        on_change=BlastsState.set_settings_need_consent,
+                    ),
+                    rx.text("Send blasts only to contacts who confirmed consent", as_="span", size="2"),
+                    class_name="checkbox-label",
+                ),
+                form_field(
+                    "blast-instruction",
+                    "instruction",
+                    "Opt-out instruction (added to a contact's first blast)",
+                    errors,
+                    default_value=BlastsState.settings_instruction,
+                    required=False,
+                ),
+                form_field(
+                    "blast-time-zone",
+                    "time_zone",
+                    "Account time zone",
+                    errors,
+                    default_value=BlastsState.settings_time_zone,
+                    hint="For scheduled blasts, and numbers whose own zone is unclear. E.g. America/Chicago.",
+                    required=False,
+                ),
+                dialog_buttons("Save"),
+                on_submit=BlastsState.save_settings,
+                no_validate=True,
+                key=BlastsState.settings_version,
+                class_name="dialog-form",
+            ),
+            max_width="480px",
+        ),
+        open=BlastsState.settings_open,
+        on_open_change=BlastsState.set_settings_open,
+    )
+
+
+def blasts_page() -> rx.Component:
+    return rx.box(
+        top_bar(
+            rx.cond(
+                BlastsState.is_admin & BlastsState.can_blast,
+                rx.icon_button(
+                    rx.icon("settings", size=18),
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label="Blast settings",
+                    on_click=BlastsState.open_settings,
+                ),
+            ),
+            rx.cond(
+                BlastsState.can_blast,
+                rx.button(
+                    rx.icon("send", size=16),
+                    rx.el.span("New Blast", class_name="button-label"),
+                    aria_label="New Blast",
+                    on_click=BlastsState.open_compose,
+                ),
+            ),
+        ),
+        rx.box(
+            rx.heading("Blasts", size="6", as_="h1"),
+            rx.text(
+                "The same text to the contacts of your lists. Opted-out contacts never receive it; texts wait for "
+                "8 am to 9 pm in each recipient's time zone.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                ~BlastsState.can_blast & BlastsState.loaded,
+                rx.callout(BlastsState.refusals.get(Action.BLASTS, ""), icon="lock", color_scheme="gray", role="note"),
+            ),
+            open_blast_panel(),
+            rx.cond(
+                BlastsState.rows.length() > 0,
+                rx.box(
+                    rx.foreach(BlastsState.rows, blast_card), role="list", aria_label="Blasts", class_name="list-cards"
+                ),
+                rx.cond(
+                    BlastsState.loaded & BlastsState.can_blast,
+                    rx.box(
+                        rx.icon("send", size=32, color="var(--gray-9)"),
+                        rx.text("No blasts yet", weight="bold", size="4"),
+                        rx.text("Write one with “New Blast” at the top right.", color_scheme="gray"),
+                        class_name="empty-state",
+                    ),
+                ),
+            ),
+            class_name="page-body",
+        ),
+        compose_dialog(),
+        cancel_dialog(),
+        settings_dialog(),
+        class_name="app-shell",
+    )
