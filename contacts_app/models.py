@@ -531,7 +531,7 @@ class ProcessedCarrierEvent(SQLModel, table=True):
 class BlastStatus(StrEnum):
     SCHEDULED = "scheduled"  # waiting for its time (or for the worker, when sent now)
     QUEUEING = "queueing"  # its texts are being written into the queue
-    QUEUED = "queued"  # every text is in the queue; the send worker hands them over
+    QUEUED = "queued"  # every text is in the queue; the texts outbox hands them over
     CANCELLED = "cancelled"
 
 

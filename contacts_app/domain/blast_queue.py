@@ -4,7 +4,7 @@
 claim means the worker died and another run takes over), then writes the texts in batches of
 contacts in id order, each batch in one transaction with the blast's cursor, so a re-run resumes
 after the last batch written. The idempotency key `blast:<id>:<phone>` is unique, so even two runs
-racing on one batch write each text once. The carrier send worker then hands the rows over.
+racing on one batch write each text once. The `texts` outbox then hands the rows over.
 
 Each text's `send_after` honours the recipient's quiet hours (held until their window opens,
 never dropped) and, on a carrier line, the line's rate (1/rate seconds apart).
@@ -13,7 +13,7 @@ never dropped) and, on a carrier line, the line's rate (1/rate seconds apart).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, literal, or_, update
+from sqlalchemy import and_, case, delete, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -103,8 +103,19 @@ def due_blast_ids(session: Session, now: datetime | None = None) -> list[int]:
     )
 
 
+def next_blast_at(engine: Engine | None = None) -> datetime | None:
+    """When a blast next comes due: the earliest scheduled one, or a queueing one whose claim lapses."""
+    with session_scope(engine) as session:
+        scheduled = session.exec(select(func.min(Blast.send_at)).where(Blast.status == BlastStatus.SCHEDULED)).one()
+        claimed = session.exec(select(func.min(Blast.queueing_since)).where(Blast.status == BlastStatus.QUEUEING)).one()
+    moments = [as_utc(scheduled)] if scheduled is not None else []
+    if claimed is not None:
+        moments.append(as_utc(claimed) + QUEUE_LEASE)
+    return min(moments, default=None)
+
+
 def queue_due_blasts(engine: Engine | None = None) -> int:
-    """The scheduler's step (run by the send worker): queue every due blast; returns texts written."""
+    """The scheduler's step (the `blasts` outbox, contacts_app/jobs/sends.py): queue every due blast."""
     with session_scope(engine) as session:
         due = due_blast_ids(session)
     return sum(queue_blast(engine, blast_id).queued for blast_id in due)
@@ -296,9 +307,23 @@ def queue_blast(engine: Engine | None, blast_id: int, now: datetime | None = Non
                     body = blast_text.with_instruction(body, instruction)
                 send_after, held_until, line_cursor = slots.assign(phone, line_cursor)
                 rows.append(
-                    (blast.line_id, contact_id, MessageDirection.OUTBOUND.value, phone, body,
-                     MessageStatus.QUEUED.value, provider, stamp, idempotency_key(blast_id, phone), 0,
-                     send_after, False, stamp, blast_id, held_until)
+                    (
+                        blast.line_id,
+                        contact_id,
+                        MessageDirection.OUTBOUND.value,
+                        phone,
+                        body,
+                        MessageStatus.QUEUED.value,
+                        provider,
+                        stamp,
+                        idempotency_key(blast_id, phone),
+                        0,
+                        send_after,
+                        False,
+                        stamp,
+                        blast_id,
+                        held_until,
+                    )
                 )
             _write_texts(session, rows)
             if line_carrier is not None:

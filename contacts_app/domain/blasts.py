@@ -3,8 +3,8 @@
 A blast goes to the contacts of one or more lists of a line (or all of its contacts), each
 number once. Opted-out contacts never receive it, whatever the list says; where the account
 requires confirmed consent for blasts, contacts without it are left out too. The sender confirms
-the final number; the texts are written into the queue by `blast_queue.queue_blast` (the send
-worker runs it when the blast is due), and the carrier send worker hands them over.
+the final number; the texts are written into the queue by `blast_queue.queue_blast` (the job
+engine's `blasts` outbox runs it when the blast is due), and the `texts` outbox hands them over.
 """
 
 from dataclasses import dataclass

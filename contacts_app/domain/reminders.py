@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -174,8 +174,17 @@ def due_reminder_ids(session: Session, now: datetime) -> list[int]:
     )
 
 
+def next_reminder_at(engine: Engine | None = None) -> datetime | None:
+    """When the earliest scheduled reminder is due (real time; a moved test clock is met by the minute's sweep)."""
+    with session_scope(engine) as session:
+        earliest = session.exec(
+            select(func.min(Reminder.send_at)).where(Reminder.status == ReminderStatus.SCHEDULED)
+        ).one()
+    return _as_utc(earliest) if earliest is not None else None
+
+
 def send_due_reminders(engine: Engine | None = None, now: datetime | None = None) -> int:
-    """The scheduler's step (the send worker runs it): each due reminder sent, skipped or missed once."""
+    """The scheduler's step (the `reminders` outbox): each due reminder sent, skipped or missed once."""
     now = now or clock.now()
     with session_scope(engine) as session:
         due = due_reminder_ids(session, now)

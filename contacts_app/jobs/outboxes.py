@@ -28,12 +28,25 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 
 from contacts_app.jobs.engine import get_huey, huey
-from contacts_app.models import DeliveryStatus, Message, MessageStatus, WebhookDelivery, utcnow
+from contacts_app.models import (
+    Blast,
+    BlastStatus,
+    DeliveryStatus,
+    Message,
+    MessageStatus,
+    Reminder,
+    ReminderStatus,
+    WebhookDelivery,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 WEBHOOKS = "webhooks"
 TEXTS = "texts"
+# Not rows to send but times to act on: due blasts are written into TEXTS, due reminders sent.
+BLASTS = "blasts"
+REMINDERS = "reminders"
 
 Drain = Callable[[], datetime | None]
 
@@ -124,7 +137,20 @@ def _wants_texts(instance: object) -> bool:
     )
 
 
-_WAKERS: dict[str, Callable[[object], bool]] = {WEBHOOKS: _wants_webhooks, TEXTS: _wants_texts}
+def _wants_blasts(instance: object) -> bool:
+    return isinstance(instance, Blast) and instance.status == BlastStatus.SCHEDULED
+
+
+def _wants_reminders(instance: object) -> bool:
+    return isinstance(instance, Reminder) and instance.status == ReminderStatus.SCHEDULED
+
+
+_WAKERS: dict[str, Callable[[object], bool]] = {
+    WEBHOOKS: _wants_webhooks,
+    TEXTS: _wants_texts,
+    BLASTS: _wants_blasts,
+    REMINDERS: _wants_reminders,
+}
 _PENDING_KEY = "contacts_outboxes_to_wake"
 
 

@@ -1,10 +1,11 @@
-"""The outboxes the app drains on the job engine: webhook deliveries and carrier texts."""
+"""The outboxes the app drains on the job engine: webhook deliveries, carrier texts, and the
+scheduler's two: blasts whose time has come (written into the texts) and reminders (sent)."""
 
 from datetime import datetime
 
 from contacts_app.carriers import sending
-from contacts_app.domain import webhook_delivery
-from contacts_app.jobs.outboxes import TEXTS, WEBHOOKS, outbox
+from contacts_app.domain import blast_queue, reminders, webhook_delivery
+from contacts_app.jobs.outboxes import BLASTS, REMINDERS, TEXTS, WEBHOOKS, outbox, wake
 
 
 @outbox(WEBHOOKS)
@@ -15,3 +16,17 @@ def deliver_webhooks() -> datetime | None:
 @outbox(TEXTS)
 def send_texts() -> datetime | None:
     return sending.drain()
+
+
+@outbox(BLASTS)
+def queue_blasts() -> datetime | None:
+    if blast_queue.queue_due_blasts():
+        # Written in bulk, not through the ORM: their commit woke no outbox.
+        wake(TEXTS)
+    return blast_queue.next_blast_at()
+
+
+@outbox(REMINDERS)
+def send_reminders() -> datetime | None:
+    reminders.send_due_reminders()
+    return reminders.next_reminder_at()

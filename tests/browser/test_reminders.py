@@ -12,6 +12,7 @@ from sqlmodel import select
 from contacts_app.db import session_scope
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.domain.reminders import ReminderInput, create_reminder
+from contacts_app.jobs.outboxes import REMINDERS, wake
 from contacts_app.models import Message, Reminder, ReminderStatus
 from tests.browser.conftest import APP_CLOCK_FILE
 
@@ -83,10 +84,12 @@ def test_a_text_scheduled_from_a_contact_is_sent_at_its_minute(page, shot, app_d
 
     due = datetime.combine(tomorrow, time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
     app_clock(due - timedelta(minutes=1))
+    wake(REMINDERS)  # the scheduler's drain, as the minute's sweep would run it
     page.wait_for_timeout(1500)
     with session_scope(app_db) as session:
         assert session.exec(select(Message)).first() is None
     app_clock(due)
+    wake(REMINDERS)
     expect(card).to_contain_text("Sent", timeout=15_000)
     shot("sent")
     with session_scope(app_db) as session:
