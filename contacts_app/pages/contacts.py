@@ -11,7 +11,9 @@ from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.importer import ImportState
 from contacts_app.state.live import live_watcher
+from contacts_app.state.session import SessionState
 from contacts_app.state.settings import SettingsState
+from contacts_app.state.users import EDIT_LINE_PARAM
 
 
 def export_button() -> rx.Component:
@@ -79,6 +81,27 @@ def more_menu() -> rx.Component:
     )
 
 
+def line_number_banner() -> rx.Component:
+    """Until the active line has its number, administrators (who can set it) are told and led there."""
+    return rx.cond(
+        SessionState.line_needs_number,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("phone-off", size=16)),
+            rx.callout.text(
+                rx.el.strong(SessionState.active_line_label),
+                " has no phone number yet: customers' texts cannot reach it and consent requests wait "
+                "until it has one. ",
+                rx.link("Set its number", href=f"/users?{EDIT_LINE_PARAM}=" + SessionState.active_line_id.to_string()),
+            ),
+            color_scheme="amber",
+            size="1",
+            role="status",
+            aria_label="Line without a number",
+            class_name="line-banner",
+        ),
+    )
+
+
 def contacts_page() -> rx.Component:
     return rx.box(
         top_bar(
@@ -88,6 +111,7 @@ def contacts_page() -> rx.Component:
             settings_dialog(),
             more_menu(),
         ),
+        line_number_banner(),
         rx.box(
             contact_list(),
             contact_details(),

@@ -42,6 +42,8 @@ class SessionState(rx.State):
     active_line_id: int = 0
     active_line_label: str = ""
     line_choices: list[LineChoice] = []
+    # The active line has no phone number yet and the user is an administrator, who can set it.
+    line_needs_number: bool = False
     # action -> why it is refused ("" when allowed), for greying out controls.
     refusals: dict[str, str] = {}
 
@@ -81,6 +83,8 @@ class SessionState(rx.State):
         self.active_line_label = next(
             (choice.label for choice in self.line_choices if choice.id == str(self.active_line_id)), ""
         )
+        active = next((line for line in lines if line.id == self.active_line_id), None)
+        self.line_needs_number = self.is_admin and active is not None and not active.phone
         self.refusals = {
             action: reason or ""
             for action, reason in permissions.permissions_for(session, user, self.active_line_id or None).items()

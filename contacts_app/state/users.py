@@ -22,6 +22,9 @@ from contacts_app.phones import format_phone
 from contacts_app.state.session import SessionState
 from contacts_app.user_views import NO_OWNER, PERMISSION_SWITCHES, LineRow, Person, UserRow, plan_summary, user_row
 
+# /users?edit_line=ID opens that line's editor (the Contacts page links there to set a line's number).
+EDIT_LINE_PARAM = "edit_line"
+
 
 class UsersState(SessionState):
     users: list[UserRow] = []
@@ -122,6 +125,13 @@ class UsersState(SessionState):
             if admin.role != Role.ADMIN:
                 return [rx.redirect("/"), rx.toast.error(ADMIN_ONLY)]
             self._reload(session, admin)
+        # /users?edit_line=ID (the Contacts page's "Set its number") opens that line's editor.
+        wanted = self.router.url.query_parameters.get(EDIT_LINE_PARAM, "")
+        line = next((row for row in self.lines if str(row.id) == wanted), None)
+        if line is not None:
+            self._open_line_editor(line.id, line.name, line.phone, line.owner_id)
+            # Off the address, so a reload after saving does not open it again.
+            return rx.call_script("history.replaceState(null, '', '/users')")
 
     @rx.var
     def region_key(self) -> str:

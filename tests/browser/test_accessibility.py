@@ -23,10 +23,13 @@ pytestmark = pytest.mark.browser
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 AXE = Axe()
+TOASTS_MOUNTED = "[...document.querySelectorAll('[data-sonner-toast]')].every(t => t.dataset.mounted === 'true')"
 
 
 def assert_accessible(page: Page, where: str) -> None:
     # Dialogs fade in and colours are judged as painted: wait until nothing is animating.
+    # A toast fades in once mounted: wait for that too, or axe reads its text half-transparent.
+    page.wait_for_function(TOASTS_MOUNTED)
     page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
     violations = AXE.run(page, options=WCAG_21_AA).response["violations"]
     if violations:

@@ -483,3 +483,38 @@ def test_a_deleted_opted_out_number_comes_back_opted_out(page, app_db, shot):
     with session_scope(app_db) as session:
         again = session.exec(select(Contact).where(Contact.full_name == "Linus Again")).one()
         assert again.opted_out
+
+
+# ----- a line without a number -----
+
+
+def test_administrators_are_told_a_line_has_no_number_until_they_set_it(
+    page, app_db, new_context, app_url, shot, viewport_name
+):
+    main_id = main_line_id(app_db)
+    with app_db.begin() as connection:
+        connection.execute(text("UPDATE line SET phone = NULL WHERE id = :id"), {"id": main_id})
+    clerk_id = add_user(app_db, "clerk@example.com")
+    with session_scope(app_db) as session:
+        lines_domain.share_line(session, admin_of(session), main_id, clerk_id)
+
+    open_contacts(page)
+    banner = page.get_by_role("status", name="Line without a number")
+    expect(banner).to_contain_text("Main line has no phone number yet")
+    shot("banner")
+    # A user who cannot set the number is not told to.
+    clerk = signed_in_page(new_context, app_db, app_url, "clerk@example.com")
+    open_contacts(clerk)
+    expect(clerk.get_by_role("status", name="Line without a number")).to_have_count(0)
+
+    banner.get_by_role("link", name="Set its number").click()
+    dialog = page.get_by_role("dialog", name="Edit Line")
+    expect(dialog.get_by_label("Line name")).to_have_value("Main line")
+    expect(page).to_have_url(re.compile(r"/users$"))
+    dialog.get_by_label("Phone number").fill("(415) 555-0100")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(line_card(page, "Main line")).to_contain_text("(415) 555-0100")
+
+    open_contacts(page)
+    expect(page.get_by_role("status", name="Line without a number")).to_have_count(0)
