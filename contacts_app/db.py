@@ -16,6 +16,11 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'contacts.db'}"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def redis_url() -> str | None:
+    """The Redis of the scaled set-up, if there is one (jobs and live updates go through it)."""
+    return os.environ.get("CONTACTS_REDIS_URL") or os.environ.get("REFLEX_REDIS_URL") or None
+
+
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 

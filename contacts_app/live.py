@@ -269,7 +269,9 @@ _backends_lock = threading.Lock()
 
 
 def _backend():
-    from contacts_app.jobs.engine import redis_url
+    # Not from the jobs package: importing it here, inside a commit's hooks, would add its own
+    # commit hook while SQLAlchemy walks them ("deque mutated during iteration").
+    from contacts_app.db import redis_url
 
     url = redis_url()
     backend = _backends.get(url)

@@ -90,7 +90,12 @@ def contact_condition(line_id: int, chosen: ContactFilter | None = None):
     if chosen.ids is not None:
         conditions.append(col(Contact.id).in_(chosen.ids))
     search = search_condition(chosen.query)
-    if search is not None:
+    if search is not None and chosen.sort != Sort.NAME:
+        # Matched on the (line, name, id, search_text) index, which holds the text: walking the
+        # date index instead would read every contact's row to test it (300 ms at 100,000).
+        matching = select(Contact.id).where(Contact.line_id == line_id, search)
+        conditions.append(col(Contact.id).in_(matching))
+    elif search is not None:
         conditions.append(search)
     if chosen.list_id is not None:
         conditions.append(in_list_condition(chosen.list_id))

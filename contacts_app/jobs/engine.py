@@ -18,7 +18,7 @@ from huey import Huey
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 
-from contacts_app.db import database_url
+from contacts_app.db import database_url, redis_url
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,6 @@ QUEUE_NAME = "contacts"
 huey = Huey(QUEUE_NAME, storage_class=MemoryStorage, utc=True, results=False)
 _configured_url: str | None = None
 _configure_lock = threading.Lock()
-
-
-def redis_url() -> str | None:
-    """The Redis of the scaled set-up, if there is one."""
-    return os.environ.get("CONTACTS_REDIS_URL") or os.environ.get("REFLEX_REDIS_URL") or None
 
 
 def jobs_url() -> str:

@@ -6,6 +6,7 @@ page shows (never more than PAGE_SIZE rows).
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import reflex as rx
@@ -145,6 +146,8 @@ class ContactsState(SessionState):
     _visited_contact: int = 0
     # The line the rows belong to: the page's watcher (state/live.py) listens to its changes.
     _shown_line: int = 0
+    # When the shown contact was last changed, as read: a pushed change elsewhere leaves its form be.
+    _shown_updated_at: datetime | None = None
 
     # ----- computed -----
     @rx.var
@@ -270,6 +273,7 @@ class ContactsState(SessionState):
     def _show_contact(self, session, contact_id: int) -> None:
         line_id = self._active_line(session)
         contact = contacts_domain.get_contact(session, line_id, contact_id)
+        self._shown_updated_at = contact.updated_at
         self.selected = contact_detail(
             contact,
             self._region,
@@ -338,13 +342,20 @@ class ContactsState(SessionState):
                 return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
 
     def _refresh_shown(self, session) -> None:
-        """Others changed the line (an inbound STOP, another user's edit): show it (see state/live.py)."""
+        """Others changed the line (an inbound STOP, another user's edit): show it (see state/live.py).
+
+        The shown contact's details are read again only when it changed, and never while the user
+        is editing them: reloading the form would throw what they typed away."""
         self._load_rows(session)
-        if self.selected.id:
+        if self.selected.id and not self.details_dirty:
+            line_id = self._active_line(session)
             try:
-                self._show_contact(session, self.selected.id)
+                current = contacts_domain.get_contact(session, line_id, self.selected.id)
             except ContactNotFound:
                 self._clear_selection()
+                return
+            if current.updated_at != self._shown_updated_at:
+                self._show_contact(session, self.selected.id)
 
     @rx.event
     def set_query(self, value: str):
