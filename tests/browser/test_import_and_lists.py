@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
 from contacts_app.db import session_scope
@@ -321,3 +322,34 @@ def test_an_exported_file_comes_back_with_opt_outs_fields_tags_and_lists_and_the
     dialog.get_by_label("Upload File").set_input_files(csv_file)
     expect(dialog.get_by_role("combobox", name="What “Fax” holds")).to_have_text("Notes")
     expect(dialog.get_by_role("combobox", name="What “Notes” holds")).to_have_text("Don't import")
+
+
+def test_a_phone_vcard_and_an_excel_workbook_import_from_the_dialog(page, shot, tmp_path, viewport_name):
+    cards = tmp_path / "phone.vcf"
+    cards.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\n"
+        "TEL;TYPE=WORK,VOICE:(212) 555-0101\r\nTEL;TYPE=CELL:(415) 555-0101\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Alan Turing\r\nTEL;TYPE=CELL:(415) 555-0102\r\nEND:VCARD\r\n"
+    )
+    dialog = open_import(page)
+    dialog.get_by_label("Upload File").set_input_files(cards)
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text(re.compile(r"Imported: 2 created"))).to_be_visible()
+    expect(dialog.get_by_text(re.compile("the mobile one was imported"))).to_be_visible()
+    shot("vcard-imported")
+    dialog.get_by_role("button", name="Close").click()
+    expect(rows(page).filter(has_text="Ada Lovelace")).to_contain_text("(415) 555-0101")
+
+    book = Workbook()
+    book.active.append(["Mobile", "First Name", "Last Name", "Email"])
+    book.active.append([4155550105, "Katherine", "Johnson", "kj@example.com"])
+    workbook = tmp_path / "people.xlsx"
+    book.save(workbook)
+    dialog = open_import(page)
+    dialog.get_by_label("Upload File").set_input_files(workbook)
+    expect(dialog.get_by_role("combobox", name="What “Mobile” holds")).to_have_text("Phone")
+    dialog.get_by_role("button", name="Import Contacts").click()
+    expect(dialog.get_by_text(re.compile(r"Imported: 1 created"))).to_be_visible()
+    shot("xlsx-imported")
+    dialog.get_by_role("button", name="Close").click()
+    expect(rows(page).filter(has_text="Katherine Johnson")).to_contain_text("(415) 555-0105")
