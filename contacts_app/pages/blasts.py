@@ -61,6 +61,8 @@ def list_checkbox(choice: ListChoice) -> rx.Component:
         rx.checkbox(
             checked=BlastsState.chosen_lists.contains(choice.id),
             on_change=lambda checked: BlastsState.toggle_list(choice.id, checked),
+            # Radix's checkbox is a button: a wrapping label does not name it for every reader.
+            aria_label=choice.name,
         ),
         rx.text(choice.name, " (", choice.members.to_string(), ")", as_="span", size="2"),
         class_name="checkbox-label",
@@ -75,6 +77,7 @@ def recipients_field() -> rx.Component:
                 rx.checkbox(
                     checked=BlastsState.chosen_lists.contains(ALL_CONTACTS),
                     on_change=lambda checked: BlastsState.toggle_list(ALL_CONTACTS, checked),
+                    aria_label="All contacts",
                 ),
                 rx.text("All contacts", as_="span", size="2"),
                 class_name="checkbox-label",
@@ -304,6 +307,7 @@ def settings_dialog() -> rx.Component:
                     rx.checkbox(
                         checked=BlastsState.settings_need_consent,
                         on_change=BlastsState.set_settings_need_consent,
+                        aria_label="Send blasts only to contacts who confirmed consent",
                     ),
                     rx.text("Send blasts only to contacts who confirmed consent", as_="span", size="2"),
                     class_name="checkbox-label",

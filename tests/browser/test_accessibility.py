@@ -18,6 +18,8 @@ from contacts_app.domain.lists import create_list
 from contacts_app.models import Role, User
 from tests.browser.conftest import ADMIN_EMAIL
 from tests.browser.page_actions import page_action
+from tests.browser.test_blasts import compose, open_blasts, seed_lists
+from tests.browser.test_reminders import add_ann, open_reminders
 
 pytestmark = pytest.mark.browser
 
@@ -310,3 +312,24 @@ def test_custom_fields_page_and_its_dialog_are_accessible(page, app_db):
     page.get_by_role("button", name="Remove Birthday").click()
     expect(page.get_by_role("alertdialog", name="Remove field?")).to_be_visible()
     assert_accessible(page, "the remove field confirmation")
+
+
+def test_blasts_page_and_its_compose_dialog_are_accessible(page, app_db):
+    seed_lists(app_db)
+    open_blasts(page)
+    assert_accessible(page, "Blasts page, no blasts yet")
+    dialog = compose(page)
+    dialog.get_by_label("Message").fill("Hi {first_name}, spring sale today 🌷")
+    dialog.get_by_role("checkbox", name="Spring").click()
+    expect(dialog.get_by_role("region", name="Recipients count")).to_contain_text("recipients")
+    assert_accessible(page, "the New Blast dialog with recipients counted")
+
+
+def test_reminders_page_and_its_dialog_are_accessible(page, app_db):
+    add_ann(app_db)
+    open_reminders(page)
+    expect(page.get_by_role("group", name="Calendar")).to_be_visible()
+    assert_accessible(page, "Reminders page")
+    page.get_by_role("button", name="New Reminder").click()
+    expect(page.get_by_role("dialog", name="New Reminder")).to_be_visible()
+    assert_accessible(page, "the New Reminder dialog")
