@@ -81,6 +81,17 @@ def open_users_page(page: Page) -> None:
     expect(user_card(page, ADMIN_EMAIL)).to_be_visible()
 
 
+# A toast still sliding in moves the page under an open menu, which then closes (a click on its
+# item finds nothing): actions after a toast wait for it to settle, as a person's eye would.
+TOASTS_SETTLED = "[...document.querySelectorAll('[data-sonner-toast]')].every(t => t.dataset.mounted === 'true')"
+
+
+def open_user_action(page: Page, email: str) -> None:
+    page.wait_for_function(TOASTS_SETTLED)
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+    user_card(page, email).get_by_role("button", name=f"Action for {email}").click()
+
+
 def user_card(page: Page, email: str):
     return page.get_by_role("list", name="Users").get_by_role("listitem", name=email)
 
@@ -243,15 +254,15 @@ def test_administrator_sets_role_resets_password_and_disables_a_user(page, app_d
     add_user(app_db, "clerk@example.com")
     open_users_page(page)
     card = user_card(page, "clerk@example.com")
-    card.get_by_role("button", name="Action for clerk@example.com").click()
+    open_user_action(page, "clerk@example.com")
     page.get_by_role("menuitem", name="Make administrator").click()
     expect(page.get_by_text("clerk@example.com is now an administrator.")).to_be_visible()
     expect(card).to_contain_text("Administrator")
-    card.get_by_role("button", name="Action for clerk@example.com").click()
+    open_user_action(page, "clerk@example.com")
     page.get_by_role("menuitem", name="Make user").click()
     expect(page.get_by_text("clerk@example.com is now a user.")).to_be_visible()
 
-    card.get_by_role("button", name="Action for clerk@example.com").click()
+    open_user_action(page, "clerk@example.com")
     page.get_by_role("menuitem", name="Reset password…").click()
     dialog = page.get_by_role("dialog", name="Reset password")
     dialog.get_by_label("New password").fill("another long password")
@@ -265,7 +276,7 @@ def test_administrator_sets_role_resets_password_and_disables_a_user(page, app_d
 
     clerk_page = signed_in_page(new_context, app_db, app_url, "clerk@example.com", "another long password")
     open_contacts(clerk_page)
-    card.get_by_role("button", name="Action for clerk@example.com").click()
+    open_user_action(page, "clerk@example.com")
     page.get_by_role("menuitem", name="Disable…").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Disable").click()
     expect(page.get_by_text("clerk@example.com is disabled and signed out everywhere.")).to_be_visible()
@@ -273,7 +284,7 @@ def test_administrator_sets_role_resets_password_and_disables_a_user(page, app_d
     clerk_page.reload()
     expect(clerk_page).to_have_url(re.compile(r"/sign-in$"))
     # Nobody disables themselves: the menu does not offer it.
-    user_card(page, ADMIN_EMAIL).get_by_role("button", name=f"Action for {ADMIN_EMAIL}").click()
+    open_user_action(page, ADMIN_EMAIL)
     expect(page.get_by_role("menuitem", name="Disable…")).to_have_count(0)
 
 
