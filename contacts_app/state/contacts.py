@@ -642,6 +642,9 @@ class ContactsState(SessionState):
     # ----- delete -----
     @rx.event
     def ask_delete(self, contact_id: int, name: str):
+        # Refused before asking: a crafted event must not leave a question open that cannot be answered.
+        with session_scope() as session:
+            self._require(session, Action.DELETE_CONTACT)
         self.delete_id = contact_id
         self.delete_name = name
         self.delete_open = True
