@@ -59,7 +59,6 @@ from contacts_app.domain.importer import ImportOptions, run_import  # noqa: E402
 from contacts_app.models import Role, User  # noqa: E402
 from contacts_app.server import BUILD_DIR  # noqa: E402
 from contacts_app.state.contacts import ContactsState  # noqa: E402
-from contacts_app.state.session import SessionState  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "load bench password 42"
@@ -71,7 +70,6 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 ROOT_STATE = rx.State.get_full_name()
 CONTACTS = ContactsState.get_full_name()
-SESSION = SessionState.get_full_name()
 # What an open Contacts page sends by itself every few seconds (its refresh ticks), if anything.
 for _module in pkgutil.iter_modules(contacts_app.state.__path__):
     importlib.import_module(f"contacts_app.state.{_module.name}")  # registers the page's substates
@@ -290,8 +288,6 @@ class PageClient:
         opening = json.loads((await self.websocket.recv())[1:])
         self.ping_interval = opening["pingInterval"] / 1000
         hydrate = self.event(f"{ROOT_STATE}.hydrate_and_load", {})
-        if hasattr(SessionState, "auth_token"):  # the page sends its cookie-backed vars with the hydrate
-            hydrate["payload"] = {"vars": {f"{SESSION}.auth_token_rx_state_": self.session_token}}
         await self.websocket.send("40/_event," + json.dumps({"event": hydrate}))
         self.reader = asyncio.create_task(self.read())
         # The page is open once hydration finishes and its rows have arrived.

@@ -24,7 +24,12 @@ from contacts_app.cli_accounts import (
 )
 from contacts_app.cli_api_keys import add_create_api_key_command, add_revoke_api_key_command
 from contacts_app.cli_secrets import add_rotate_secret_key_command
-from contacts_app.cli_users import add_create_user_command, add_set_plan_command, add_set_region_command
+from contacts_app.cli_users import (
+    add_create_user_command,
+    add_set_business_name_command,
+    add_set_plan_command,
+    add_set_region_command,
+)
 from contacts_app.cli_worker import add_worker_command
 from contacts_app.db import get_engine, migrate, schema_revision, session_scope
 from contacts_app.domain.column_mapping import ColumnMapping, MappingError, parse_mapping, propose_mapping
@@ -238,6 +243,7 @@ COMMANDS: list[Callable] = [
     add_create_user_command,
     add_set_plan_command,
     add_set_region_command,
+    add_set_business_name_command,
     add_create_api_key_command,
     add_revoke_api_key_command,
     add_rotate_secret_key_command,

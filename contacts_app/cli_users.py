@@ -1,4 +1,4 @@
-"""`contacts-app create-user`, `set-plan` and `set-region`: users and account settings from a terminal.
+"""`contacts-app create-user`, `set-plan`, `set-region`, `set-business-name`: users and account settings.
 
 Registered in cli.COMMANDS; each handler takes the parsed arguments and an engine, like the others.
 """
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from contacts_app.cli_accounts import add_account_option, read_password, resolve_account, several_accounts
 from contacts_app.db import session_scope
+from contacts_app.domain.account import BusinessNameInvalid, set_business_name
 from contacts_app.domain.contacts import RegionInvalid, set_account_region
 from contacts_app.domain.permissions import PLANS, UnknownPlan, set_account_plan
 from contacts_app.domain.users import UserInvalid, create_user
@@ -82,6 +83,28 @@ def set_plan_command(args: argparse.Namespace, engine: Engine) -> int:
         if on
     ]
     print(f"“{account.name}” is on the {plan.name} plan: {', '.join(features) or 'no optional features'}.")
+    return EXIT_OK
+
+
+def add_set_business_name_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "set-business-name",
+        help="the name consent requests start with ({business} in the message)",
+        description="Set the business name customers know you by; consent requests use it for {business}.",
+    )
+    parser.add_argument("name", metavar="NAME", help='the business name, e.g. "Corner Bakery"')
+    add_account_option(parser)
+    parser.set_defaults(handler=set_business_name_command)
+
+
+def set_business_name_command(args: argparse.Namespace, engine: Engine) -> int:
+    try:
+        with session_scope(engine) as session:
+            name = set_business_name(session, resolve_account(session, args.account).id, args.name)
+    except BusinessNameInvalid as exc:
+        print(f"contacts-app set-business-name: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Consent requests now start with “{name}”.")
     return EXIT_OK
 
 

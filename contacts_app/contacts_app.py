@@ -65,5 +65,5 @@ app.add_page(
     integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load
 )
 app.add_page(users_page, route="/users", title="Users and lines · Contacts", on_load=UsersState.load)
-app.add_page(sign_in_page, route="/sign-in", title="Sign in · Contacts")
+app.add_page(sign_in_page, route="/sign-in", title="Sign in · Contacts", on_load=SessionState.open_sign_in)
 app.add_page(setup_page, route="/setup", title="Create administrator · Contacts", on_load=SessionState.setup_guard)

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import func, select
 from starlette.testclient import TestClient
 from test_account_isolation import PASSWORD, Business, bravo_untouched, open_business
-from test_state_permissions import state_of
+from test_state_permissions import run, state_of
 
 from contacts_app import db
 from contacts_app.api import create_api
@@ -60,25 +60,25 @@ def no_bravo_in(state) -> None:
 
 def test_the_contacts_page_never_opens_changes_or_deletes_another_accounts_contact(engine, acme, bravo):
     state = state_of(engine, ContactsState, ACME)
-    ContactsState.select.fn(state, bravo.contact)
+    run(ContactsState.select, state, bravo.contact)
     assert state.selected.id != bravo.contact
     state.delete_id, state.delete_name = bravo.contact, "them"
-    ContactsState.confirm_delete.fn(state)
-    ContactsState.set_list_filter.fn(state, str(bravo.list))
+    run(ContactsState.confirm_delete, state)
+    run(ContactsState.set_list_filter, state, str(bravo.list))
     assert state.rows == []
-    ContactsState.select.fn(state, acme.contact)
-    ContactsState.toggle_list_membership.fn(state, str(bravo.list), True)
+    run(ContactsState.select, state, acme.contact)
+    run(ContactsState.toggle_list_membership, state, str(bravo.list), True)
     no_bravo_in(state)
     bravo_untouched(engine, bravo)
 
 
 def test_the_lists_page_never_renames_deletes_or_exports_another_accounts_list(engine, acme, bravo):
     state = state_of(engine, ListsState, ACME)
-    ListsState.load.fn(state)
+    run(ListsState.load, state)
     state.edit_id = bravo.list
-    ListsState.save.fn(state, {"name": "Stolen", "description": ""})
+    run(ListsState.save, state, {"name": "Stolen", "description": ""})
     state.delete_id, state.delete_name = bravo.list, "theirs"
-    ListsState.confirm_delete.fn(state)
+    run(ListsState.confirm_delete, state)
     no_bravo_in(state)
     bravo_untouched(engine, bravo)
 
@@ -86,14 +86,14 @@ def test_the_lists_page_never_renames_deletes_or_exports_another_accounts_list(e
 def test_switching_to_another_accounts_line_is_refused(engine, acme, bravo):
     state = state_of(engine, SessionState, ACME)
     with pytest.raises(PermissionDenied):
-        SessionState.switch_line.fn(state, str(bravo.line))
+        run(SessionState.switch_line, state, str(bravo.line))
     assert state.active_line_id != bravo.line
     assert [choice.id for choice in state.line_choices] in ([], [str(acme.line)])
 
 
 def test_the_users_page_never_reaches_another_accounts_users_or_lines(engine, acme, bravo):
     state = state_of(engine, UsersState, ACME)
-    UsersState.load.fn(state)
+    run(UsersState.load, state)
     no_bravo_in(state)
     for handler, *args in (
         (UsersState.set_permission, bravo.admin, "can_delete", False),
@@ -102,17 +102,17 @@ def test_the_users_page_never_reaches_another_accounts_users_or_lines(engine, ac
         (UsersState.unshare, bravo.line, str(bravo.admin), "Main line", "bob@bravo.example.com"),
     ):
         try:
-            handler.fn(state, *args)
+            run(handler, state, *args)
         except (PermissionDenied, LookupError):
             pass
     state.password_user_id = bravo.admin
-    UsersState.reset_password.fn(state, {"password": "taken over, surely", "confirm": "taken over, surely"})
+    run(UsersState.reset_password, state, {"password": "taken over, surely", "confirm": "taken over, surely"})
     state.line_id, state.line_owner = bravo.line, ""
-    UsersState.save_line.fn(state, {"name": "Stolen", "phone": "+14155550909"})
+    run(UsersState.save_line, state, {"name": "Stolen", "phone": "+14155550909"})
     state.share_line_id, state.share_user_id = bravo.line, str(acme.admin)
-    UsersState.share.fn(state)
+    run(UsersState.share, state)
     state.share_line_id, state.share_user_id = acme.line, str(bravo.admin)
-    UsersState.share.fn(state)
+    run(UsersState.share, state)
     no_bravo_in(state)
     with session_scope(engine) as session:
         bob = session.get(User, bravo.admin)
@@ -125,7 +125,7 @@ def test_the_users_page_never_reaches_another_accounts_users_or_lines(engine, ac
 
 def test_the_integrations_page_never_reaches_another_accounts_keys_endpoints_or_deliveries(engine, acme, bravo):
     state = state_of(engine, IntegrationsState, ACME)
-    IntegrationsState.load.fn(state)
+    run(IntegrationsState.load, state)
     assert [row.id for row in state.endpoints] == [acme.endpoint]
     assert [row.id for row in state.deliveries] == [acme.delivery]
     for handler, *args in (
@@ -133,9 +133,9 @@ def test_the_integrations_page_never_reaches_another_accounts_keys_endpoints_or_
         (IntegrationsState.rotate_secret, bravo.endpoint),
         (IntegrationsState.resend, bravo.delivery),
     ):
-        handler.fn(state, *args)
+        run(handler, state, *args)
     state.delete_endpoint_id = bravo.endpoint
-    IntegrationsState.confirm_delete_endpoint.fn(state)
+    run(IntegrationsState.confirm_delete_endpoint, state)
     assert state.new_secret == ""
     no_bravo_in(state)
     with session_scope(engine) as session:

@@ -10,6 +10,8 @@ from sqlmodel import select
 
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain.auth import authenticate
+from contacts_app.domain.consent import consent_message_for
+from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.permissions import Action, explain
 from contacts_app.models import Role, User
 
@@ -120,3 +122,20 @@ def test_set_region_refuses_an_unknown_code(database_url):
     done = contacts_app(database_url, "set-region", "XX")
     assert done.returncode != 0
     assert "“XX” is not a region code" in done.stderr
+
+
+def test_set_business_name_is_what_consent_requests_start_with(database_url):
+    done = contacts_app(database_url, "set-business-name", "  Corner   Bakery ")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Consent requests now start with “Corner Bakery”."
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        account_id = ensure_default_line(session).account_id
+        assert consent_message_for(session, account_id).startswith("Corner Bakery: ")
+    engine.dispose()
+
+
+def test_set_business_name_refuses_a_blank_name(database_url):
+    done = contacts_app(database_url, "set-business-name", "   ")
+    assert done.returncode != 0
+    assert "Enter the business name" in done.stderr

@@ -16,6 +16,7 @@ from contacts_app.domain.contacts import ContactInput, create_contact, ensure_de
 from contacts_app.models import ListMembership, Role
 from contacts_app.state.contacts import REVIEW_FILTER
 from contacts_app.state.selection import SelectionState
+from tests.test_state_permissions import connect_with_cookie, run
 
 EMAIL = "clerk@example.com"
 PASSWORD = "a long enough password"
@@ -51,8 +52,8 @@ def four_contacts_one_needing_review(engine) -> int:
 def signed_in_selection(engine) -> SelectionState:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(SelectionState.get_full_name().split(".")[1:])
-    state.auth_token = auth.authenticate(engine, EMAIL, PASSWORD).token
-    SelectionState.load.fn(state)
+    connect_with_cookie(state, auth.authenticate(engine, EMAIL, PASSWORD).token)
+    run(SelectionState.load, state)
     return state
 
 
@@ -64,14 +65,14 @@ def members(engine, list_id: int) -> int:
 def test_select_all_then_needs_review_does_not_carry_the_selection_over(engine, four_contacts_one_needing_review):
     follow_up = four_contacts_one_needing_review
     selection = signed_in_selection(engine)
-    SelectionState.select_all_matching.fn(selection)
+    run(SelectionState.select_all_matching, selection)
     assert selection.selection_count == 4
 
-    SelectionState.set_list_filter.fn(selection, REVIEW_FILTER)
+    run(SelectionState.set_list_filter, selection, REVIEW_FILTER)
     assert selection.total == 1
     assert selection.selection_count == 0
     selection.target_list = str(follow_up)
-    SelectionState.add_to_list.fn(selection)
+    run(SelectionState.add_to_list, selection)
     assert members(engine, follow_up) == 0
 
 
@@ -80,9 +81,9 @@ def test_select_all_under_needs_review_adds_only_the_contact_waiting_for_review(
 ):
     follow_up = four_contacts_one_needing_review
     selection = signed_in_selection(engine)
-    SelectionState.set_list_filter.fn(selection, REVIEW_FILTER)
-    SelectionState.select_all_matching.fn(selection)
+    run(SelectionState.set_list_filter, selection, REVIEW_FILTER)
+    run(SelectionState.select_all_matching, selection)
     assert selection.selection_count == 1
     selection.target_list = str(follow_up)
-    SelectionState.add_to_list.fn(selection)
+    run(SelectionState.add_to_list, selection)
     assert members(engine, follow_up) == 1

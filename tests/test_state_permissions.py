@@ -6,6 +6,8 @@ A refusal is the PermissionDenied (or NotSignedIn) that the app's `refusal_handl
 a toast (or a redirect); nothing is written.
 """
 
+import asyncio
+import inspect
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +15,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from contacts_app import db
+from contacts_app.api.session import hashed_session_headers
 from contacts_app.db import migrate, session_scope
 from contacts_app.domain import auth, lines, users
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
@@ -28,7 +31,8 @@ from contacts_app.domain.permissions import (
     set_account_plan,
 )
 from contacts_app.jobs import imports as import_job
-from contacts_app.models import BackgroundJob, Contact, ContactList, Line, LineAccess, Role, User
+from contacts_app.models import Account, BackgroundJob, Contact, ContactList, Line, LineAccess, Role, User
+from contacts_app.state.account import AccountState
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.importer import ImportState
 from contacts_app.state.lists import ListsState
@@ -70,8 +74,24 @@ def state_of(engine, state_class, email: str = CLERK):
     """The state a browser signed in as `email` has on the server."""
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(state_class.get_full_name().split(".")[1:])
-    state.auth_token = auth.authenticate(engine, email, PASSWORD).token
+    connect_with_cookie(state, auth.authenticate(engine, email, PASSWORD).token)
     return state
+
+
+def connect_with_cookie(state, token: str) -> None:
+    """The page's connection as the server sees it: the session cookie, turned into its hash."""
+    cookie = [(b"cookie", f"{auth.SESSION_COOKIE}={token}".encode())] if token else []
+    headers = {name.decode(): value.decode() for name, value in hashed_session_headers(cookie)}
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    root._update_router_vars({"headers": headers}, root.router_data)
+
+
+def run(handler, state, *args):
+    """Call the handler as the server would: a blocking one runs in a thread, its coroutine awaited here."""
+    result = handler.fn(state, *args)
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def take_away(engine, user_id: int, **overrides: bool) -> None:
@@ -93,7 +113,7 @@ def count(engine, model) -> int:
 
 def refused(handler, state, *args, reason: str | None = None) -> PermissionDenied:
     with pytest.raises(PermissionDenied) as refusal:
-        handler.fn(state, *args)
+        run(handler, state, *args)
     if reason is not None:
         assert str(refusal.value) == reason
     return refusal.value
@@ -105,7 +125,7 @@ def refused(handler, state, *args, reason: str | None = None) -> PermissionDenie
 def test_confirm_delete_deletes_for_a_user_who_may(engine, people):
     state = state_of(engine, ContactsState)
     state.delete_id, state.delete_name = people["contact"], "Marie Curie"
-    ContactsState.confirm_delete.fn(state)
+    run(ContactsState.confirm_delete, state)
     assert count(engine, Contact) == 0
 
 
@@ -127,10 +147,10 @@ def test_confirm_delete_is_refused_when_the_plan_lacks_deletion_even_for_an_admi
 
 def test_a_signed_out_browser_is_refused(engine, people):
     state = state_of(engine, ContactsState)
-    state.auth_token = ""
+    connect_with_cookie(state, "")
     state.delete_id = people["contact"]
     with pytest.raises(NotSignedIn):
-        ContactsState.confirm_delete.fn(state)
+        run(ContactsState.confirm_delete, state)
     assert count(engine, Contact) == 1
 
 
@@ -141,7 +161,7 @@ def test_a_disabled_users_open_page_is_refused(engine, people):
         users.set_disabled(session, admin, people["clerk"], True)
     state.delete_id = people["contact"]
     with pytest.raises(NotSignedIn):
-        ContactsState.confirm_delete.fn(state)
+        run(ContactsState.confirm_delete, state)
     assert count(engine, Contact) == 1
 
 
@@ -169,8 +189,8 @@ def test_list_handlers_are_refused_without_lists(engine, people):
     contacts.selected.id = people["contact"]
     refused(ContactsState.toggle_list_membership, contacts, str(vip), True, reason=reason)
     selection = state_of(engine, SelectionState)
-    selection.target_list, selection.checked_ids = str(vip), [people["contact"]]
-    selection.scope = repr(selection._contact_filter())
+    selection.target_list, selection._checked_ids = str(vip), [people["contact"]]
+    selection.scope = selection.current_scope
     refused(SelectionState.add_to_list, selection, reason=reason)
     assert count(engine, ContactList) == 1
     with session_scope(engine) as session:
@@ -224,12 +244,12 @@ def test_a_line_unshared_while_the_page_is_open_is_left_for_the_users_own(engine
         lines.share_line(session, admin, support, people["clerk"])
         create_contact(session, support, ContactInput("Grace Hopper", "415 555 0101", ""))
     state = state_of(engine, ContactsState)
-    SessionState.switch_line.fn(state, str(support))
-    ContactsState.load.fn(state)
+    run(SessionState.switch_line, state, str(support))
+    run(ContactsState.load, state)
     assert [row.full_name for row in state.rows] == ["Grace Hopper"]
     with session_scope(engine) as session:
         lines.unshare_line(session, session.get(User, people["admin"]), support, people["clerk"])
-    ContactsState.load.fn(state)
+    run(ContactsState.load, state)
     assert [row.full_name for row in state.rows] == ["Marie Curie"]
 
 
@@ -267,9 +287,9 @@ def test_every_users_page_handler_is_refused_to_a_user(engine, people):
 
 def test_users_page_handlers_work_for_an_administrator(engine, people):
     state = state_of(engine, UsersState, ADMIN)
-    UsersState.add_user.fn(state, {"email": "New@Example.com", "password": PASSWORD, "role": "user"})
+    run(UsersState.add_user, state, {"email": "New@Example.com", "password": PASSWORD, "role": "user"})
     new = next(row for row in state.users if row.email == "new@example.com")
-    UsersState.set_permission.fn(state, new.id, "can_delete", False)
+    run(UsersState.set_permission, state, new.id, "can_delete", False)
     switches = {s.column: s.checked for s in next(r for r in state.users if r.id == new.id).switches}
     assert switches["can_delete"] is False and switches["can_export"] is True
     # Delete All needs Delete: the page shows it off and greyed out, with the reason.
@@ -277,12 +297,12 @@ def test_users_page_handlers_work_for_an_administrator(engine, people):
     delete_all = next(s for s in row.switches if s.column == "can_delete_all")
     assert (delete_all.checked, delete_all.disabled, row.note) == (False, True, "Delete All needs Delete.")
     state.line_id, state.line_phone, state.line_owner = 0, "", str(new.id)
-    UsersState.save_line.fn(state, {"name": "Support", "phone": "(415) 555-0199"})
+    run(UsersState.save_line, state, {"name": "Support", "phone": "(415) 555-0199"})
     support = next(line for line in state.lines if line.name == "Support")
     assert (support.owner_email, support.phone) == ("new@example.com", "(415) 555-0199")
-    UsersState.open_share.fn(state, support.id)
+    run(UsersState.open_share, state, support.id)
     assert [p.email for p in state.share_choices] == [CLERK]
-    UsersState.share.fn(state)
+    run(UsersState.share, state)
     assert [p.email for p in next(line for line in state.lines if line.id == support.id).shared_with] == [CLERK]
 
 
@@ -296,3 +316,16 @@ def test_users_page_shows_why_the_plan_greys_out_a_switch(engine, people):
     assert disabled == {"Delete All", "Lists"}
     assert clerk.note == "Not in the Test plan: Delete All, Lists."
     assert "Not included: Delete All, Lists." in state.plan_summary
+
+
+def test_only_an_administrator_renames_the_business(engine, people):
+    refused(
+        AccountState.save_business_name, state_of(engine, AccountState), {"business_name": "Evil"}, reason=ADMIN_ONLY
+    )
+    admin = state_of(engine, AccountState, ADMIN)
+    run(AccountState.save_business_name, admin, {"business_name": "  Corner   Bakery "})
+    assert admin.business_name == "Corner Bakery"
+    run(AccountState.save_business_name, admin, {"business_name": ""})
+    assert admin.business_name_error == "Enter the business name your customers know you by."
+    with session_scope(engine) as session:
+        assert session.exec(select(Account.name)).one() == "Corner Bakery"

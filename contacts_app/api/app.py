@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import blasts, carriers, contacts, exports, health, imports, inbound, lines, lists
+from contacts_app.api import blasts, carriers, contacts, exports, health, imports, inbound, lines, lists, session
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -40,4 +40,7 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.include_router(exports.router)
     api.include_router(health.router)
     api.include_router(imports.router)
+    api.include_router(session.router)
+    # Page events learn who is signed in from a hash of the session cookie, never the token itself.
+    api.add_middleware(session.EventSessionHeader)
     return api

@@ -7,7 +7,7 @@ event handler: the user, the line and the Export (and Lists) permission, on ever
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Cookie, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from contacts_app.api.deps import MAX_ID, EngineDep
@@ -35,12 +35,11 @@ def download_contacts(
     request: Request,
     engine: EngineDep,
     line: Annotated[int, Query(ge=1, le=MAX_ID)],
-    session_token: Annotated[str | None, Cookie(alias=auth.SESSION_COOKIE)] = None,
 ):
     chosen = filter_from_params(dict(request.query_params))
     list_id = chosen.list_id
     with session_scope(engine) as session:
-        user = auth.user_for_session(session, session_token) if session_token else None
+        user = auth.user_for_session(session, auth.token_from_cookies(request.cookies))
         if user is None:
             return PlainTextResponse("Sign in to export contacts.", status_code=401)
         try:

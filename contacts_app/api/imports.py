@@ -10,7 +10,7 @@ written to disk.
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Cookie, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -62,12 +62,12 @@ async def upload_import_file(
     request: Request,
     engine: EngineDep,
     line: Annotated[int, Query(ge=1, le=MAX_ID)],
-    session_token: Annotated[str | None, Cookie(alias=auth.SESSION_COOKIE)] = None,
 ):
     """Stage the request body as the user's import file; answers {"id", "name", "size"}."""
     name = unquote(request.headers.get("x-file-name", ""))[:MAX_FILE_NAME_LENGTH].strip() or "upload.csv"
     too_large = _refusal(413, TOO_LARGE.format(name=name, limit=MAX_IMPORT_BYTES // (1024 * 1024)))
     # The database check runs in a thread: the event loop keeps serving everyone else meanwhile.
+    session_token = auth.token_from_cookies(request.cookies)
     user_id, refused = await run_in_threadpool(_user_allowed_to_import, engine, session_token, line)
     if refused is not None:
         return refused
@@ -104,14 +104,10 @@ def refuse_framework_upload() -> JSONResponse:
 
 
 @router.get(f"{BAD_ROWS_ROUTE}/{{report_id}}")
-def download_bad_rows(
-    report_id: str,
-    engine: EngineDep,
-    session_token: Annotated[str | None, Cookie(alias=auth.SESSION_COOKIE)] = None,
-):
+def download_bad_rows(report_id: str, request: Request, engine: EngineDep):
     """The rows an import could not take, with an Error column; only for the user who ran it."""
     with session_scope(engine) as session:
-        user = auth.user_for_session(session, session_token) if session_token else None
+        user = auth.user_for_session(session, auth.token_from_cookies(request.cookies))
         if user is None:
             return PlainTextResponse("Sign in to download the rows.", status_code=401)
         user_id = user.id

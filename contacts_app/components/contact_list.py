@@ -58,7 +58,7 @@ def row_checkbox(row: ContactRow) -> rx.Component:
     checked = SelectionState.all_matching & (SelectionState.selection_count > 0)
     return rx.box(
         rx.checkbox(
-            checked=checked | SelectionState.active_checked.contains(row.id),
+            checked=checked | SelectionState.page_checked.contains(row.id),
             aria_label="Select " + row.full_name,
             on_click=SelectionState.toggle(row.id),
         ),

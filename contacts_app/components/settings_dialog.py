@@ -2,7 +2,9 @@
 
 import reflex as rx
 
+from contacts_app.components.form_fields import NO_ERRORS, form_field
 from contacts_app.numbers import count, counted
+from contacts_app.state.account import AccountState
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 from contacts_app.state.settings import CONFIRM_WORD, SettingsState
@@ -34,12 +36,43 @@ def delete_all_section() -> rx.Component:
     )
 
 
+def business_name_form() -> rx.Component:
+    errors = rx.cond(
+        AccountState.business_name_error != "", {"business_name": AccountState.business_name_error}, NO_ERRORS
+    )
+    return rx.form(
+        rx.hstack(
+            rx.box(
+                form_field(
+                    "business-name",
+                    "business_name",
+                    "Business name",
+                    errors,
+                    autocomplete="organization",
+                    default_value=AccountState.business_name,
+                    hint="Consent requests start with it ({business} in the message).",
+                ),
+                flex="1",
+            ),
+            rx.button("Save", type="submit", variant="soft", margin_top="24px"),
+            align="start",
+            spacing="2",
+            width="100%",
+        ),
+        key=AccountState.business_form_version.to_string(),
+        on_submit=AccountState.save_business_name,
+        on_mount=AccountState.load_business_name,
+        no_validate=True,
+    )
+
+
 def account_section() -> rx.Component:
-    """Account-wide settings live on their own pages; administrators reach them from here too."""
+    """Account-wide settings: the business name here; the rest on their own pages."""
     return rx.cond(
         SessionState.is_admin,
         rx.box(
             rx.text("Account", weight="bold", size="3"),
+            business_name_form(),
             rx.text(
                 "The consent message, API keys and webhooks are on the ",
                 rx.link("Integrations", href="/integrations"),

@@ -67,10 +67,10 @@ def top_bar(*actions: rx.Component) -> rx.Component:
             rx.el.nav(
                 nav_link("Contacts", "/"),
                 # Not offered where the plan or an administrator took Lists away.
-                rx.cond(SessionState.can_use_lists, nav_link("Lists", "/lists")),
+                rx.cond(SessionState.can_use_lists & ~SessionState.no_line, nav_link("Lists", "/lists")),
                 # Text Blasting: a plan feature and a per-user permission.
-                rx.cond(SessionState.can_blast, nav_link("Blasts", "/blasts")),
-                nav_link("Reminders", "/reminders"),
+                rx.cond(SessionState.can_blast & ~SessionState.no_line, nav_link("Blasts", "/blasts")),
+                rx.cond(~SessionState.no_line, nav_link("Reminders", "/reminders")),
                 class_name="nav",
                 aria_label="Pages",
             ),

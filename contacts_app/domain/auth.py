@@ -7,6 +7,7 @@ browser once; the database keeps only its SHA-256, so a copy of the database sig
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,8 +40,10 @@ password_hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so the answer takes as long as for a known one.
 _DUMMY_HASH: str | None = None
 
-# The browser keeps the session token in this cookie; pages and CSV downloads both read it.
+# The browser keeps the session token in an HttpOnly cookie set by the server (api/session.py):
+# page scripts never see it. Over https it is the `__Host-` one (Secure, whole site, this host only).
 SESSION_COOKIE = "contacts_session"
+SECURE_SESSION_COOKIE = "__Host-contacts_session"
 
 
 class SignInFailed(Exception):
@@ -50,6 +53,11 @@ class SignInFailed(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class AccountDisabled(SignInFailed):
+    def __init__(self) -> None:
+        super().__init__("Your account is disabled; ask your administrator.")
 
 
 class TooManyAttempts(SignInFailed):
@@ -113,7 +121,7 @@ def authenticate(
         if not ok:
             result = None
         elif user.disabled:
-            result = SignInFailed("Your account is disabled; ask your administrator.")
+            result = AccountDisabled()
         else:
             result = _open_session(session, user, password, client_ip, now)
             # A success wipes this e-mail's slate, and clears everyone's attempts too old to count.
@@ -181,16 +189,36 @@ def _dummy_hash() -> str:
 # --- Sessions ---------------------------------------------------------------------------
 
 
+def session_cookie_name(secure: bool) -> str:
+    return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
+
+
+def token_from_cookies(cookies: Mapping[str, str]) -> str | None:
+    """The session token a request carries (the https cookie first)."""
+    return cookies.get(SECURE_SESSION_COOKIE) or cookies.get(SESSION_COOKIE) or None
+
+
 def user_for_session(session: Session, token: str | None, now: datetime | None = None) -> User | None:
     """The signed-in user of this token; None when it is unknown, expired, revoked or the user disabled."""
     if not token:
         return None
-    now = now or utcnow()
-    row = session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now:
+    return user_for_token_hash(session, hash_token(token), now)
+
+
+def user_for_token_hash(session: Session, token_hash: str | None, now: datetime | None = None) -> User | None:
+    """As user_for_session, given the token's hash (what page events carry, see api/session.py)."""
+    if not token_hash:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or user.disabled:
+    now = now or utcnow()
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == UserSession.user_id)
+        .where(UserSession.token_hash == token_hash)
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or _aware(row.expires_at) <= now or user.disabled:
         return None
     if _aware(row.expires_at) - now < SESSION_LIFETIME - SESSION_REFRESH_AFTER:
         row.expires_at = now + SESSION_LIFETIME

@@ -183,13 +183,14 @@ def suppression_for(session: Session, line_id: int, phone: str) -> ConsentEvent 
     return last if last is not None and last.kind == EventKind.OPTED_OUT else None
 
 
-def history(session: Session, contact: Contact) -> list[ConsentEvent]:
-    """Every consent event of this number on this line, newest first (deleted contacts' too)."""
+def history(session: Session, contact: Contact, limit: int | None = None) -> list[ConsentEvent]:
+    """The consent events of this number on this line, newest first (deleted contacts' too); all unless `limit`."""
     return list(
         session.exec(
             select(ConsentEvent)
             .where(ConsentEvent.line_id == contact.line_id, ConsentEvent.phone == contact.phone)
             .order_by(col(ConsentEvent.id).desc())
+            .limit(limit)
         )
     )
 

@@ -57,15 +57,32 @@ class ContactFilter:
         return self.list_id is not None and not replace(self, list_id=None).narrows
 
 
+# A search reads at most this much text and this many words: each word is a scan of the line's
+# contacts, and a pasted essay must not turn into a query that holds a worker for seconds.
+MAX_QUERY_LENGTH = 200
+MAX_SEARCH_TERMS = 8
+
+
+def search_words(query: str) -> list[str]:
+    """The words a search looks for: a word inside another one adds nothing ("a" in "ada"), so
+    the longest distinct words are kept, at most MAX_SEARCH_TERMS of them."""
+    words = sorted(set(" ".join(query[:MAX_QUERY_LENGTH].replace("\x00", "").split()).lower().split()), key=len)
+    kept: list[str] = []
+    for word in reversed(words):
+        if not any(word in longer for longer in kept):
+            kept.append(word)
+    return kept[:MAX_SEARCH_TERMS]
+
+
 def search_condition(query: str):
     """Every word of the query in name, e-mail or phone; a phone-like query matches its digits."""
-    text = " ".join(query.replace("\x00", "").split()).lower()
+    text = " ".join(query[:MAX_QUERY_LENGTH].replace("\x00", "").split()).lower()
     if not text:
         return None
     digits = phone_search_digits(text)
     if digits is not None:
         return col(Contact.search_text).contains(digits, autoescape=True)
-    return and_(*(col(Contact.search_text).contains(word, autoescape=True) for word in text.split()))
+    return and_(*(col(Contact.search_text).contains(word, autoescape=True) for word in search_words(text)))
 
 
 # The filters on other tables are written `Contact.x IN (SELECT ...)`, not as correlated EXISTS:

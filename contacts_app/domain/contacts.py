@@ -203,9 +203,11 @@ def clean_contact(
     )
 
 
-def create_contact(session: Session, line_id: int, data: ContactInput, actor: str | None = None) -> Contact:
-    """Add a contact; `actor` is named as the notes' last editor."""
-    clean = clean_contact(session, line_id, data, region_of_line(session, line_id))
+def create_contact(
+    session: Session, line_id: int, data: ContactInput, actor: str | None = None, region: str | None = None
+) -> Contact:
+    """Add a contact; `actor` is named as the notes' last editor; `region`: the line's, when at hand."""
+    clean = clean_contact(session, line_id, data, region or region_of_line(session, line_id))
     contact = Contact(
         line_id=line_id,
         full_name=clean.full_name,
@@ -259,11 +261,16 @@ def get_contact(session: Session, line_id: int, contact_id: int) -> Contact:
 
 
 def update_contact(
-    session: Session, line_id: int, contact_id: int, data: ContactInput, actor: str | None = None
+    session: Session,
+    line_id: int,
+    contact_id: int,
+    data: ContactInput,
+    actor: str | None = None,
+    region: str | None = None,
 ) -> Contact:
     """Change the contact's details (only the extras `data` gives); `actor` is the notes' editor."""
     contact = get_contact(session, line_id, contact_id)
-    clean = clean_contact(session, line_id, data, region_of_line(session, line_id), contact_id=contact_id)
+    clean = clean_contact(session, line_id, data, region or region_of_line(session, line_id), contact_id=contact_id)
     changed = (contact.full_name, contact.phone, contact.email) != (clean.full_name, clean.phone, clean.email)
     contact.full_name = clean.full_name
     contact.name_key = clean.full_name.lower()

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contacts_app.domain import auth
+from contacts_app.domain.account import BusinessNameInvalid, clean_business_name, set_business_name
 from contacts_app.domain.contacts import email_problem, ensure_default_line
 from contacts_app.domain.permissions import OVERRIDE_FIELD, Action, require
 from contacts_app.models import Account, Role, User
@@ -108,6 +109,51 @@ def create_first_admin(session: Session, email: str, password: str) -> User:
     if not needs_first_admin(session):
         raise FirstAdminExists()
     return create_user(session, email, password, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    """What the first-run screen asks: the business, and its first administrator."""
+
+    business_name: str
+    email: str
+    password: str
+    confirm: str
+
+    @classmethod
+    def from_form(cls, form: dict) -> "FirstRun":
+        return cls(*(str(form.get(key, "")) for key in ("business_name", "email", "password", "confirm")))
+
+
+def first_run_problems(session: Session, first_run: FirstRun) -> dict[str, str]:
+    """Every field's problem at once (field -> message); empty when the form may be sent."""
+    errors: dict[str, str] = {}
+    try:
+        clean_business_name(first_run.business_name)
+    except BusinessNameInvalid as invalid:
+        errors["business_name"] = str(invalid)
+    try:
+        clean_email(first_run.email)
+    except UserInvalid as invalid:
+        errors.update(invalid.errors)
+    problem = password_problem(first_run.password)
+    if problem:
+        errors["password"] = problem
+    if first_run.password != first_run.confirm:
+        errors["confirm"] = "The two passwords differ."
+    return errors
+
+
+def set_up_first_admin(session: Session, first_run: FirstRun) -> User:
+    """Name the business and create its administrator; FirstAdminExists once anybody exists."""
+    if not needs_first_admin(session):
+        raise FirstAdminExists()
+    errors = first_run_problems(session, first_run)
+    if errors:
+        raise UserInvalid(errors)
+    admin = create_user(session, first_run.email, first_run.password, Role.ADMIN)
+    set_business_name(session, admin.account_id, first_run.business_name)
+    return admin
 
 
 # --- The Users page (administrators only) ----------------------------------------------

@@ -11,7 +11,7 @@ from contacts_app.components.top_bar import top_bar
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.importer import ImportState
 from contacts_app.state.live import live_watcher
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import NO_LINE_SHARED, SessionState
 from contacts_app.state.settings import SettingsState
 from contacts_app.state.users import EDIT_LINE_PARAM
 
@@ -102,7 +102,24 @@ def line_number_banner() -> rx.Component:
     )
 
 
+def no_line_notice() -> rx.Component:
+    """All a user with no line sees: why, and who can change it (nothing else could work)."""
+    return rx.center(
+        rx.callout(NO_LINE_SHARED, icon="info", size="2", role="status"),
+        class_name="no-line-notice",
+        padding="48px 16px",
+    )
+
+
 def contacts_page() -> rx.Component:
+    return rx.cond(
+        ContactsState.no_line,
+        rx.box(top_bar(), no_line_notice(), class_name="app-shell"),
+        contacts_workspace(),
+    )
+
+
+def contacts_workspace() -> rx.Component:
     return rx.box(
         top_bar(
             export_button(),

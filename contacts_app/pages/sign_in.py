@@ -2,8 +2,11 @@
 
 import reflex as rx
 
+from contacts_app.api import session as api_session
 from contacts_app.components.form_fields import form_field
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SETUP_FORM_ID, SessionState
+
+SIGN_IN_FORM_ID = "sign-in-form"
 
 
 def auth_card(title: str, intro: str, *children: rx.Component) -> rx.Component:
@@ -28,11 +31,19 @@ def auth_card(title: str, intro: str, *children: rx.Component) -> rx.Component:
 
 
 def sign_in_page() -> rx.Component:
+    # Posted natively to the server, which sets the HttpOnly session cookie (api/session.py).
     return auth_card(
         "Sign in",
         "Sign in to manage your business's contacts.",
         rx.form(
-            form_field("sign-in-email", "email", "Email", input_type="email", autocomplete="username"),
+            form_field(
+                "sign-in-email",
+                "email",
+                "Email",
+                input_type="email",
+                autocomplete="username",
+                default_value=SessionState.sign_in_email,
+            ),
             form_field(
                 "sign-in-password", "password", "Password", input_type="password", autocomplete="current-password"
             ),
@@ -41,7 +52,12 @@ def sign_in_page() -> rx.Component:
                 rx.callout(SessionState.sign_in_error, icon="circle-alert", color_scheme="red", role="alert"),
             ),
             rx.button("Sign In", type="submit", size="3", width="100%"),
-            on_submit=SessionState.sign_in,
+            # A new message (after a failed attempt) re-mounts the form with the e-mail filled in.
+            key=SessionState.sign_in_error + SessionState.sign_in_email,
+            id=SIGN_IN_FORM_ID,
+            action=api_session.SIGN_IN_ROUTE,
+            method="post",
+            on_submit=rx.call_script(f"document.getElementById('{SIGN_IN_FORM_ID}').submit()"),
             no_validate=True,
             class_name="dialog-form",
         ),
@@ -52,14 +68,32 @@ def setup_page() -> rx.Component:
     errors = SessionState.setup_errors
     return auth_card(
         "Create administrator",
-        "Welcome! Create the first account: it administers users, phone lines and permissions.",
+        "Welcome! Name your business and create the first account: it administers users, phone lines and permissions.",
         rx.form(
+            form_field(
+                "setup-business",
+                "business_name",
+                "Business name",
+                errors,
+                autocomplete="organization",
+                hint="Consent requests to your customers start with it.",
+            ),
             form_field("setup-email", "email", "Email", errors, "email", "username"),
-            form_field("setup-password", "password", "Password", errors, "password", "new-password"),
+            form_field(
+                "setup-password",
+                "password",
+                "Password",
+                errors,
+                "password",
+                "new-password",
+                hint="At least 10 characters.",
+            ),
             form_field("setup-confirm", "confirm", "Confirm password", errors, "password", "new-password"),
-            rx.text("At least 10 characters.", size="1", color_scheme="gray"),
             rx.button("Create Administrator", type="submit", size="3", width="100%"),
-            on_submit=SessionState.create_admin,
+            id=SETUP_FORM_ID,
+            action=api_session.SETUP_ROUTE,
+            method="post",
+            on_submit=SessionState.check_setup,
             no_validate=True,
             class_name="dialog-form",
         ),

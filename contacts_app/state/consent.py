@@ -144,9 +144,9 @@ class ConsentState(ContactsState):
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
-        with session_scope() as session:
-            self._show_contact(session, self.selected.id)
-            self._load_conversation(session)
+        with self._act() as act:
+            self._show_contact(act, self.selected.id)
+            self._load_conversation(act.session)
         return rx.toast.success(f"Consent request queued to {name}.")
 
     @rx.event
@@ -159,9 +159,9 @@ class ConsentState(ContactsState):
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
-        with session_scope() as session:
-            self._load_conversation(session)
-            self._load_rows(session)
+        with self._act() as act:
+            self._load_conversation(act.session)
+            self._load_rows(act)
         return rx.toast.success("Marked as reviewed.")
 
     @rx.event
@@ -182,11 +182,11 @@ class ConsentState(ContactsState):
                     )
                 report = consent_requests.send_consent_requests_matching(session, line_id, chosen, actor)
             else:
-                report = consent_requests.send_consent_requests(session, line_id, list(selection.checked_ids), actor)
-        selection.checked_ids, selection.all_matching = [], False
-        with session_scope() as session:
-            self._load_rows(session)
+                report = consent_requests.send_consent_requests(session, line_id, list(selection._checked_ids), actor)
+        selection._checked_ids, selection.all_matching = [], False
+        with self._act() as act:
+            self._load_rows(act)
             if self.selected.id:
-                self._show_contact(session, self.selected.id)
-                self._load_conversation(session)
+                self._show_contact(act, self.selected.id)
+                self._load_conversation(act.session)
         return _report_toast(len(report.sent_ids), report.skipped)

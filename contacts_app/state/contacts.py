@@ -18,11 +18,18 @@ from contacts_app.domain import consent, custom_fields
 from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain import lists as lists_domain
 from contacts_app.domain import tags as tags_domain
-from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
+from contacts_app.domain.contact_filter import (
+    MAX_QUERY_LENGTH,
+    ContactFilter,
+    Sort,
+    filter_from_params,
+    filter_params,
+)
 from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid, ContactNotFound
 from contacts_app.domain.permissions import Action
+from contacts_app.models import Contact
 from contacts_app.numbers import count, counted
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import Act, SessionState, off_the_loop
 from contacts_app.views import (
     ContactDetail,
     ContactRow,
@@ -43,6 +50,8 @@ FOLLOW_ROW_SCRIPT = (
 )
 # The list filter's value for "Needs review" (list ids are digits).
 REVIEW_FILTER = "review"
+# The newest consent events shown beside a contact; the full history is in its CSV.
+HISTORY_SHOWN = 50
 
 
 @dataclass
@@ -139,12 +148,12 @@ class ContactsState(SessionState):
 
     opt_out_open: bool = False
 
-    _region: str = "US"
     # The line and address (filter, page) the rows were read for, and the contact the last visit showed:
     # a visit that only opens or closes a contact (Back, Forward) reads no rows again.
     _rows_address: str = ""
     _visited_contact: int = 0
-    # The line the rows belong to: the page's watcher (state/live.py) listens to its changes.
+    # The line the rows belong to: the page's watcher (state/live.py) listens to its changes, and
+    # an open contact of another line is closed.
     _shown_line: int = 0
     # When the shown contact was last changed, as read: a pushed change elsewhere leaves its form be.
     _shown_updated_at: datetime | None = None
@@ -229,14 +238,9 @@ class ContactsState(SessionState):
         """
         return push_address(self._address(contact_id), replace)
 
-    def _active_line(self, session) -> int:
-        line_id = self._line_id(session)
-        self._region = contacts_domain.region_of_line(session, line_id)
-        return line_id
-
-    def _load_rows(self, session, with_lists: bool = True) -> None:
+    def _load_rows(self, act: Act, with_lists: bool = True) -> None:
         """One page of rows; the lists' names and counts too unless only the page moves."""
-        line_id = self._active_line(session)
+        session, line_id = act.session, act.line_id
         if line_id != self._shown_line:
             self._shown_line = line_id
             live.nudge_page(self.router.session.client_token)
@@ -250,7 +254,7 @@ class ContactsState(SessionState):
             # The page emptied (deletes, a narrower search): show the last one that has rows.
             self.page = (result.total - 1) // PAGE_SIZE
             result = read_page()
-        self.rows = [contact_row(c, self._region) for c in result.rows]
+        self.rows = [contact_row(c, act.region) for c in result.rows]
         self.total = result.total
         self.line_total = contacts_domain.count_contacts(session, line_id) if chosen.narrows else result.total
         if with_lists:
@@ -270,21 +274,28 @@ class ContactsState(SessionState):
         self._rows_address = f"{line_id}:{self._address()}"
         self.loaded = True
 
-    def _show_contact(self, session, contact_id: int) -> None:
-        line_id = self._active_line(session)
-        contact = contacts_domain.get_contact(session, line_id, contact_id)
+    def _show_contact(self, act: Act, contact: Contact | int, fresh: bool = False) -> None:
+        """Open the contact; `fresh` for one just created, which has no lists and no history of its own."""
+        session, line_id = act.session, act.line_id
+        if isinstance(contact, int):
+            contact = contacts_domain.get_contact(session, line_id, contact)
         self._shown_updated_at = contact.updated_at
         self.selected = contact_detail(
             contact,
-            self._region,
+            act.region,
             custom_fields.line_fields(session, line_id),
-            custom_fields.values_of(session, contact_id),
-            tags_domain.tags_of(session, contact_id),
+            custom_fields.values_of(session, contact.id),
+            tags_domain.tags_of(session, contact.id),
         )
-        self.history = [history_entry(e) for e in consent.history(session, contact)]
+        # A fresh contact's number may have history (it opted out before): only then is it read.
+        self.history = (
+            [history_entry(e) for e in consent.history(session, contact, limit=HISTORY_SHOWN)]
+            if not fresh or contact.opted_out
+            else []
+        )
         self.contact_list_ids = (
-            [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact_id)]
-            if self.can_use_lists
+            [str(c.id) for c in lists_domain.lists_of_contact(session, line_id, contact.id)]
+            if self.can_use_lists and not fresh
             else []
         )
         self.edit_errors = {}
@@ -299,7 +310,15 @@ class ContactsState(SessionState):
         self.edit_errors = {}
         self.details_dirty = False
 
+    def _reload_open_contact(self, act: Act) -> None:
+        if self.selected.id:
+            try:
+                self._show_contact(act, self.selected.id)
+            except ContactNotFound:
+                self._clear_selection()
+
     @rx.event
+    @off_the_loop
     def load(self):
         """Every visit of the page's address (a link, a reload, the router's Back and Forward)."""
         return self._visit(self.router.url.path, dict(self.router.url.query_parameters))
@@ -312,6 +331,7 @@ class ContactsState(SessionState):
         )
 
     @rx.event
+    @off_the_loop
     def follow_address(self, address: str):
         parts = urlsplit(str(address))
         return self._visit(parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()})
@@ -324,11 +344,19 @@ class ContactsState(SessionState):
         contact_id = contact_id_in(path)
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
-            if redirect:
-                return redirect
-            visit = f"{self._line_id(session)}:{self._address()}"
+        if redirect:
+            return redirect
+        if self.no_line:
+            self._clear_selection()
+            self.loaded = True
+            return
+        with self._act() as act:
+            if self._shown_line != act.line_id:
+                # A contact of the old line means nothing on the new one (_load_rows moves to the new line).
+                self._clear_selection()
+            visit = f"{act.line_id}:{self._address()}"
             if visit != self._rows_address or contact_id == self._visited_contact:
-                self._load_rows(session)
+                self._load_rows(act)
             self._visited_contact = contact_id
             if not contact_id:
                 self._clear_selection()
@@ -336,37 +364,39 @@ class ContactsState(SessionState):
             if contact_id == self.selected.id and not self.details_dirty:
                 return
             try:
-                self._show_contact(session, contact_id)
+                self._show_contact(act, contact_id)
             except ContactNotFound:
                 self._clear_selection()
                 return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
 
-    def _refresh_shown(self, session) -> None:
+    def _refresh_shown(self, act: Act) -> None:
         """Others changed the line (an inbound STOP, another user's edit): show it (see state/live.py).
 
         The shown contact's details are read again only when it changed, and never while the user
         is editing them: reloading the form would throw what they typed away."""
-        self._load_rows(session)
+        self._load_rows(act)
         if self.selected.id and not self.details_dirty:
-            line_id = self._active_line(session)
             try:
-                current = contacts_domain.get_contact(session, line_id, self.selected.id)
+                current = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
             except ContactNotFound:
                 self._clear_selection()
                 return
             if current.updated_at != self._shown_updated_at:
-                self._show_contact(session, self.selected.id)
+                self._show_contact(act, current)
 
     @rx.event
+    @off_the_loop
     def set_query(self, value: str):
-        self.query = value
+        # Capped like the API's `q`: a pasted essay must not become a query of thousands of terms.
+        self.query = value[:MAX_QUERY_LENGTH]
         self.page = 0
-        with session_scope() as session:
-            self._load_rows(session, with_lists=False)
+        with self._act() as act:
+            self._load_rows(act, with_lists=False)
         # The address follows without a history entry per keystroke; its visit reads nothing again.
         return self._go(self.selected.id or None, replace=True)
 
     @rx.event
+    @off_the_loop
     def set_list_filter(self, value: str):
         self.review_filter = value == REVIEW_FILTER
         self.list_filter = "" if value in ("all", REVIEW_FILTER) else value
@@ -375,48 +405,56 @@ class ContactsState(SessionState):
     def _filter_changed(self):
         """Read the new view at once, then move the address to it (its visit then reads nothing again)."""
         self.page = 0
-        with session_scope() as session:
-            self._load_rows(session, with_lists=False)
+        with self._act() as act:
+            self._load_rows(act, with_lists=False)
         return self._go(self.selected.id or None)
 
     @rx.event
+    @off_the_loop
     def set_sort(self, value: str):
         self.sort = value
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def set_opted_out_filter(self, value: str):
         self.opted_out_filter = "" if value == "any" else value
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def set_consent_filter(self, value: str):
         self.consent_filter = "" if value == "any" else value
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def set_tag_filter(self, value: str):
         self.tag_filter = "" if value == "any" else value
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def set_field_filter(self, value: str):
         self.field_filter = "" if value == "any" else value
         self.field_value_filter = ""
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def set_field_value_filter(self, form_data: dict):
         self.field_value_filter = str(form_data.get("value", "")).strip()
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def clear_filters(self):
         """Everyone again: every filter off, the search and the sort kept."""
         self._take_filter(ContactFilter(query=self.query, sort=self._contact_filter().sort))
         return self._filter_changed()
 
     @rx.event
+    @off_the_loop
     def go_to_page(self, form_data: dict):
         """The page-number box: a number past the end goes to the last page."""
         number = str(form_data.get("page", "")).strip()
@@ -425,43 +463,50 @@ class ContactsState(SessionState):
         return self._turn_to(min(int(number), self.page_count) - 1)
 
     @rx.event
+    @off_the_loop
     def toggle_list_membership(self, list_id: str, member: bool):
         try:
-            with session_scope() as session:
-                line_id = self._require(session, Action.LISTS)
+            with self._act(Action.LISTS) as act:
                 change = lists_domain.add_to_list if member else lists_domain.remove_from_list
-                change(session, line_id, int(list_id), [self.selected.id])
+                change(act.session, act.line_id, int(list_id), [self.selected.id])
+                if member:
+                    self.contact_list_ids = [*self.contact_list_ids, list_id]
+                else:
+                    self.contact_list_ids = [i for i in self.contact_list_ids if i != list_id]
+                # The lists' counts changed; the rows only when the page shows that list.
+                self._load_rows(act, with_lists=True)
         except (lists_domain.ListNotFound, ContactNotFound):
             return rx.toast.error("That list or contact no longer exists.")
-        with session_scope() as session:
-            self._show_contact(session, self.selected.id)
-            self._load_rows(session)
 
     @rx.event
+    @off_the_loop
     def export(self):
         """The contacts on show (search and filters included) as CSV, streamed by the server."""
-        with session_scope() as session:
-            line_id = self._require(session, Action.EXPORT)
+        with self._act(Action.EXPORT) as act:
+            line_id = act.line_id
         name = next((c.name for c in self.lists if c.id == self.list_filter), "contacts")
         return rx.download(url=export_url(line_id, self._contact_filter()), filename=f"{name}.csv")
 
     def _turn_to(self, page: int):
         self.page = page
-        with session_scope() as session:
-            self._load_rows(session, with_lists=False)
+        with self._act() as act:
+            self._load_rows(act, with_lists=False)
         return self._go(self.selected.id or None)
 
     @rx.event
+    @off_the_loop
     def next_page(self):
         if self.page + 1 < self.page_count:
             return self._turn_to(self.page + 1)
 
     @rx.event
+    @off_the_loop
     def previous_page(self):
         if self.page > 0:
             return self._turn_to(self.page - 1)
 
     @rx.event
+    @off_the_loop
     def select(self, contact_id: int):
         """Open a contact at its own address (asking first when the details form has unsaved edits)."""
         if contact_id == self.selected.id:
@@ -469,6 +514,7 @@ class ContactsState(SessionState):
         return self._leave_details(contact_id)
 
     @rx.event
+    @off_the_loop
     def close_details(self):
         return self._leave_details(0)
 
@@ -485,12 +531,12 @@ class ContactsState(SessionState):
             self._clear_selection()
             self._visited_contact = 0
             return self._go(replace=replace)
-        with session_scope() as session:
+        with self._act() as act:
             try:
-                self._show_contact(session, contact_id)
+                self._show_contact(act, contact_id)
             except ContactNotFound:
                 self._clear_selection()
-                self._load_rows(session)
+                self._load_rows(act)
                 return rx.toast.error("That contact no longer exists.")
         self._visited_contact = contact_id
         return self._go(contact_id, replace)
@@ -512,6 +558,7 @@ class ContactsState(SessionState):
         self.discard_open = is_open
 
     @rx.event
+    @off_the_loop
     def discard_edits(self):
         self.discard_open = False
         self.form_version += 1
@@ -519,6 +566,7 @@ class ContactsState(SessionState):
         return [cleaned, self._open(self._discard_goes_to)]
 
     @rx.event
+    @off_the_loop
     def move_selection(self, key: str):
         """Arrow keys walk the list, turning the page at its ends."""
         if key not in ("ArrowDown", "ArrowUp") or not self.rows:
@@ -533,13 +581,13 @@ class ContactsState(SessionState):
                 target = ids[index]
             elif index >= len(ids) and self.page + 1 < self.page_count:
                 self.page += 1
-                with session_scope() as session:
-                    self._load_rows(session, with_lists=False)
+                with self._act() as act:
+                    self._load_rows(act, with_lists=False)
                 target = self.rows[0].id
             elif index < 0 and self.page > 0:
                 self.page -= 1
-                with session_scope() as session:
-                    self._load_rows(session, with_lists=False)
+                with self._act() as act:
+                    self._load_rows(act, with_lists=False)
                 target = self.rows[-1].id
             else:
                 return
@@ -559,12 +607,15 @@ class ContactsState(SessionState):
         self.new_duplicate_name = ""
 
     @rx.event
+    @off_the_loop
     def add_contact(self, form_data: dict):
         try:
-            with session_scope() as session:
-                line_id = self._active_line(session)
-                actor = self._user(session).email
-                contact = contacts_domain.create_contact(session, line_id, _form_input(form_data), actor)
+            with self._act() as act:
+                contact = contacts_domain.create_contact(
+                    act.session, act.line_id, _form_input(form_data), actor=act.user.email, region=act.region
+                )
+                self._show_contact(act, contact, fresh=True)
+                self._load_rows(act, with_lists=False)
                 contact_id, name = contact.id, contact.full_name
         except ContactInvalid as invalid:
             self.new_errors = invalid.errors
@@ -573,9 +624,6 @@ class ContactsState(SessionState):
             return
         self.new_open = False
         self.new_errors = {}
-        with session_scope() as session:
-            self._show_contact(session, contact_id)
-            self._load_rows(session)
         message = f"{name} added."
         if self.selected.opted_out:
             message += " This number opted out earlier, so it stays opted out."
@@ -593,12 +641,20 @@ class ContactsState(SessionState):
 
     # ----- edit -----
     @rx.event
+    @off_the_loop
     def update_contact(self, form_data: dict):
         try:
-            with session_scope() as session:
-                line_id = self._active_line(session)
-                actor = self._user(session).email
-                contacts_domain.update_contact(session, line_id, self.selected.id, _form_input(form_data), actor)
+            with self._act() as act:
+                contact = contacts_domain.update_contact(
+                    act.session,
+                    act.line_id,
+                    self.selected.id,
+                    _form_input(form_data),
+                    actor=act.user.email,
+                    region=act.region,
+                )
+                self._show_contact(act, contact)
+                self._load_rows(act, with_lists=False)
         except ContactInvalid as invalid:
             self.edit_errors = invalid.errors
             self.edit_duplicate_id = invalid.duplicate_id or 0
@@ -607,9 +663,6 @@ class ContactsState(SessionState):
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
-        with session_scope() as session:
-            self._show_contact(session, self.selected.id)
-            self._load_rows(session)
         return [self._clean_details(), rx.toast.success("Contact details updated.")]
 
     # ----- opt-out -----
@@ -624,19 +677,18 @@ class ContactsState(SessionState):
         self.opt_out_open = is_open
 
     @rx.event
+    @off_the_loop
     def confirm_opt_out(self):
         self.opt_out_open = False
         try:
-            with session_scope() as session:
-                line_id = self._active_line(session)
-                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-                consent.opt_out(session, contact, consent.Source.MANUAL, actor=self._user(session).email)
+            with self._act() as act:
+                contact = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
+                consent.opt_out(act.session, contact, consent.Source.MANUAL, actor=act.user.email)
+                self._show_contact(act, contact)
+                self._load_rows(act, with_lists=False)
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
-        with session_scope() as session:
-            self._show_contact(session, self.selected.id)
-            self._load_rows(session)
         return rx.toast.success(f"{self.selected.full_name} is opted out.")
 
     # ----- delete -----
@@ -654,16 +706,16 @@ class ContactsState(SessionState):
         self.delete_open = is_open
 
     @rx.event
+    @off_the_loop
     def confirm_delete(self):
         self.delete_open = False
-        try:
-            with session_scope() as session:
-                line_id = self._require(session, Action.DELETE_CONTACT)
-                contacts_domain.delete_contact(session, line_id, self.delete_id)
-        except ContactNotFound:
-            pass
-        with session_scope() as session:
-            self._load_rows(session)
+        with self._act(Action.DELETE_CONTACT) as act:
+            try:
+                contacts_domain.delete_contact(act.session, act.line_id, self.delete_id)
+            except ContactNotFound:
+                pass  # someone else deleted it first: the list below shows that it is gone
+            # Its lists' counts changed too.
+            self._load_rows(act)
         if self.selected.id == self.delete_id:
             self._clear_selection()
             self._visited_contact = 0

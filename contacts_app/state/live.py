@@ -12,7 +12,6 @@ import asyncio
 import reflex as rx
 
 from contacts_app import live
-from contacts_app.db import session_scope
 from contacts_app.models import JobStatus
 from contacts_app.state.consent import ConsentState
 from contacts_app.state.contacts import ContactsState
@@ -90,9 +89,9 @@ class LiveState(rx.State):
                 toasts += [t for t in (settings._on_job(message), importer._on_job(message)) if t is not None]
             if changed:
                 consent = await self.get_state(ConsentState)
-                with session_scope() as session:
-                    contacts._refresh_shown(session)
-                    consent._refresh_conversation(session)
+                with contacts._act() as act:
+                    contacts._refresh_shown(act)
+                    consent._refresh_conversation(act.session)
         return toasts
 
 

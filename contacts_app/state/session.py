@@ -1,28 +1,54 @@
 """Who is signed in and which line they work on; every other state inherits from this one.
 
-Every handler asks here for the user and the active line (`_line_id`, `_require`) on the server,
-so a hidden button is never the only thing between a user and an action. Refusals are raised as
-typed errors and turned into a toast or a redirect by `refusal_handler`, in one place.
+Every handler resolves, once, who is signed in, the line they work on, its region and whether the
+action is allowed (`with self._act(Action.X) as act:`), on the server and from the database, so a
+hidden button is never the only thing between a user and an action and a revoked session ends at
+its next event on every worker. Refusals are raised as typed errors and turned into a toast or a
+redirect by `refusal_handler`, in one place.
+
+Handlers that read the database run it in a worker thread (`off_the_loop`): the event loop serves
+every browser of the process, and one slow query must not delay anyone else's events.
 """
 
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import reflex as rx
+from sqlmodel import Session
 
-from contacts_app.db import get_engine, session_scope
+from contacts_app.api import session as api_session
+from contacts_app.api.session import SESSION_HASH_HEADER
+from contacts_app.db import session_scope
 from contacts_app.domain import auth, permissions, users
 from contacts_app.domain.permissions import Action, PermissionDenied
-from contacts_app.models import Role, User
+from contacts_app.models import Account, Line, LineAccess, Role, User
 from contacts_app.phones import format_phone
 
-SESSION_COOKIE = auth.SESSION_COOKIE
-SESSION_COOKIE_SECONDS = 14 * 24 * 3600
 SIGN_IN_ROUTE = "/sign-in"
 SETUP_ROUTE = "/setup"
+# One contact's address on the Contacts page (state/contacts.CONTACT_ROUTE).
+CONTACT_PATH_PREFIX = "/contacts/"
+SETUP_FORM_ID = "setup-form"
+MAX_EMAIL_LENGTH = 320
+SUBMIT_SIGN_OUT = (
+    "const form = document.createElement('form'); form.method = 'post';"
+    f" form.action = '{api_session.SIGN_OUT_ROUTE}'; document.body.appendChild(form); form.submit();"
+)
+NO_LINE_SHARED = "No phone line is shared with you yet; ask an administrator."
 
 
 class NotSignedIn(Exception):
     """The browser's session is missing, expired or revoked."""
+
+
+class NoLineShared(PermissionDenied):
+    """The user reaches no line at all: the page says so once, instead of a toast per event."""
+
+    def __init__(self) -> None:
+        super().__init__("line", NO_LINE_SHARED)
 
 
 @dataclass
@@ -31,12 +57,47 @@ class LineChoice:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Act:
+    """What one event works with, resolved once: the transaction, who, which line, its region."""
+
+    session: Session
+    user: User
+    line_id: int
+    region: str
+
+
 def line_label(name: str, phone: str | None) -> str:
     return f"{name} · {format_phone(phone)}" if phone else name
 
 
+def off_the_loop(handler: Callable) -> Callable:
+    """Run a blocking event handler in a worker thread, so the event loop keeps serving others.
+
+    Reflex holds the client's state for the whole event, so the handler may set vars from the
+    thread; nothing else touches this browser's state meanwhile.
+    """
+
+    @functools.wraps(handler)
+    async def in_thread(self, *args, **kwargs):
+        return await asyncio.to_thread(handler, self, *args, **kwargs)
+
+    return in_thread
+
+
+def _reachable_line(session: Session, user: User, line_id: int) -> Line | None:
+    """The line when the user may work on it (their own, shared with them, or any for an administrator)."""
+    if not line_id:
+        return None
+    line = session.get(Line, line_id)
+    if line is None or line.account_id != user.account_id:
+        return None
+    if user.role != Role.ADMIN and session.get(LineAccess, (line_id, user.id)) is None:
+        return None
+    return line
+
+
 class SessionState(rx.State):
-    auth_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=SESSION_COOKIE_SECONDS, same_site="strict")
     user_email: str = ""
     is_admin: bool = False
     active_line_id: int = 0
@@ -44,38 +105,67 @@ class SessionState(rx.State):
     line_choices: list[LineChoice] = []
     # The active line has no phone number yet and the user is an administrator, who can set it.
     line_needs_number: bool = False
+    # The user reaches no line: pages show NO_LINE_SHARED instead of what cannot work.
+    no_line: bool = False
     # action -> why it is refused ("" when allowed), for greying out controls.
     refusals: dict[str, str] = {}
 
     sign_in_error: str = ""
+    sign_in_email: str = ""
     setup_errors: dict[str, str] = {}
 
     # ----- for every handler -----
-    def _user(self, session) -> User:
-        user = auth.user_for_session(session, self.auth_token) if self.auth_token else None
+    def _session_hash(self) -> str:
+        """The session token's hash, from the page's connection (see api/session.EventSessionHeader)."""
+        return self.router.headers.raw_headers.get(SESSION_HASH_HEADER, "")
+
+    def _user(self, session: Session) -> User:
+        """Read from the database on every event: a revoked session or a disabled user ends at once."""
+        user = auth.user_for_token_hash(session, self._session_hash())
         if user is None:
             raise NotSignedIn()
         return user
 
-    def _line_id(self, session) -> int:
-        """The active line, checked against the user's access on every call."""
-        user = self._user(session)
-        if self.active_line_id and permissions.can_reach_line(session, user, self.active_line_id):
-            return self.active_line_id
+    def _resolve_line(self, session: Session, user: User) -> Line:
+        """The active line, checked against the user's access on every event; the default one when it went."""
+        line = _reachable_line(session, user, self.active_line_id)
+        if line is not None:
+            return line
         line_id = permissions.default_line_for_user(session, user)
         if line_id is None:
-            raise PermissionDenied("line", "No phone line is shared with you yet; ask your administrator.")
+            self.no_line = True
+            raise NoLineShared()
         self.active_line_id = line_id
+        self.no_line = False
         self._refresh_identity(session, user)
-        return line_id
+        return session.get(Line, line_id)
 
-    def _require(self, session, action: str) -> int:
+    @contextmanager
+    def _act(self, action: str | None = None) -> Iterator[Act]:
+        """One transaction with the signed-in user, the active line and its region, `action` checked.
+
+        Raises NotSignedIn, NoLineShared or PermissionDenied before the body runs.
+        """
+        with session_scope() as session:
+            user = self._user(session)
+            line = self._resolve_line(session, user)
+            if action is not None:
+                permissions.require(session, user, action, line.id)
+            account = session.get(Account, line.account_id)
+            yield Act(session=session, user=user, line_id=line.id, region=account.default_region if account else "US")
+
+    def _line_id(self, session: Session) -> int:
+        """The active line, checked against the user's access on every call."""
+        return self._resolve_line(session, self._user(session)).id
+
+    def _require(self, session: Session, action: str) -> int:
         """The active line's id, if the user may do `action` there; PermissionDenied otherwise."""
-        line_id = self._line_id(session)
-        permissions.require(session, self._user(session), action, line_id)
+        user = self._user(session)
+        line_id = self._resolve_line(session, user).id
+        permissions.require(session, user, action, line_id)
         return line_id
 
-    def _refresh_identity(self, session, user: User) -> None:
+    def _refresh_identity(self, session: Session, user: User) -> None:
         self.user_email = user.email
         self.is_admin = user.role == Role.ADMIN
         lines = permissions.lines_for_user(session, user)
@@ -115,82 +205,98 @@ class SessionState(rx.State):
         return self.refusals.get(Action.BLASTS, "x") == ""
 
     # ----- page guard -----
-    def _redirect_if_signed_out(self, session):
-        """For every signed-in page's on_load: first run, then sign-in; None when the user may stay."""
+    def _redirect_if_signed_out(self, session: Session):
+        """For every signed-in page's on_load: first run, then sign-in; None when the user may stay.
+
+        A user who reaches no line stays, with `no_line` set: the page shows why, once.
+        """
         if users.needs_first_admin(session):
             return rx.redirect(SETUP_ROUTE)
-        user = auth.user_for_session(session, self.auth_token) if self.auth_token else None
+        user = auth.user_for_token_hash(session, self._session_hash())
         if user is None:
             return rx.redirect(SIGN_IN_ROUTE)
-        self._line_id(session)
+        try:
+            self._resolve_line(session, user)
+        except NoLineShared:
+            self.active_line_id = 0
         self._refresh_identity(session, user)
         return None
 
     @rx.event
+    @off_the_loop
     def switch_line(self, line_id: str):
         with session_scope() as session:
             user = self._user(session)
             permissions.require_line(session, user, int(line_id))
             self.active_line_id = int(line_id)
             self._refresh_identity(session, user)
-        # Every page reloads its rows for the new line.
-        return rx.redirect(self.router.url.path or "/")
+        # Every page reloads its rows for the new line, at its bare address: the old line's search
+        # and open contact (a /contacts/<id> address) mean nothing on the new one.
+        path = self.router.url.path or "/"
+        return rx.redirect("/" if path.startswith(CONTACT_PATH_PREFIX) else path)
 
     # ----- sign-in, first run, sign-out -----
+    # The forms post natively to api/session.py, which sets or clears the HttpOnly cookie and
+    # redirects; these handlers only prepare the pages and check the first-run form.
     @rx.event
-    def sign_in(self, form_data: dict):
-        try:
-            signed_in = auth.authenticate(
-                get_engine(),
-                str(form_data.get("email", "")),
-                str(form_data.get("password", "")),
-                client_ip=self.router.session.client_ip,
-            )
-        except auth.SignInFailed as failed:
-            self.sign_in_error = str(failed)
-            return
-        self.sign_in_error = ""
-        self.auth_token = signed_in.token
-        self.active_line_id = 0
-        return rx.redirect("/")
+    @off_the_loop
+    def open_sign_in(self):
+        """The sign-in page's on_load: the message of a failed attempt (from the redirect's query)."""
+        with session_scope() as session:
+            if users.needs_first_admin(session):
+                return rx.redirect(SETUP_ROUTE)
+            if auth.user_for_token_hash(session, self._session_hash()) is not None:
+                return rx.redirect("/")
+        query = self.router.url.query_parameters
+        self.sign_in_error = sign_in_message(str(query.get("error", "")), str(query.get("retry", "")))
+        self.sign_in_email = str(query.get("email", ""))[:MAX_EMAIL_LENGTH]
 
     @rx.event
-    def create_admin(self, form_data: dict):
-        email, password = str(form_data.get("email", "")), str(form_data.get("password", ""))
-        if password != str(form_data.get("confirm", "")):
-            self.setup_errors = {"confirm": "The two passwords differ."}
-            return
-        try:
-            with session_scope() as session:
-                users.create_first_admin(session, email, password)
-        except users.UserInvalid as invalid:
-            self.setup_errors = invalid.errors
-            return
-        except users.FirstAdminExists:
-            return rx.redirect(SIGN_IN_ROUTE)
-        self.setup_errors = {}
-        return SessionState.sign_in({"email": email, "password": password})
+    @off_the_loop
+    def check_setup(self, form_data: dict):
+        """Every field's problem at once; when there is none, the browser posts the form for real."""
+        first_run = users.FirstRun.from_form(form_data)
+        with session_scope() as session:
+            if not users.needs_first_admin(session):
+                return rx.redirect(SIGN_IN_ROUTE)
+            self.setup_errors = users.first_run_problems(session, first_run)
+        if self.setup_errors:
+            return None
+        return rx.call_script(f"document.getElementById('{SETUP_FORM_ID}').submit()")
 
     @rx.event
     def sign_out(self):
-        with session_scope() as session:
-            auth.sign_out(session, self.auth_token)
-        self.auth_token = ""
-        self.user_email = ""
-        self.active_line_id = 0
-        return rx.redirect(SIGN_IN_ROUTE)
+        # A real POST: the server revokes the session and clears the cookie page scripts cannot touch.
+        return rx.call_script(SUBMIT_SIGN_OUT)
 
     @rx.event
+    @off_the_loop
     def setup_guard(self):
         with session_scope() as session:
             if not users.needs_first_admin(session):
                 return rx.redirect(SIGN_IN_ROUTE)
+        if self.router.url.query_parameters.get("error"):
+            self.setup_errors = {"email": "The administrator could not be created; check every field and try again."}
+
+
+def sign_in_message(error: str, retry: str) -> str:
+    """The sentence for the sign-in route's error code (never text taken from the address bar)."""
+    if error == "throttled":
+        return str(auth.TooManyAttempts(int(retry) if retry.isdigit() else int(auth.FIRST_DELAY.total_seconds())))
+    if error == "disabled":
+        return str(auth.AccountDisabled())
+    if error == "wrong":
+        return auth.WRONG_CREDENTIALS
+    return ""
 
 
 def refusal_handler(exception: Exception):
     """The app's backend exception handler: refusals become messages, not crashes."""
     if isinstance(exception, NotSignedIn):
         return [rx.toast.info("Please sign in again."), rx.redirect(SIGN_IN_ROUTE)]
+    if isinstance(exception, NoLineShared):
+        # The page shows the notice itself (SessionState.no_line); a toast per event would repeat it.
+        return None
     if isinstance(exception, PermissionDenied):
         return rx.toast.error(str(exception))
     from reflex.app import default_backend_exception_handler

@@ -6,10 +6,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from sqlmodel import select
 from twilio_standin import TwilioStandin
 
 import contacts_app.jobs  # noqa: F401 - its commit hooks wake the app's outboxes (see served_app)
+from contacts_app.api.session import SIGN_IN_ROUTE
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain import auth, users
 from contacts_app.models import Role, User
@@ -301,10 +305,32 @@ def viewport_name(request) -> str:
     return request.param
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def sign_in_cookie(engine, app_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> dict:
-    """The session cookie a sign-in would set (signing in through the form has its own tests)."""
-    signed_in = auth.authenticate(engine, email, password, client_ip="127.0.0.1")
-    return {"name": "contacts_session", "value": signed_in.token, "url": app_url}
+    """The session cookie the server's sign-in route sets (the form itself has its own tests).
+
+    `engine` is the app's database, for callers that sign in someone they just created there.
+    """
+    body = urllib.parse.urlencode({"email": email, "password": password}).encode()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(urllib.request.Request(f"{app_url}{SIGN_IN_ROUTE}", data=body, method="POST"), timeout=30)
+    except urllib.error.HTTPError as answer:
+        response = answer
+    else:
+        raise AssertionError("the sign-in route answered without a redirect")
+    set_cookie = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        set_cookie.load(header)
+    if auth.SESSION_COOKIE not in set_cookie:
+        raise AssertionError(f"{email} was not signed in: {response.headers.get('Location')}")
+    morsel = set_cookie[auth.SESSION_COOKIE]
+    assert morsel["httponly"], "the session cookie must be HttpOnly"
+    return {"name": morsel.key, "value": morsel.value, "url": app_url, "httpOnly": True, "sameSite": "Lax"}
 
 
 @pytest.fixture

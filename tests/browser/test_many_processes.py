@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from contacts_app.db import head_revision, make_engine
+from contacts_app.domain import auth
 from contacts_app.server import BUILD_DIR
 
 from .conftest import (
@@ -135,6 +136,34 @@ def test_two_pages_on_different_processes_act_as_one_app(page, new_context, app_
     page.get_by_label("Search contacts").fill("grace")
     expect(contact_rows(page)).to_have_count(1)
     expect(contact_rows(other)).to_have_count(2)
+
+
+@pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs the scaled set-up (CONTACTS_BROWSER_SETUP=many)")
+def test_no_raw_session_token_is_kept_in_redis_by_the_scaled_setup(page, viewport_name):
+    """Page state lives in Redis here: after signing in, searching and opening a contact, the
+    token of the browser's session cookie is nowhere in it (only its hash, as in the database)."""
+    from redis import Redis
+
+    from .test_sessions import _everything_in
+
+    if viewport_name == "phone":
+        pytest.skip("a server matter, the same at every size")
+    open_contacts(page)
+    add_contact(page, "Katherine Johnson", "415 555 0177")
+    page.get_by_label("Search contacts").fill("katherine")
+    expect(contact_rows(page)).to_have_count(1)
+    contact_rows(page).first.click()
+    expect(page.get_by_role("heading", name="Katherine Johnson")).to_be_visible()
+    [cookie] = [c for c in page.context.cookies() if c["name"] == auth.SESSION_COOKIE]
+    assert cookie["httpOnly"]
+    token = cookie["value"].encode()
+    store = Redis.from_url(TEST_REDIS_URL)
+    try:
+        stored = _everything_in(store)
+    finally:
+        store.close()
+    assert any(b"Katherine Johnson" in value for value in stored), "the page state is not in this Redis database"
+    assert not [value[:80] for value in stored if token in value]
 
 
 @pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs PostgreSQL and Redis (CONTACTS_BROWSER_SETUP=many)")

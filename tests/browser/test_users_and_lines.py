@@ -19,7 +19,7 @@ from contacts_app.domain.consent import Source, opt_out
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line, search_contacts
 from contacts_app.domain.permissions import ADMIN_ONLY, TURNED_OFF, Action, set_account_plan
-from contacts_app.models import Contact, Role, User
+from contacts_app.models import Account, Contact, Role, User
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.session import SessionState
 from contacts_app.state.users import UsersState
@@ -136,11 +136,18 @@ def test_first_run_opens_create_administrator_and_signs_the_new_administrator_in
         page.goto("/")
         expect(page).to_have_url(re.compile(r"/setup$"))
         expect(page.get_by_role("heading", name="Create administrator")).to_be_visible()
-        page.get_by_label("Email").fill("boss@example.com")
+        page.get_by_label("Email").fill("not-an-address")
         page.get_by_label(re.compile(r"^Password")).fill("short")
-        page.get_by_label("Confirm password").fill("short")
+        page.get_by_label("Confirm password").fill("shorter")
         page.get_by_role("button", name="Create Administrator").click()
+        # Every field's problem at once, not one per attempt.
+        expect(page.get_by_role("alert").filter(has_text="business name")).to_be_visible()
+        expect(page.get_by_role("alert").filter(has_text="not a valid e-mail address")).to_be_visible()
         expect(page.get_by_role("alert").filter(has_text="at least 10 characters")).to_be_visible()
+        expect(page.get_by_role("alert").filter(has_text="The two passwords differ")).to_be_visible()
+        save_shot(page, "first-run", "every-error", viewport_name)
+        page.get_by_label("Business name").fill("Corner Bakery")
+        page.get_by_label("Email").fill("boss@example.com")
         page.get_by_label(re.compile(r"^Password")).fill(ADMIN_PASSWORD)
         page.get_by_label("Confirm password").fill(ADMIN_PASSWORD)
         save_shot(page, "first-run", "filled", viewport_name)
@@ -153,14 +160,18 @@ def test_first_run_opens_create_administrator_and_signs_the_new_administrator_in
         with session_scope(app_db) as session:
             boss = session.exec(select(User).where(User.email == "boss@example.com")).one()
             assert boss.role == Role.ADMIN
+            assert session.get(Account, boss.account_id).name == "Corner Bakery"
         # A second visit to /setup, now that an administrator exists, goes to sign-in.
         page.keyboard.press("Escape")
         other = new_context().new_page()
         other.goto("/setup")
         expect(other).to_have_url(re.compile(r"/sign-in$"))
     finally:
-        # The standard administrator, whom the other tests sign in as.
+        # The standard administrator, whom the other tests sign in as, and the default business name.
         with session_scope(app_db) as session:
+            for account in session.exec(select(Account)).all():
+                account.name = "My Business"
+                session.add(account)
             if session.exec(select(User).where(User.email == ADMIN_EMAIL)).first() is None:
                 users_domain.create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, Role.ADMIN)
 
@@ -174,7 +185,10 @@ def test_wrong_password_shows_the_message_and_stays_on_sign_in(new_context, app_
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("alert").filter(has_text=WRONG_CREDENTIALS)).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    # A full page load after the server's redirect: the static page is served at /sign-in/.
+    expect(page).to_have_url(re.compile(r"/sign-in/?\?error=wrong"))
+    # The address is kept; only the password is asked again.
+    expect(page.get_by_label("Email")).to_have_value(ADMIN_EMAIL)
     save_shot(page, "wrong-password", "message", viewport_name)
 
 
@@ -190,7 +204,7 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_the_session(new_context, ap
     expect(page.get_by_role("button", name="New Contact")).to_be_visible()
     page.get_by_role("button", name="Account").click()
     page.get_by_role("menuitem", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    expect(page).to_have_url(re.compile(r"/sign-in/?$"))
     page.goto("/lists")
     expect(page).to_have_url(re.compile(r"/sign-in$"))
     expect(page.get_by_role("button", name="Sign In")).to_be_visible()
@@ -251,7 +265,9 @@ def test_plan_without_lists_greys_out_the_switch_with_a_reason(page, app_db, sho
 
 
 def test_administrator_sets_role_resets_password_and_disables_a_user(page, app_db, new_context, app_url):
-    add_user(app_db, "clerk@example.com")
+    clerk_id = add_user(app_db, "clerk@example.com")
+    with session_scope(app_db) as session:
+        lines_domain.share_line(session, admin_of(session), main_line_id(app_db), clerk_id)
     open_users_page(page)
     card = user_card(page, "clerk@example.com")
     open_user_action(page, "clerk@example.com")
