@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from contacts_app.db import make_engine, session_scope
 from contacts_app.domain.auth import authenticate
-from contacts_app.domain.consent import consent_message_for
+from contacts_app.domain.consent_message import consent_message_for
 from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.permissions import Action, explain
 from contacts_app.models import Role, User
