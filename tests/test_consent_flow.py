@@ -11,6 +11,7 @@ from contacts_app.db import session_scope
 from contacts_app.domain import consent, consent_history_csv, consent_message, consent_requests, messaging, webhooks
 from contacts_app.domain.consent import EventKind, Source
 from contacts_app.domain.consent_message import ConsentMessageInvalid
+from contacts_app.domain.consent_requests import Skip
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, delete_contact, get_contact
 from contacts_app.domain.inbound import receive_inbound
@@ -164,3 +165,54 @@ def test_consent_history_exports_as_csv_and_outlives_the_contact(engine, line_id
     assert {row["phone"] for row in rows} == {"+14155552671"}
     # A message that starts like a formula is written so a spreadsheet shows it as text.
     assert rows[1]["detail"] == "'=STOP"
+
+
+def test_the_plan_counts_whom_a_selection_texts_and_skips_exactly_as_sending_then_does(engine, line_id):
+    people = {
+        name: add_contact(engine, line_id, f"{name} Tester", phone).id
+        for name, phone in (
+            ("Ann", "(415) 555-0101"),
+            ("Bob", "(415) 555-0102"),
+            ("Cat", "(415) 555-0103"),
+            ("Dan", "(415) 555-0104"),
+            ("Eve", "(415) 555-0105"),
+            ("Fay", "(415) 555-0106"),
+        )
+    }
+    with session_scope(engine) as session:
+        for name in ("Bob", "Cat"):
+            consent.opt_out(session, get_contact(session, line_id, people[name]), Source.MANUAL)
+        dan = get_contact(session, line_id, people["Dan"])
+        consent_requests.send_consent_request(session, dan)
+        consent.confirm_consent(session, dan, Source.MANUAL)
+        # Eve was asked before and has not answered: asking again is allowed.
+        consent_requests.send_consent_request(session, get_contact(session, line_id, people["Eve"]))
+    with session_scope(engine) as session:
+        delete_contact(session, line_id, people["Fay"])
+    chosen = ContactFilter(ids=tuple(people.values()))
+
+    with session_scope(engine) as session:
+        plan = consent_requests.plan_consent_requests(session, line_id, chosen)
+        assert messaging.messages_for(session, line_id, "+14155550101") == []  # planning sends nothing
+    assert plan.to_text == 2
+    assert plan.skipped == {Skip.OPTED_OUT: 2, Skip.CONFIRMED: 1, Skip.GONE: 1}
+    assert plan.summary() == (
+        "2 contacts will be texted; 4 skipped: 2 opted out, 1 already consented, 1 no longer found."
+    )
+    assert plan.message.startswith("My Business") and plan.outbox
+
+    with session_scope(engine) as session:
+        report = consent_requests.send_consent_requests_matching(session, line_id, chosen)
+    assert sorted(report.sent_ids) == sorted([people["Ann"], people["Eve"]])
+    assert len(report.sent_ids) == plan.to_text and len(report.skipped) == plan.skipped_count
+
+
+def test_the_plan_of_a_whole_filter_counts_every_matching_contact_once(engine, line_id):
+    for number in range(5):
+        add_contact(engine, line_id, f"Guest {number}", f"(415) 555-02{number:02d}")
+    with session_scope(engine) as session:
+        plan = consent_requests.plan_consent_requests(session, line_id, ContactFilter(query="guest"))
+    assert (plan.to_text, plan.skipped, plan.summary()) == (5, {}, "5 contacts will be texted.")
+    with session_scope(engine) as session:
+        lone = consent_requests.plan_consent_requests(session, line_id, ContactFilter(query="guest 3"))
+    assert lone.summary() == "1 contact will be texted."

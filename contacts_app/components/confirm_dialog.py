@@ -10,14 +10,17 @@ def confirm_dialog(
     on_confirm,
     is_open: rx.Var,
     on_open_change,
+    destructive: bool = True,
 ) -> rx.Component:
+    """The confirm button is red for what destroys, in the accent colour for what only sends."""
+    confirm_colour = {"color_scheme": "red"} if destructive else {}
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(description),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(confirm_label, color_scheme="red", on_click=on_confirm)),
+                rx.alert_dialog.action(rx.button(confirm_label, on_click=on_confirm, **confirm_colour)),
                 justify="end",
                 spacing="3",
                 margin_top="1em",

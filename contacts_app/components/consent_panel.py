@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.domain.keywords import POSSIBLE_OPT_OUT_LABEL
 from contacts_app.state.consent import ConsentState, MessageEntry
 from contacts_app.state.contacts import REVIEW_FILTER, ContactsState
@@ -50,7 +51,7 @@ def send_request() -> rx.Component:
             size="2",
             variant="soft",
             disabled=ConsentState.send_refusal != "",
-            on_click=ConsentState.send_consent_request,
+            on_click=ConsentState.ask_consent_request,
         ),
         rx.cond(
             ConsentState.send_refusal != "",
@@ -118,8 +119,31 @@ def send_to_selection_button() -> rx.Component:
         "Send consent request",
         size="1",
         variant="soft",
-        on_click=ConsentState.send_to_selection,
+        on_click=ConsentState.ask_consent_requests,
         disabled=SelectionState.selection_count == 0,
+    )
+
+
+def consent_request_dialog() -> rx.Component:
+    """Asked before any consent request goes out: who is texted, who is skipped and why, and the text."""
+    return confirm_dialog(
+        ConsentState.ask_title,
+        rx.fragment(
+            rx.el.strong(ConsentState.ask_summary),
+            rx.el.br(),
+            "The text: “",
+            ConsentState.ask_message,
+            "”",
+            rx.cond(
+                ConsentState.ask_outbox,
+                rx.fragment(rx.el.br(), "No carrier is connected: the texts wait in the outbox."),
+            ),
+        ),
+        ConsentState.ask_confirm_label,
+        ConsentState.confirm_consent_requests,
+        ConsentState.ask_open,
+        ConsentState.set_ask_open,
+        destructive=False,
     )
 
 

@@ -1,10 +1,17 @@
-"""Consent requests: text the account's consent message and mark the contact's consent pending."""
+"""Consent requests: text the account's consent message and mark the contact's consent pending.
+
+`plan_consent_requests` says beforehand what sending would do (how many are texted, how many
+skipped and why), by the same rules `send_consent_request` applies to each contact.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
+from contacts_app.carriers.connections import carrier_of_line
 from contacts_app.domain import consent
 from contacts_app.domain.consent import Source
 from contacts_app.domain.consent_message import consent_message_for
@@ -20,11 +27,39 @@ def _account_of_line(session: Session, line_id: int) -> int:
     return line.account_id
 
 
-def refusal_reason(contact: Contact) -> str | None:
+class Skip(StrEnum):
+    """Why a contact gets no consent request (the words finish "N skipped: 2 ...")."""
+
+    OPTED_OUT = "opted out"
+    CONFIRMED = "already consented"
+    # A chosen contact deleted meanwhile (or changed so that the view no longer shows it).
+    GONE = "no longer found"
+
+
+def skip_of(contact: Contact) -> Skip | None:
     """Why a consent request would not be sent to this contact, or None when it may be."""
     if contact.opted_out:
-        return f"{contact.full_name} has opted out; nothing is sent to them until they text START."
+        return Skip.OPTED_OUT
     if contact.consent_status == ConsentStatus.CONFIRMED:
+        return Skip.CONFIRMED
+    return None
+
+
+def _skip_column():
+    """skip_of in SQL, for counting a selection without loading it ("" when the contact is texted)."""
+    return case(
+        (col(Contact.opted_out), literal(Skip.OPTED_OUT.value)),
+        (Contact.consent_status == ConsentStatus.CONFIRMED, literal(Skip.CONFIRMED.value)),
+        else_=literal(""),
+    )
+
+
+def refusal_reason(contact: Contact) -> str | None:
+    """Why a consent request would not be sent to this contact, in a sentence; None when it may be."""
+    skip = skip_of(contact)
+    if skip == Skip.OPTED_OUT:
+        return f"{contact.full_name} has opted out; nothing is sent to them until they text START."
+    if skip == Skip.CONFIRMED:
         return f"{contact.full_name} has already confirmed consent."
     return None
 
@@ -92,6 +127,59 @@ def send_consent_requests_matching(
     actor: str | None = None,
     provider: Provider | None = None,
 ) -> ConsentRequestReport:
-    """Consent requests to every contact the filter picks ("select all N matching", a whole list)."""
+    """Consent requests to every contact the filter picks ("select all N matching", a whole list, chosen ids).
+
+    Chosen ids the filter no longer finds are reported as skipped, as `plan_consent_requests` counts them.
+    """
     ids = session.exec(select(Contact.id).where(contact_condition(line_id, chosen)).order_by(col(Contact.id))).all()
-    return send_consent_requests(session, line_id, ids, actor, provider)
+    report = send_consent_requests(session, line_id, ids, actor, provider)
+    for missing in set(chosen.ids or ()) - set(ids):
+        report.skipped[missing] = f"Contact {missing} is no longer found."
+    return report
+
+
+@dataclass
+class ConsentRequestPlan:
+    """What sending consent requests to a choice of contacts would do, told before anything is sent."""
+
+    to_text: int
+    skipped: dict[Skip, int]
+    # The text each of them gets, and whether it waits in the outbox (no carrier connected).
+    message: str
+    outbox: bool
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(self.skipped.values())
+
+    def skipped_words(self) -> str:
+        """ "2 opted out, 1 already consented" (the reasons in a fixed order)."""
+        return ", ".join(f"{self.skipped[skip]:,} {skip.value}" for skip in Skip if self.skipped.get(skip))
+
+    def summary(self) -> str:
+        texted = f"{self.to_text:,} contact{'' if self.to_text == 1 else 's'} will be texted"
+        if not self.skipped_count:
+            return f"{texted}."
+        return f"{texted}; {self.skipped_count:,} skipped: {self.skipped_words()}."
+
+
+def plan_consent_requests(session: Session, line_id: int, chosen: ContactFilter) -> ConsentRequestPlan:
+    """Count, without sending, whom `send_consent_requests_matching(chosen)` would text and skip.
+
+    Chosen ids no longer on the line (deleted meanwhile, or never its own) count as skipped.
+    """
+    skip = _skip_column()
+    counts = dict(
+        session.exec(select(skip, func.count()).where(contact_condition(line_id, chosen)).group_by(skip)).all()
+    )
+    skipped = {Skip(reason): count for reason, count in counts.items() if reason}
+    if chosen.ids is not None:
+        gone = len(set(chosen.ids)) - sum(counts.values())
+        if gone > 0:
+            skipped[Skip.GONE] = gone
+    return ConsentRequestPlan(
+        to_text=counts.get("", 0),
+        skipped=skipped,
+        message=consent_message_for(session, _account_of_line(session, line_id)),
+        outbox=carrier_of_line(session, line_id) is None,
+    )

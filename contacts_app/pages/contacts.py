@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from contacts_app.components.consent_panel import consent_request_dialog
 from contacts_app.components.contact_details import contact_details
 from contacts_app.components.contact_list import contact_list
 from contacts_app.components.dialogs import delete_dialog, discard_dialog, new_contact_dialog, opt_out_dialog
@@ -137,6 +138,7 @@ def contacts_workspace() -> rx.Component:
         delete_dialog(),
         opt_out_dialog(),
         discard_dialog(),
+        consent_request_dialog(),
         history_listener(),
         # Others' changes and job progress are pushed to the page (no polling).
         live_watcher(),

@@ -5,6 +5,7 @@ itself. The panel loads when it mounts (it is keyed by the contact); new texts a
 flags are pushed to the page (state/live.py calls `_refresh_conversation`).
 """
 
+import asyncio
 from dataclasses import dataclass
 
 import reflex as rx
@@ -13,12 +14,14 @@ from contacts_app.carriers.delivery import as_utc
 from contacts_app.db import session_scope
 from contacts_app.domain import consent_requests, messaging, review_flags
 from contacts_app.domain import contacts as contacts_domain
+from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
 from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus, utcnow
 from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import MAX_CHECKED, SelectionState
+from contacts_app.state.session import off_the_loop
 from contacts_app.views import show_time
 
 SHOWN_MESSAGES = 50
@@ -85,6 +88,17 @@ class ConsentState(ContactsState):
     review_when: str = ""
     review_open: bool = False
 
+    # "Send consent request" asks first (one dialog, for the open contact or the selection).
+    ask_open: bool = False
+    ask_title: str = ""
+    # Who is texted and who is skipped and why, e.g. "12 contacts will be texted; 3 skipped: 3 opted out."
+    ask_summary: str = ""
+    ask_message: str = ""
+    ask_outbox: bool = False
+    ask_confirm_label: str = ""
+    # The contact asked about; 0 when the dialog is about the selection.
+    _ask_contact: int = 0
+
     @rx.var
     def send_refusal(self) -> str:
         """Why "Send consent request" is unavailable; the server checks the same on sending."""
@@ -131,23 +145,94 @@ class ConsentState(ContactsState):
         except ContactNotFound:
             self._clear_conversation()
 
+    def _show_plan(self, plan: consent_requests.ConsentRequestPlan, title: str, summary: str, confirm: str) -> None:
+        self.ask_title, self.ask_summary, self.ask_confirm_label = title, summary, confirm
+        self.ask_message, self.ask_outbox = plan.message, plan.outbox
+        self.ask_open = True
+
     @rx.event
-    def send_consent_request(self):
+    @off_the_loop
+    def ask_consent_request(self):
+        """The open contact's "Send consent request": say what will be sent, and to whom, first."""
+        with self._act() as act:
+            try:
+                contact = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
+            except ContactNotFound:
+                self._clear_selection()
+                return rx.toast.error("That contact no longer exists.")
+            reason = consent_requests.refusal_reason(contact)
+            if reason is not None:
+                return rx.toast.error(reason)
+            plan = consent_requests.plan_consent_requests(act.session, act.line_id, ContactFilter(ids=(contact.id,)))
+            self._ask_contact = contact.id
+            self._show_plan(plan, "Send a consent request?", f"{contact.full_name} will be texted.", "Send text")
+
+    @rx.event
+    async def ask_consent_requests(self):
+        """The selection's "Send consent request": how many will be texted, how many skipped and why."""
+        selection = await self.get_state(SelectionState)
+        if selection.selection_count == 0:
+            return rx.toast.error("Select contacts first.")
+        chosen = selection._selection_filter()
+        # A whole list may be asked at once; any other choice, at most MAX_CHECKED contacts.
+        if selection.all_matching and not chosen.is_whole_list and selection.selection_count > MAX_CHECKED:
+            return rx.toast.error(
+                f"Send consent requests to at most {count(MAX_CHECKED)} contacts at once, or to a whole list."
+            )
+        return await asyncio.to_thread(self._ask_about, chosen)
+
+    def _ask_about(self, chosen: ContactFilter):
+        with self._act() as act:
+            plan = consent_requests.plan_consent_requests(act.session, act.line_id, chosen)
+        if plan.to_text == 0:
+            return rx.toast.error(f"Nobody to text: of the selected contacts, {plan.skipped_words()}.")
+        self._ask_contact = 0
+        self._show_plan(plan, "Send consent requests?", plan.summary(), f"Send {counted(plan.to_text, 'text')}")
+
+    @rx.event
+    def set_ask_open(self, is_open: bool):
+        self.ask_open = is_open
+
+    @rx.event
+    async def confirm_consent_requests(self):
+        self.ask_open = False
+        if self._ask_contact:
+            return await asyncio.to_thread(self._send_to_contact, self._ask_contact)
+        selection = await self.get_state(SelectionState)
+        if selection.selection_count == 0:
+            return rx.toast.error("Select contacts first.")
+        return await asyncio.to_thread(self._send_to_selection, selection)
+
+    def _send_to_contact(self, contact_id: int):
         try:
-            with session_scope() as session:
-                line_id = self._line_id(session)
-                contact = contacts_domain.get_contact(session, line_id, self.selected.id)
-                consent_requests.send_consent_request(session, contact, actor=self._user(session).email)
+            with self._act() as act:
+                contact = contacts_domain.get_contact(act.session, act.line_id, contact_id)
+                consent_requests.send_consent_request(act.session, contact, actor=act.user.email)
                 name = contact.full_name
         except SendingRefused as refused:
             return rx.toast.error(refused.reason)
         except ContactNotFound:
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
-        with self._act() as act:
-            self._show_contact(act, self.selected.id)
-            self._load_conversation(act.session)
+        if self.selected.id == contact_id:
+            with self._act() as act:
+                self._show_contact(act, contact_id)
+                self._load_conversation(act.session)
         return rx.toast.success(f"Consent request queued to {name}.")
+
+    def _send_to_selection(self, selection: SelectionState):
+        """Consent requests to the checked contacts, or to every one the view finds ("all matching")."""
+        with self._act() as act:
+            chosen = selection._selection_filter()
+            report = consent_requests.send_consent_requests_matching(act.session, act.line_id, chosen, act.user.email)
+        selection._checked_ids, selection.all_matching = [], False
+        with self._act() as act:
+            self._load_rows(act)
+            if self.selected.id:
+                self._reload_open_contact(act)
+                if self.selected.id:
+                    self._load_conversation(act.session)
+        return _report_toast(len(report.sent_ids), report.skipped)
 
     @rx.event
     def mark_reviewed(self):
@@ -163,30 +248,3 @@ class ConsentState(ContactsState):
             self._load_conversation(act.session)
             self._load_rows(act)
         return rx.toast.success("Marked as reviewed.")
-
-    @rx.event
-    async def send_to_selection(self):
-        """Consent requests to the checked contacts, or to every one the search and list filter find."""
-        selection = await self.get_state(SelectionState)
-        if selection.selection_count == 0:
-            return rx.toast.error("Select contacts first.")
-        chosen = self._contact_filter()
-        with session_scope() as session:
-            line_id = self._line_id(session)
-            actor = self._user(session).email
-            if selection.all_matching:
-                # A whole list may be asked at once; any other filter, at most MAX_CHECKED contacts.
-                if not chosen.is_whole_list and selection.selection_count > MAX_CHECKED:
-                    return rx.toast.error(
-                        f"Send consent requests to at most {MAX_CHECKED:,} contacts at once, or to a whole list."
-                    )
-                report = consent_requests.send_consent_requests_matching(session, line_id, chosen, actor)
-            else:
-                report = consent_requests.send_consent_requests(session, line_id, list(selection._checked_ids), actor)
-        selection._checked_ids, selection.all_matching = [], False
-        with self._act() as act:
-            self._load_rows(act)
-            if self.selected.id:
-                self._show_contact(act, self.selected.id)
-                self._load_conversation(act.session)
-        return _report_toast(len(report.sent_ids), report.skipped)

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import api_keys, consent, lines, users
+from contacts_app.domain import api_keys, consent, consent_requests, lines, users
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.models import Contact, Role, User
 from tests.browser.conftest import ADMIN_EMAIL, sign_in_cookie
@@ -108,6 +108,12 @@ def test_consent_request_goes_pending_shows_the_outbox_text_and_yes_confirms(pag
     expect(panel.get_by_text("No texts to or from this number yet.")).to_be_visible()
 
     panel.get_by_role("button", name="Send consent request").click()
+    asked = page.get_by_role("alertdialog", name="Send a consent request?")
+    expect(asked).to_contain_text("Grace Hopper will be texted.")
+    expect(asked).to_contain_text("Reply YES to receive texts, STOP to opt out.")
+    expect(asked).to_contain_text("No carrier is connected: the texts wait in the outbox.")
+    shot("asked")
+    asked.get_by_role("button", name="Send text").click()
     expect(page.get_by_text("Consent request queued to Grace Hopper.")).to_be_visible()
     expect(details(page).get_by_text("Pending", exact=True)).to_be_visible()
     sent = panel.get_by_role("list", name="Messages").get_by_role("listitem").first
@@ -176,19 +182,59 @@ def test_a_long_revocation_is_flagged_for_review_and_listed_under_needs_review(
     expect(contact_rows(page)).to_have_count(2)
 
 
-def test_consent_requests_to_a_selection_skip_opted_out_contacts(page, app_db, app_url, shot):
+def consent_statuses(engine) -> dict[str, str]:
+    with session_scope(engine) as session:
+        return {c.full_name: c.consent_status for c in session.exec(select(Contact)).all()}
+
+
+def test_consent_requests_to_a_selection_ask_first_saying_who_is_texted_and_who_is_skipped(
+    page, app_db, app_url, shot
+):
     key = line_with_key(app_db)
     seed(app_db, "First Person", "415 555 0105")
     seed(app_db, "Second Person", "415 555 0106")
+    seed(app_db, "Third Person", "415 555 0107")
+    seed(app_db, "Fourth Person", "415 555 0108")
     text_in(app_url, key, "4155550106", "STOP")
+    with session_scope(app_db) as session:
+        third = session.exec(select(Contact).where(Contact.full_name == "Third Person")).one()
+        consent_requests.send_consent_request(session, third)
+    text_in(app_url, key, "4155550107", "YES")
+    before = consent_statuses(app_db)
     open_contacts(page)
     page.get_by_role("button", name="Select page").click()
     shot("selection")
+    selection = page.get_by_role("region", name="Selection")
+    selection.get_by_role("button", name="Send consent request").click()
+    asked = page.get_by_role("alertdialog", name="Send consent requests?")
+    expect(asked).to_contain_text("2 contacts will be texted; 2 skipped: 1 opted out, 1 already consented.")
+    expect(asked).to_contain_text("Reply YES to receive texts")
+    shot("asked")
+    # Cancel sends nothing.
+    asked.get_by_role("button", name="Cancel").click()
+    expect(asked).to_be_hidden()
+    assert consent_statuses(app_db) == before
+
+    selection.get_by_role("button", name="Send consent request").click()
+    asked.get_by_role("button", name="Send 2 texts").click()
+    expect(page.get_by_text(re.compile(r"Consent request sent to 2; 2 skipped"))).to_be_visible()
+    assert consent_statuses(app_db) == {
+        "First Person": "pending",
+        "Second Person": "not_sent",
+        "Third Person": "confirmed",
+        "Fourth Person": "pending",
+    }
+
+
+def test_a_selection_nobody_can_be_texted_in_is_told_why_without_a_dialog(page, app_db, app_url):
+    key = line_with_key(app_db)
+    seed(app_db, "Gone Quiet", "415 555 0109")
+    text_in(app_url, key, "4155550109", "STOP")
+    open_contacts(page)
+    page.get_by_role("button", name="Select page").click()
     page.get_by_role("region", name="Selection").get_by_role("button", name="Send consent request").click()
-    expect(page.get_by_text(re.compile(r"Consent request sent to 1; 1 skipped"))).to_be_visible()
-    with session_scope(app_db) as session:
-        statuses = {c.full_name: c.consent_status for c in session.exec(select(Contact)).all()}
-    assert statuses == {"First Person": "pending", "Second Person": "not_sent"}
+    expect(page.get_by_text("Nobody to text: of the selected contacts, 1 opted out.")).to_be_visible()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
 
 
 # --- Integrations ---------------------------------------------------------------------

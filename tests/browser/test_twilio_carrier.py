@@ -95,6 +95,11 @@ def test_a_twilio_line_sends_shows_queued_sent_delivered_live_and_takes_a_signed
     open_contact(page, "Grace Hopper")
     panel = consent_panel(page)
     panel.get_by_role("button", name="Send consent request").click()
+    asked = page.get_by_role("alertdialog", name="Send a consent request?")
+    # Connected to Twilio: nothing says the text will wait in the outbox.
+    expect(asked).to_contain_text("Grace Hopper will be texted.")
+    expect(asked.get_by_text("wait in the outbox")).to_have_count(0)
+    asked.get_by_role("button", name="Send text").click()
     latest = panel.get_by_role("list", name="Messages").get_by_role("listitem").first
     expect(latest).to_contain_text("Reply YES to receive texts")
     expect(latest).to_contain_text(re.compile(r"Queued$|Queued\b"))
