@@ -8,7 +8,16 @@ from sqlmodel import select
 from contacts_app.db import session_scope
 from contacts_app.domain import consent, consent_requests, lists, review_flags
 from contacts_app.domain.consent import Source
-from contacts_app.domain.contact_filter import ContactFilter, Sort, filter_from_params, filter_params
+from contacts_app.domain.contact_filter import (
+    MAX_QUERY_LENGTH,
+    MAX_SEARCH_TERMS,
+    ContactFilter,
+    Sort,
+    filter_from_params,
+    filter_params,
+    search_condition,
+    search_words,
+)
 from contacts_app.domain.contacts import (
     ContactInput,
     create_contact,
@@ -137,3 +146,15 @@ def test_deleting_a_selection_keeps_the_opt_out_of_the_number(engine, line_id, i
 def test_a_hand_made_selection_combines_with_the_view(engine, line_id, ids):
     chosen = ContactFilter(ids=(ids["Ann"], ids["Bob"], ids["Cat"]), opted_out=False)
     assert names(engine, line_id, chosen) == ["Ann", "Cat"]
+
+
+def test_a_pasted_essay_searches_at_most_8_distinct_words_of_its_first_200_characters():
+    def likes(query: str) -> int:
+        return str(search_condition(query).compile()).count("LIKE")
+
+    # Issue 8: "e " * 3000 was 3,000 scans of the line's contacts in one query.
+    assert likes("e " * 3000) == 1
+    assert likes(" ".join(f"word{n:03d}" for n in range(100))) == MAX_SEARCH_TERMS
+    # A word inside a longer one adds nothing.
+    assert search_words("ada a lovelace ad") == ["lovelace", "ada"]
+    assert search_words("x" * 150 + " " + "y" * 100) == ["x" * 150, "y" * (MAX_QUERY_LENGTH - 151)]

@@ -18,6 +18,7 @@ from contacts_app import db
 from contacts_app.api.session import hashed_session_headers
 from contacts_app.db import migrate, session_scope
 from contacts_app.domain import auth, lines, users
+from contacts_app.domain.contact_filter import MAX_QUERY_LENGTH
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.domain.lists import create_list
 from contacts_app.domain.permissions import (
@@ -329,3 +330,11 @@ def test_only_an_administrator_renames_the_business(engine, people):
     assert admin.business_name_error == "Enter the business name your customers know you by."
     with session_scope(engine) as session:
         assert session.exec(select(Account.name)).one() == "Corner Bakery"
+
+
+def test_the_search_box_keeps_its_first_200_characters_and_still_finds(engine, people):
+    # Issue 8: a pasted essay was searched whole, word by word, holding the worker for seconds.
+    state = state_of(engine, ContactsState)
+    run(ContactsState.set_query, state, "marie " + "e " * 3000)
+    assert len(state.query) == MAX_QUERY_LENGTH
+    assert [row.full_name for row in state.rows] == ["Marie Curie"]
