@@ -7,8 +7,10 @@ from sqlmodel import select
 
 from contacts_app.db import session_scope
 from contacts_app.domain.contacts import ContactInput, count_contacts, create_contact
+from contacts_app.domain.importer import ImportOptions
 from contacts_app.jobs import core
 from contacts_app.jobs import delete_all as delete_all_job
+from contacts_app.jobs import imports as import_job
 from contacts_app.jobs.core import JobContext, JobFailed, JobOutcome, job_kind
 from contacts_app.models import BackgroundJob, JobStatus, Role, User
 
@@ -134,3 +136,18 @@ def test_delete_all_job_deletes_what_the_line_had_when_confirmed(engine, line_id
     with session_scope(engine) as session:
         assert count_contacts(session, line_id) == 1
         assert session.exec(select(BackgroundJob)).all()[0].kind == "delete_all"
+
+
+def test_a_rejected_import_job_removes_the_staged_file(engine, line_id, tmp_path):
+    # Issue 8: staged files of rejected imports stayed in data/imports/ with people's data.
+    staged = tmp_path / "bad.csv"
+    staged.write_text("Ada Lovelace,not a phone number\n")
+    with session_scope(engine) as session:
+        admin = User(account_id=1, email="boss@example.com", password_hash="x", role=Role.ADMIN)
+        session.add(admin)
+        session.flush()
+        job_id = import_job.create(session, admin, line_id, staged, ImportOptions(), "bad.csv").id
+    core.execute(job_id, engine)
+    job = job_row(engine, job_id)
+    assert job.status == JobStatus.FAILED
+    assert not staged.exists()
