@@ -96,8 +96,9 @@ def socket_owner(page: Page) -> str | None:
 
     token = page.evaluate("() => window.sessionStorage.getItem('token')")
     redis = Redis.from_url(TEST_REDIS_URL)
-    # The record is written just after the websocket connects, which may be after the page shows.
-    deadline = time.monotonic() + 10
+    # The record is written just after the websocket connects, which may be well after the page shows
+    # on a loaded machine (10 s was not always enough under CI).
+    deadline = time.monotonic() + 30
     while (record := redis.get(f"token_manager_socket_record_{token}")) is None and time.monotonic() < deadline:
         time.sleep(0.2)
     return pickle.loads(record).instance_id if record else None
