@@ -22,10 +22,11 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.seeding import seed_row  # noqa: E402
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain.blast_queue import queue_blast  # noqa: E402
 from contacts_app.domain.blasts import BlastDraft, count_recipients, create_blast  # noqa: E402
-from contacts_app.domain.contacts import ensure_default_line, search_text_for  # noqa: E402
+from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
 from contacts_app.models import Contact, ContactList, Message, utcnow  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,20 +57,7 @@ def seed(engine: Engine, count: int) -> tuple[int, int]:
         for i in range(start, min(start + INSERT_BATCH, count)):
             name = f"Person{i:06d} Example"
             phone = phone_for(i)
-            rows.append(
-                {
-                    "line_id": line_id,
-                    "full_name": name,
-                    "name_key": name.lower(),
-                    "phone": phone,
-                    "email": None,
-                    "search_text": search_text_for(name, phone, None),
-                    "opted_out": i % 50 == 0,
-                    "consent_status": "not_sent",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            rows.append(seed_row(line_id, name, phone, None, now, opted_out=i % 50 == 0))
         with engine.begin() as connection:
             connection.execute(insert(Contact), rows)
     with engine.begin() as connection:

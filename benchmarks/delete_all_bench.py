@@ -21,9 +21,10 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.seeding import seed_row  # noqa: E402
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain.bulk_delete import DELETE_BATCH_SIZE, delete_all_contacts  # noqa: E402
-from contacts_app.domain.contacts import ensure_default_line, search_text_for  # noqa: E402
+from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
 from contacts_app.models import (  # noqa: E402
     ConsentEvent,
     Contact,
@@ -61,20 +62,7 @@ def seed(engine: Engine, count: int) -> tuple[int, int]:
                 name = f"Person {i:06d} of {target}"
                 phone = f"+1415{2000000 + i:07d}"
                 email = f"person{i}@example.com" if i % 3 else None
-                rows.append(
-                    {
-                        "line_id": target,
-                        "full_name": name,
-                        "name_key": name.lower(),
-                        "phone": phone,
-                        "email": email,
-                        "search_text": search_text_for(name, phone, email),
-                        "opted_out": i % 50 == 0,
-                        "consent_status": "not_sent",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+                rows.append(seed_row(target, name, phone, email, now, opted_out=i % 50 == 0))
             with engine.begin() as connection:
                 connection.execute(insert(Contact), rows)
     with engine.begin() as connection:

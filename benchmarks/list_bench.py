@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 # Run as a script from anywhere: the project is not installed into the virtualenv as a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.seeding import seed_row  # noqa: E402
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain import consent, custom_fields, lists  # noqa: E402
 from contacts_app.domain.contact_filter import ContactFilter, Sort  # noqa: E402
@@ -40,7 +41,6 @@ from contacts_app.domain.contacts import (  # noqa: E402
     position_of,
     region_of_line,
     search_contacts,
-    search_text_for,
 )
 from contacts_app.models import ConsentStatus, Contact, FieldKind, Line, utcnow  # noqa: E402
 from contacts_app.views import contact_detail, contact_row, history_entry  # noqa: E402
@@ -138,23 +138,8 @@ def seed_contacts(engine: Engine, count: int) -> tuple[int, int]:
     for name, phone, email in realistic_people(count):
         opted_out = rng.random() < OPTED_OUT_SHARE
         created = now - timedelta(minutes=rng.randint(0, 500_000))
-        batch.append(
-            {
-                "line_id": line_id,
-                "full_name": name,
-                "name_key": name.lower(),
-                "phone": phone,
-                "email": email,
-                "search_text": search_text_for(name, phone, email),
-                "opted_out": opted_out,
-                "opted_out_at": created if opted_out else None,
-                "opted_out_source": "keyword" if opted_out else None,
-                "opted_out_by": None,
-                "consent_status": "confirmed" if rng.random() < 0.5 else "not_sent",
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
+        consent_status = "confirmed" if rng.random() < 0.5 else "not_sent"
+        batch.append(seed_row(line_id, name, phone, email, created, opted_out, consent_status))
         if opted_out:
             opted_out_phones.append(phone)
         if len(batch) >= INSERT_BATCH:
