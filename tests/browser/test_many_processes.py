@@ -94,12 +94,16 @@ def socket_owner(page: Page) -> str | None:
     """The id of the worker process holding this page's websocket (Reflex records it in Redis)."""
     from redis import Redis
 
-    token = page.evaluate("() => window.sessionStorage.getItem('token')")
     redis = Redis.from_url(TEST_REDIS_URL)
     # The record is written just after the websocket connects, which may be well after the page shows
-    # on a loaded machine (10 s was not always enough under CI).
+    # on a loaded machine. The token is read afresh each time: when a reconnect finds the old record
+    # still in Redis, Reflex hands the page a new token, and the old one's record never comes.
     deadline = time.monotonic() + 30
-    while (record := redis.get(f"token_manager_socket_record_{token}")) is None and time.monotonic() < deadline:
+    while True:
+        token = page.evaluate("() => window.sessionStorage.getItem('token')")
+        record = redis.get(f"token_manager_socket_record_{token}")
+        if record is not None or time.monotonic() > deadline:
+            break
         time.sleep(0.2)
     return pickle.loads(record).instance_id if record else None
 
