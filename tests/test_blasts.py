@@ -14,7 +14,9 @@ from contacts_app.domain.blast_queue import due_blast_ids, queue_blast, queue_du
 from contacts_app.domain.blasts import (
     BlastDraft,
     BlastInvalid,
+    blast_phase,
     blast_progress,
+    blasts_still_sending,
     cancel_blast,
     count_recipients,
     create_blast,
@@ -304,6 +306,26 @@ def test_a_stop_reply_within_72_hours_is_attributed_to_the_blast(engine, line_id
     with session_scope(engine) as session:
         assert blast_progress(session, session.get(Blast, blast_id)).stop_replies == 1
         assert session.exec(select(Contact.opted_out).where(Contact.id == shop["ids"]["Ann"])).one()
+
+
+def test_a_blast_reads_sending_while_texts_wait_and_finished_once_none_do(engine, line_id, shop):
+    blast_id = blast_to(engine, line_id, [shop["vip"]])
+    queue_blast(engine, blast_id, now=AFTERNOON)
+    with session_scope(engine) as session:
+        blast = session.get(Blast, blast_id)
+        assert blast_phase(blast, blast_id in blasts_still_sending(session, [blast_id])) == "sending"
+        line = session.get(Line, line_id)
+        # Ann's STOP takes her waiting text out of the queue; Cat's is handed to the carrier.
+        receive_inbound(session, line, NEW_YORK[0], "STOP")
+    with session_scope(engine) as session:
+        for text in session.exec(select(Message).where(Message.blast_id == blast_id)):
+            if text.status == MessageStatus.QUEUED:
+                text.status = MessageStatus.SENT
+                session.add(text)
+    with session_scope(engine) as session:
+        blast = session.get(Blast, blast_id)
+        assert blasts_still_sending(session, [blast_id]) == set()
+        assert blast_phase(blast, False) == "finished"
 
 
 def test_a_stop_reply_more_than_72_hours_after_the_blast_is_not_attributed(engine, line_id, shop):

@@ -216,6 +216,28 @@ def blasts_of_line(session: Session, line_id: int, limit: int = 50) -> list[Blas
     )
 
 
+def blasts_still_sending(session: Session, blast_ids: list[int]) -> set[int]:
+    """Which of these blasts still have texts waiting in the queue (held for quiet hours included):
+    a queued blast without any has handed everything over, and reads "Sent" in the list and its panel alike."""
+    if not blast_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Message.blast_id)
+            .where(col(Message.blast_id).in_(blast_ids), Message.status == MessageStatus.QUEUED)
+            .distinct()
+        )
+    )
+
+
+def blast_phase(blast: Blast, still_sending: bool) -> str:
+    """What a person reads for the blast: scheduled, queueing, sending, finished (every text handed over,
+    failed or taken out of the queue by a STOP) or cancelled."""
+    if blast.status == BlastStatus.QUEUED:
+        return "sending" if still_sending else "finished"
+    return blast.status
+
+
 def cancel_blast(session: Session, line_id: int, blast_id: int, actor: str | None = None) -> int:
     """Cancel what is not yet handed over; returns how many texts were taken out of the queue."""
     blast = get_blast(session, line_id, blast_id)

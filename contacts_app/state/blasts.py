@@ -21,10 +21,11 @@ from contacts_app.state.session import SessionState
 
 ALL_CONTACTS = "all"
 DEFAULT_FALLBACK = "there"
-STATUS_LABELS = {
+PHASE_LABELS = {
     BlastStatus.SCHEDULED: "Scheduled",
     BlastStatus.QUEUEING: "Queueing",
-    BlastStatus.QUEUED: "Sending",
+    "sending": "Sending",
+    "finished": "Finished",
     BlastStatus.CANCELLED: "Cancelled",
 }
 RECIPIENT_LABELS = {
@@ -140,15 +141,19 @@ class BlastsState(SessionState):
     def _load_rows(self, session, line_id: int) -> None:
         line = session.get(Line, line_id)
         self.time_zone = account_time_zone(session, line.account_id)
+        blasts = blasts_domain.blasts_of_line(session, line_id)
+        sending = blasts_domain.blasts_still_sending(
+            session, [blast.id for blast in blasts if blast.status == BlastStatus.QUEUED]
+        )
         self.rows = [
             BlastRow(
                 id=blast.id,
                 when=local_time(blast.send_at, self.time_zone),
-                status=STATUS_LABELS.get(blast.status, blast.status),
+                status=PHASE_LABELS[blasts_domain.blast_phase(blast, blast.id in sending)],
                 excerpt=blast.body if len(blast.body) <= 80 else blast.body[:79] + "…",
                 recipients=f"{blast.confirmed_count:,} contact{'' if blast.confirmed_count == 1 else 's'}",
             )
-            for blast in blasts_domain.blasts_of_line(session, line_id)
+            for blast in blasts
         ]
 
     # ----- composing -----
@@ -302,7 +307,6 @@ class BlastsState(SessionState):
         blast_line = session.get(Line, line_id)
         zone = self.time_zone or account_time_zone(session, blast_line.account_id)
         progress = blasts_domain.blast_progress(session, blast)
-        self.open_status = STATUS_LABELS.get(blast.status, blast.status)
         self.open_body = blast.body
         self.open_when = f"{local_time(blast.send_at, zone)} ({zone})"
         recipients = progress.recipients or (blast.confirmed_count if blast.status == BlastStatus.SCHEDULED else 0)
@@ -334,8 +338,7 @@ class BlastsState(SessionState):
             for row in blasts_domain.recipient_rows(session, blast)
         ]
         pending = progress.queued + progress.held
-        if blast.status == BlastStatus.QUEUED and pending == 0:
-            self.open_status = "Sent"
+        self.open_status = PHASE_LABELS[blasts_domain.blast_phase(blast, pending > 0)]
         self.open_can_cancel = blast.status != BlastStatus.CANCELLED and (
             blast.status in (BlastStatus.SCHEDULED, BlastStatus.QUEUEING) or pending > 0
         )

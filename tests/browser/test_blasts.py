@@ -157,6 +157,11 @@ def test_a_stop_reply_within_72_hours_is_counted_on_the_blasts_page(page, shot, 
     expect(count(page, "STOP replies (72 h)")).to_contain_text("1")
     # Her text had not gone yet (outbox, or held for quiet hours): the STOP took it out of the queue.
     expect(recipient(page, "Ann Archer")).to_contain_text("Cancelled")
+    # Nothing waits any more: the panel and the list card say the same.
+    expect(page.get_by_role("heading", name="Blast · Finished")).to_be_visible()
+    card = page.get_by_role("list", name="Blasts").get_by_role("listitem").first
+    expect(card).to_contain_text("Finished")
+    expect(card).not_to_contain_text("Sending")
     shot("stop-reply")
 
 
