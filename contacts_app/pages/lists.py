@@ -3,7 +3,8 @@
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.form_fields import dialog_buttons, form_field
+from contacts_app.components.form_dialog import form_dialog
+from contacts_app.components.form_fields import form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
 from contacts_app.numbers import counted
@@ -60,30 +61,25 @@ def list_card(row: ListRow) -> rx.Component:
 
 
 def list_editor() -> rx.Component:
-    errors = ListsState.edit_errors
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(ListsState.edit_id == 0, "New List", "Rename List")),
-            rx.form(
-                form_field("list-name", "name", "Name", errors, default_value=ListsState.edit_name),
-                form_field(
-                    "list-description",
-                    "description",
-                    "Description",
-                    errors,
-                    default_value=ListsState.edit_description,
-                    required=False,
-                ),
-                dialog_buttons(rx.cond(ListsState.edit_id == 0, "Create List", "Save")),
-                on_submit=ListsState.save,
-                no_validate=True,
-                key=ListsState.edit_key,
-                class_name="dialog-form",
-            ),
-            max_width="420px",
+    errors = ListsState.dialog_errors
+    new_list = ListsState.edit_id == 0
+    return form_dialog(
+        ListsState,
+        "edit",
+        rx.cond(new_list, "New List", "Rename List"),
+        form_field("list-name", "name", "Name", errors, default_value=ListsState.edit_name),
+        form_field(
+            "list-description",
+            "description",
+            "Description",
+            errors,
+            default_value=ListsState.edit_description,
+            required=False,
         ),
-        open=ListsState.edit_open,
-        on_open_change=ListsState.set_edit_open,
+        submit_label=rx.cond(new_list, "Create List", "Save"),
+        on_submit=ListsState.save,
+        note_required=True,
+        max_width="420px",
     )
 
 
@@ -93,8 +89,8 @@ def delete_list_dialog() -> rx.Component:
         rx.fragment("Delete the list ", rx.el.strong(ListsState.delete_name), "? Its contacts stay in your contacts."),
         "Delete",
         ListsState.confirm_delete,
-        ListsState.delete_open,
-        ListsState.set_delete_open,
+        ListsState.dialog == "delete",
+        ListsState.dialog_open_change("delete"),
     )
 
 

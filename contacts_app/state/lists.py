@@ -10,6 +10,7 @@ from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.lists import ListInvalid, ListNotFound
 from contacts_app.domain.permissions import Action
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 
 
@@ -21,24 +22,18 @@ class ListRow:
     members: int = 0
 
 
-class ListsState(SessionState):
+class ListsState(DialogState, SessionState):
+    """Dialogs: "edit" (new list or rename) and "delete"."""
+
     rows: list[ListRow] = []
     loaded: bool = False
 
-    edit_open: bool = False
     edit_id: int = 0  # 0: a new list
     edit_name: str = ""
     edit_description: str = ""
-    edit_errors: dict[str, str] = {}
-    edit_version: int = 0
 
-    delete_open: bool = False
     delete_id: int = 0
     delete_name: str = ""
-
-    @rx.var
-    def edit_key(self) -> str:
-        return f"{self.edit_id}-{self.edit_version}"
 
     @rx.event
     def load(self):
@@ -66,13 +61,7 @@ class ListsState(SessionState):
 
     def _open_editor(self, list_id: int, name: str, description: str) -> None:
         self.edit_id, self.edit_name, self.edit_description = list_id, name, description
-        self.edit_errors = {}
-        self.edit_version += 1
-        self.edit_open = True
-
-    @rx.event
-    def set_edit_open(self, is_open: bool):
-        self.edit_open = is_open
+        self._open_dialog("edit")
 
     @rx.event
     def save(self, form_data: dict):
@@ -85,12 +74,12 @@ class ListsState(SessionState):
                 else:
                     lists_domain.create_list(session, line_id, name, description)
         except ListInvalid as invalid:
-            self.edit_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
         except ListNotFound:
-            self.edit_open = False
+            self._close_dialog()
             return [ListsState.load, rx.toast.error("That list no longer exists.")]
-        self.edit_open = False
+        self._close_dialog()
         return [
             ListsState.load,
             rx.toast.success(f"List “{' '.join(name.split())}” {'saved' if self.edit_id else 'created'}."),
@@ -98,15 +87,12 @@ class ListsState(SessionState):
 
     @rx.event
     def ask_delete(self, list_id: int, name: str):
-        self.delete_id, self.delete_name, self.delete_open = list_id, name, True
-
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        self.delete_open = is_open
+        self.delete_id, self.delete_name = list_id, name
+        self._open_dialog("delete")
 
     @rx.event
     def confirm_delete(self):
-        self.delete_open = False
+        self._close_dialog()
         try:
             with session_scope() as session:
                 lists_domain.delete_list(session, self._require(session, Action.LISTS), self.delete_id)
