@@ -19,6 +19,7 @@ def form_dialog(
     description: rx.Component | str | None = None,
     note_required: bool = False,
     submit_disabled: rx.Var | bool = False,
+    cancel_label: str = "Cancel",
     enter_submits: bool = True,
     trigger: rx.Component | None = None,
     max_width: str = "440px",
@@ -30,7 +31,7 @@ def form_dialog(
     """
     said = [part for part in (description, required_note() if note_required else None) if part is not None]
     buttons = rx.hstack(
-        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.dialog.close(rx.button(cancel_label, type="button", variant="soft", color_scheme="gray")),
         rx.button(
             submit_label,
             disabled=submit_disabled,

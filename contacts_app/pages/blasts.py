@@ -3,7 +3,8 @@
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.form_fields import dialog_buttons, form_field
+from contacts_app.components.form_dialog import form_dialog
+from contacts_app.components.form_fields import form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
 from contacts_app.state.blasts import ALL_CONTACTS, BlastRow, BlastsState, CountLine, ListChoice, RecipientLine
@@ -12,7 +13,7 @@ REFRESH_MS = 2000
 
 
 def field_error(name: str, input_id: str) -> rx.Component:
-    errors = BlastsState.compose_errors
+    errors = BlastsState.dialog_errors
     return rx.cond(
         errors.contains(name),
         rx.text(errors[name].to(str), id=f"{input_id}-error", class_name="field-error", role="alert", size="2"),
@@ -157,33 +158,21 @@ def preview_and_count() -> rx.Component:
 
 
 def compose_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("New Blast"),
-            rx.box(
-                message_field(),
-                fallback_field(),
-                recipients_field(),
-                when_field(),
-                preview_and_count(),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                    rx.button(
-                        BlastsState.confirm_label,
-                        on_click=BlastsState.send,
-                        disabled=(BlastsState.recipients == 0) | (BlastsState.body.strip() == ""),
-                    ),
-                    justify="end",
-                    spacing="3",
-                    margin_top="0.5em",
-                ),
-                key=BlastsState.compose_version,
-                class_name="dialog-form",
-            ),
-            max_width="560px",
-        ),
-        open=BlastsState.compose_open,
-        on_open_change=BlastsState.set_compose_open,
+    return form_dialog(
+        BlastsState,
+        "compose",
+        "New Blast",
+        message_field(),
+        fallback_field(),
+        recipients_field(),
+        when_field(),
+        preview_and_count(),
+        submit_label=BlastsState.confirm_label,
+        on_submit=BlastsState.send,
+        submit_disabled=(BlastsState.recipients == 0) | (BlastsState.body.strip() == ""),
+        # Enter in a small field must not text thousands of people.
+        enter_submits=False,
+        max_width="560px",
     )
 
 
@@ -292,53 +281,46 @@ def cancel_dialog() -> rx.Component:
         rx.fragment("Texts not yet handed to the carrier will not be sent. Texts already sent stay sent."),
         "Cancel blast",
         BlastsState.confirm_cancel,
-        BlastsState.cancel_open,
-        BlastsState.set_cancel_open,
+        BlastsState.dialog == "cancel",
+        BlastsState.dialog_open_change("cancel"),
     )
 
 
 def settings_dialog() -> rx.Component:
-    errors = BlastsState.settings_errors
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Blast settings"),
-            rx.form(
-                rx.el.label(
-                    rx.checkbox(
-                        checked=BlastsState.settings_need_consent,
-                        on_change=BlastsState.set_settings_need_consent,
-                        aria_label="Send blasts only to contacts who confirmed consent",
-                    ),
-                    rx.text("Send blasts only to contacts who confirmed consent", as_="span", size="2"),
-                    class_name="checkbox-label",
-                ),
-                form_field(
-                    "blast-instruction",
-                    "instruction",
-                    "Opt-out instruction (added to a contact's first blast)",
-                    errors,
-                    default_value=BlastsState.settings_instruction,
-                    required=False,
-                ),
-                form_field(
-                    "blast-time-zone",
-                    "time_zone",
-                    "Account time zone",
-                    errors,
-                    default_value=BlastsState.settings_time_zone,
-                    hint="For scheduled blasts, and numbers whose own zone is unclear. E.g. America/Chicago.",
-                    required=False,
-                ),
-                dialog_buttons("Save"),
-                on_submit=BlastsState.save_settings,
-                no_validate=True,
-                key=BlastsState.settings_version,
-                class_name="dialog-form",
+    errors = BlastsState.dialog_errors
+    return form_dialog(
+        BlastsState,
+        "settings",
+        "Blast settings",
+        rx.el.label(
+            rx.checkbox(
+                checked=BlastsState.settings_need_consent,
+                on_change=BlastsState.set_settings_need_consent,
+                aria_label="Send blasts only to contacts who confirmed consent",
             ),
-            max_width="480px",
+            rx.text("Send blasts only to contacts who confirmed consent", as_="span", size="2"),
+            class_name="checkbox-label",
         ),
-        open=BlastsState.settings_open,
-        on_open_change=BlastsState.set_settings_open,
+        form_field(
+            "blast-instruction",
+            "instruction",
+            "Opt-out instruction (added to a contact's first blast)",
+            errors,
+            default_value=BlastsState.settings_instruction,
+            required=False,
+        ),
+        form_field(
+            "blast-time-zone",
+            "time_zone",
+            "Account time zone",
+            errors,
+            default_value=BlastsState.settings_time_zone,
+            hint="For scheduled blasts, and numbers whose own zone is unclear. E.g. America/Chicago.",
+            required=False,
+        ),
+        submit_label="Save",
+        on_submit=BlastsState.save_settings,
+        max_width="480px",
     )
 
 

@@ -4,6 +4,7 @@ reminders, "New Reminder" at the top right, one dialog for new and edit, one for
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
+from contacts_app.components.form_dialog import form_dialog
 from contacts_app.components.top_bar import top_bar
 from contacts_app.models import ReminderRepeat
 from contacts_app.state.reminders import ContactChoice, DayCell, ReminderLine, RemindersState
@@ -115,7 +116,7 @@ def day_list() -> rx.Component:
 
 
 def error_of(name: str) -> rx.Component:
-    errors = RemindersState.editor_errors
+    errors = RemindersState.dialog_errors
     return rx.cond(
         errors.contains(name), rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2")
     )
@@ -161,90 +162,78 @@ def contact_picker() -> rx.Component:
 
 
 def editor_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(RemindersState.editor_id == 0, "New Reminder", "Edit Reminder")),
-            rx.box(
-                contact_picker(),
-                rx.box(
-                    rx.el.label("Message", html_for="reminder-body", class_name="field-label"),
-                    rx.text_area(
-                        id="reminder-body",
-                        value=RemindersState.body,
-                        on_change=RemindersState.set_body,
-                        rows="3",
-                        width="100%",
-                        placeholder="Hi {first_name}, ...",
-                    ),
-                    rx.text(RemindersState.counter, size="2", aria_live="polite"),
-                    error_of("body"),
-                    class_name="field",
-                ),
-                rx.hstack(
-                    rx.box(
-                        rx.el.label("Date", html_for="reminder-day", class_name="field-label"),
-                        rx.input(
-                            id="reminder-day", type="date", value=RemindersState.day, on_change=RemindersState.set_day
-                        ),
-                    ),
-                    rx.box(
-                        rx.el.label(
-                            "Time (", RemindersState.time_zone, ")", html_for="reminder-at", class_name="field-label"
-                        ),
-                        rx.input(
-                            id="reminder-at", type="time", value=RemindersState.at, on_change=RemindersState.set_at
-                        ),
-                    ),
-                    spacing="3",
-                    wrap="wrap",
-                ),
-                error_of("when"),
-                rx.hstack(
-                    rx.vstack(
-                        rx.el.label("Repeat", html_for="reminder-repeat", class_name="field-label"),
-                        rx.el.select(
-                            rx.el.option("Does not repeat", value=ReminderRepeat.NONE.value),
-                            rx.el.option("Daily", value=ReminderRepeat.DAILY.value),
-                            rx.el.option("Weekly", value=ReminderRepeat.WEEKLY.value),
-                            rx.el.option("Monthly", value=ReminderRepeat.MONTHLY.value),
-                            id="reminder-repeat",
-                            value=RemindersState.repeat,
-                            on_change=RemindersState.set_repeat,
-                            class_name="native-select",
-                        ),
-                        spacing="1",
-                    ),
-                    rx.cond(
-                        RemindersState.repeat != ReminderRepeat.NONE.value,
-                        rx.vstack(
-                            rx.el.label("Until", html_for="reminder-until", class_name="field-label"),
-                            rx.input(
-                                id="reminder-until",
-                                type="date",
-                                value=RemindersState.repeat_until,
-                                on_change=RemindersState.set_repeat_until,
-                            ),
-                            spacing="1",
-                        ),
-                    ),
-                    spacing="3",
-                    wrap="wrap",
-                ),
-                error_of("repeat_until"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Close", type="button", variant="soft", color_scheme="gray")),
-                    rx.button(rx.cond(RemindersState.editor_id == 0, "Schedule", "Save"), on_click=RemindersState.save),
-                    justify="end",
-                    spacing="3",
-                    margin_top="0.5em",
-                ),
-                key=RemindersState.editor_version,
-                class_name="dialog-form",
+    new_reminder = RemindersState.editor_id == 0
+    return form_dialog(
+        RemindersState,
+        "editor",
+        rx.cond(new_reminder, "New Reminder", "Edit Reminder"),
+        contact_picker(),
+        rx.box(
+            rx.el.label("Message", html_for="reminder-body", class_name="field-label"),
+            rx.text_area(
+                id="reminder-body",
+                value=RemindersState.body,
+                on_change=RemindersState.set_body,
+                rows="3",
+                width="100%",
+                placeholder="Hi {first_name}, ...",
             ),
-            max_width="520px",
+            rx.text(RemindersState.counter, size="2", aria_live="polite"),
+            error_of("body"),
+            class_name="field",
         ),
-        open=RemindersState.editor_open,
-        on_open_change=RemindersState.set_editor_open,
+        rx.hstack(
+            rx.box(
+                rx.el.label("Date", html_for="reminder-day", class_name="field-label"),
+                rx.input(id="reminder-day", type="date", value=RemindersState.day, on_change=RemindersState.set_day),
+            ),
+            rx.box(
+                rx.el.label("Time (", RemindersState.time_zone, ")", html_for="reminder-at", class_name="field-label"),
+                rx.input(id="reminder-at", type="time", value=RemindersState.at, on_change=RemindersState.set_at),
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        error_of("when"),
+        rx.hstack(
+            rx.vstack(
+                rx.el.label("Repeat", html_for="reminder-repeat", class_name="field-label"),
+                rx.el.select(
+                    rx.el.option("Does not repeat", value=ReminderRepeat.NONE.value),
+                    rx.el.option("Daily", value=ReminderRepeat.DAILY.value),
+                    rx.el.option("Weekly", value=ReminderRepeat.WEEKLY.value),
+                    rx.el.option("Monthly", value=ReminderRepeat.MONTHLY.value),
+                    id="reminder-repeat",
+                    value=RemindersState.repeat,
+                    on_change=RemindersState.set_repeat,
+                    class_name="native-select",
+                ),
+                spacing="1",
+            ),
+            rx.cond(
+                RemindersState.repeat != ReminderRepeat.NONE.value,
+                rx.vstack(
+                    rx.el.label("Until", html_for="reminder-until", class_name="field-label"),
+                    rx.input(
+                        id="reminder-until",
+                        type="date",
+                        value=RemindersState.repeat_until,
+                        on_change=RemindersState.set_repeat_until,
+                    ),
+                    spacing="1",
+                ),
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        error_of("repeat_until"),
+        submit_label=rx.cond(new_reminder, "Schedule", "Save"),
+        on_submit=RemindersState.save,
+        # Enter in the contact search picks nobody; only the button saves.
+        enter_submits=False,
+        # The cards behind have a "Cancel" that cancels a reminder; this one only closes.
+        cancel_label="Close",
+        max_width="520px",
     )
 
 
@@ -254,8 +243,8 @@ def cancel_dialog() -> rx.Component:
         rx.fragment("It will not be sent; a repeating reminder stops."),
         "Cancel reminder",
         RemindersState.confirm_cancel,
-        RemindersState.cancel_open,
-        RemindersState.set_cancel_open,
+        RemindersState.dialog == "cancel",
+        RemindersState.dialog_open_change("cancel"),
     )
 
 

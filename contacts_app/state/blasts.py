@@ -17,6 +17,7 @@ from contacts_app.domain.blasts import BlastDraft, BlastInvalid, BlastNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.models import Account, AccountSettings, BlastStatus, Contact, Line
 from contacts_app.phones import format_phone
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 
 ALL_CONTACTS = "all"
@@ -76,14 +77,14 @@ def local_time(moment: datetime | None, zone: str) -> str:
     return aware.astimezone(ZoneInfo(zone)).strftime("%b %d, %Y %H:%M")
 
 
-class BlastsState(SessionState):
+class BlastsState(DialogState, SessionState):
+    """Dialogs: "compose", "cancel" (the open blast) and "settings"."""
+
     rows: list[BlastRow] = []
     loaded: bool = False
     time_zone: str = ""
 
     # ----- the compose dialog -----
-    compose_open: bool = False
-    compose_version: int = 0
     body: str = ""
     merge_fallback: str = DEFAULT_FALLBACK
     chosen_lists: list[str] = []
@@ -96,7 +97,6 @@ class BlastsState(SessionState):
     preview_text: str = ""
     recipients: int = 0
     exclusions: list[str] = []
-    compose_errors: dict[str, str] = {}
     _instruction: str = blast_text.DEFAULT_OPT_OUT_INSTRUCTION
 
     # ----- the open blast -----
@@ -107,15 +107,11 @@ class BlastsState(SessionState):
     open_counts: list[CountLine] = []
     open_recipients: list[RecipientLine] = []
     open_can_cancel: bool = False
-    cancel_open: bool = False
 
     # ----- the account's blast settings (administrators) -----
-    settings_open: bool = False
-    settings_version: int = 0
     settings_need_consent: bool = False
     settings_instruction: str = ""
     settings_time_zone: str = ""
-    settings_errors: dict[str, str] = {}
 
     @rx.var
     def confirm_label(self) -> str:
@@ -167,14 +163,9 @@ class BlastsState(SessionState):
             ]
             self.time_zone = account_time_zone(session, session.get(Line, line_id).account_id)
         self.body, self.merge_fallback, self.chosen_lists = "", DEFAULT_FALLBACK, []
-        self.schedule, self.send_at_local, self.compose_errors = False, "", {}
-        self.compose_version += 1
+        self.schedule, self.send_at_local = False, ""
         self._recount()
-        self.compose_open = True
-
-    @rx.event
-    def set_compose_open(self, is_open: bool):
-        self.compose_open = is_open
+        self._open_dialog("compose")
 
     @rx.event
     def set_body(self, value: str):
@@ -261,7 +252,7 @@ class BlastsState(SessionState):
     def send(self, _form_data: dict | None = None):
         draft = self._draft()
         if self.schedule and draft.send_at is None:
-            self.compose_errors = {"send_at": "Send at: choose the date and time."}
+            self.dialog_errors = {"send_at": "Send at: choose the date and time."}
             return
         try:
             with session_scope() as session:
@@ -269,10 +260,10 @@ class BlastsState(SessionState):
                 blast = blasts_domain.create_blast(session, line_id, draft, self.recipients, actor=self.user_email)
                 blast_id = blast.id
         except BlastInvalid as invalid:
-            self.compose_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             self._recount()
             return
-        self.compose_open = False
+        self._close_dialog()
         self.open_id = blast_id
         verb = "scheduled" if self.schedule else "on its way"
         return [BlastsState.load, rx.toast.success(f"Blast to {self.recipients:,} contacts {verb}.")]
@@ -345,15 +336,11 @@ class BlastsState(SessionState):
 
     @rx.event
     def ask_cancel(self):
-        self.cancel_open = True
-
-    @rx.event
-    def set_cancel_open(self, is_open: bool):
-        self.cancel_open = is_open
+        self._open_dialog("cancel")
 
     @rx.event
     def confirm_cancel(self):
-        self.cancel_open = False
+        self._close_dialog()
         with session_scope() as session:
             line_id = self._require(session, Action.BLASTS)
             try:
@@ -372,13 +359,7 @@ class BlastsState(SessionState):
             self.settings_need_consent = bool(settings and settings.blasts_need_consent)
             self.settings_instruction = blast_text.opt_out_instruction(session, account_id)
             self.settings_time_zone = account_time_zone(session, account_id)
-        self.settings_errors = {}
-        self.settings_version += 1
-        self.settings_open = True
-
-    @rx.event
-    def set_settings_open(self, is_open: bool):
-        self.settings_open = is_open
+        self._open_dialog("settings")
 
     @rx.event
     def set_settings_need_consent(self, checked: bool):
@@ -395,10 +376,10 @@ class BlastsState(SessionState):
                 )
                 self.time_zone = set_account_time_zone(session, account_id, str(form_data.get("time_zone", "")))
         except blast_text.BlastSettingsInvalid as invalid:
-            self.settings_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
         except UnknownTimeZone as unknown:
-            self.settings_errors = {"time_zone": str(unknown)}
+            self.dialog_errors = {"time_zone": str(unknown)}
             return
-        self.settings_open = False
+        self._close_dialog()
         return [BlastsState.load, rx.toast.success("Blast settings saved.")]

@@ -18,6 +18,7 @@ from contacts_app.domain.contacts import ContactNotFound, get_contact, search_co
 from contacts_app.domain.reminders import ReminderInput, ReminderInvalid, ReminderNotFound
 from contacts_app.models import Line, ReminderRepeat, ReminderStatus
 from contacts_app.phones import format_phone
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 
 CONTACT_CHOICES = 8
@@ -61,7 +62,9 @@ def month_title(year: int, month: int) -> str:
     return f"{calendar.month_name[month]} {year}"
 
 
-class RemindersState(SessionState):
+class RemindersState(DialogState, SessionState):
+    """Dialogs: "editor" (new or edit) and "cancel"."""
+
     loaded: bool = False
     time_zone: str = ""
     year: int = 0
@@ -70,9 +73,7 @@ class RemindersState(SessionState):
     selected_day: str = ""
     day_reminders: list[ReminderLine] = []
 
-    editor_open: bool = False
     editor_id: int = 0
-    editor_version: int = 0
     contact_query: str = ""
     contact_choices: list[ContactChoice] = []
     contact_id: int = 0
@@ -83,9 +84,7 @@ class RemindersState(SessionState):
     at: str = "09:00"
     repeat: str = ReminderRepeat.NONE.value
     repeat_until: str = ""
-    editor_errors: dict[str, str] = {}
 
-    cancel_open: bool = False
     cancel_id: int = 0
 
     @rx.var
@@ -180,16 +179,14 @@ class RemindersState(SessionState):
     @rx.event
     def watch(self, _tick: str = ""):
         """Statuses move when the scheduler sends; the open page polls them."""
-        if self.loaded and not self.editor_open:
+        if self.loaded and self.dialog != "editor":
             self._reload()
 
     # ----- the editor -----
     def _open_editor(self) -> None:
-        self.editor_errors = {}
         self.contact_query, self.contact_choices = "", []
         self.counter = blast_text.composer_count(self.body, "").summary
-        self.editor_version += 1
-        self.editor_open = True
+        self._open_dialog("editor")
 
     def _new(self) -> None:
         self.editor_id, self.contact_id, self.contact_name, self.body = 0, 0, "", ""
@@ -229,10 +226,6 @@ class RemindersState(SessionState):
             self.repeat = reminder.repeat
             self.repeat_until = reminder.repeat_until.isoformat() if reminder.repeat_until else ""
         self._open_editor()
-
-    @rx.event
-    def set_editor_open(self, is_open: bool):
-        self.editor_open = is_open
 
     @rx.event
     def set_contact_query(self, value: str):
@@ -291,7 +284,7 @@ class RemindersState(SessionState):
             except ValueError:
                 errors["repeat_until"] = "Repeat until: choose a date."
         if errors:
-            self.editor_errors = errors
+            self.dialog_errors = errors
             return
         data = ReminderInput(self.contact_id, self.body, day, at, ReminderRepeat(self.repeat), until)
         try:
@@ -302,27 +295,24 @@ class RemindersState(SessionState):
                 else:
                     reminders_domain.create_reminder(session, line_id, data, actor=self.user_email)
         except ReminderInvalid as invalid:
-            self.editor_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
         except ReminderNotFound:
-            self.editor_open = False
+            self._close_dialog()
             return rx.toast.error("That reminder no longer exists.")
-        self.editor_open = False
+        self._close_dialog()
         self.selected_day, self.year, self.month = day.isoformat(), day.year, day.month
         self._reload()
         return rx.toast.success(f"Reminder to {self.contact_name} {'saved' if self.editor_id else 'scheduled'}.")
 
     @rx.event
     def ask_cancel(self, reminder_id: int):
-        self.cancel_id, self.cancel_open = reminder_id, True
-
-    @rx.event
-    def set_cancel_open(self, is_open: bool):
-        self.cancel_open = is_open
+        self.cancel_id = reminder_id
+        self._open_dialog("cancel")
 
     @rx.event
     def confirm_cancel(self):
-        self.cancel_open = False
+        self._close_dialog()
         with session_scope() as session:
             try:
                 reminders_domain.cancel_reminder(session, self._line_id(session), self.cancel_id, self.user_email)
