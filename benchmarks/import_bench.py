@@ -5,15 +5,22 @@
     .venv/bin/python benchmarks/import_bench.py --rows 1000000 --repeat 1   # the 1,000,000-row run
     .venv/bin/python benchmarks/import_bench.py --mapped             # ... and the same rows in another
                                                                      # CRM's shape, 3 custom fields
+    .venv/bin/python benchmarks/import_bench.py --postgres --no-sqlite --rows 1000000 --repeat 1 --probe
+                                        # ... searching from another process every 0.5 s meanwhile
 
 Prints seconds and rows/s per run (and the median), the share of checking time spent parsing
 phones, the progress callback's cadence, and peak memory (this process and the pool workers).
+With --probe, another process searches through the domain's search function every
+PROBE_INTERVAL_SECONDS while each import runs (as a web worker would for a user), in a line seeded
+with PROBE_SEED_ROWS contacts and in the line being imported, and prints p50/p95/max of those
+searches during the import and just after it.
 """
 
 import argparse
 import contextlib
 import csv
 import itertools
+import multiprocessing
 import os
 import random
 import statistics
@@ -24,15 +31,19 @@ import unicodedata
 import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.seeding import seed_row  # noqa: E402
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain import check_pool, custom_fields, import_check, importer  # noqa: E402
 from contacts_app.domain.column_mapping import propose_mapping  # noqa: E402
-from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
+from contacts_app.domain.contact_filter import ContactFilter  # noqa: E402
+from contacts_app.domain.contacts import ensure_default_line, search_contacts  # noqa: E402
 from contacts_app.domain.csv_reader import read_records, sniff_format  # noqa: E402
+from contacts_app.models import Contact, Line, utcnow  # noqa: E402
 from contacts_app.phones import normalize_phone  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -157,6 +168,100 @@ def peak_memory_mb() -> tuple[float, float]:
     return hwm("self"), max(workers, default=0.0)
 
 
+PROBE_INTERVAL_SECONDS = 0.5
+PROBE_SEED_ROWS = 20_000
+# Seconds of searching after each import commits (a pending search-index backlog shows there).
+PROBE_AFTER_SECONDS = 5.0
+# What people type: a common name, a rare one, part of a number, part of an address.
+PROBE_QUERIES = ("smith", "zoë rossi", "415 2", "okafor", "maria.garcia", "718", "andersson j")
+
+
+def seed_probe_line(engine) -> tuple[int, int]:
+    """A second line of the account with PROBE_SEED_ROWS contacts to search while the import runs;
+    returns (that line, the line the import fills)."""
+    rng = random.Random(3)
+    with session_scope(engine) as session:
+        imported = ensure_default_line(session)
+        probe = Line(account_id=imported.account_id, name="Searched during the import")
+        session.add(probe)
+        session.flush()
+        ids = (probe.id, imported.id)
+    now = utcnow()
+    rows = []
+    for index in range(PROBE_SEED_ROWS):
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        phone = f"+1{rng.choice(AREA_CODES)}{rng.randint(200, 999)}{index:04d}"
+        rows.append(seed_row(ids[0], name, phone, f"seed{index}@example.com", now))
+    with engine.begin() as connection:
+        connection.execute(insert(Contact), rows)
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("ANALYZE contact")
+    return ids
+
+
+def search_probe(url: str, line_ids: tuple[int, ...], imported, stop, results) -> None:
+    """In its own process (a web worker's stand-in): search every PROBE_INTERVAL_SECONDS, each time
+    in the next line and with the next query, through the domain's search; sends back
+    (after the import?, line, seconds) per search."""
+    engine = make_engine(url)
+    timings = []
+    queries = itertools.cycle(PROBE_QUERIES)
+    lines = itertools.cycle(line_ids)
+    while not stop.is_set():
+        after = imported.is_set()
+        line_id = next(lines)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            search_contacts(session, line_id, ContactFilter(query=next(queries)))
+        timings.append((after, line_id, time.perf_counter() - started))
+        stop.wait(max(0.0, PROBE_INTERVAL_SECONDS - (time.perf_counter() - started)))
+    engine.dispose()
+    results.put(timings)
+
+
+@contextlib.contextmanager
+def searching_meanwhile(engine, line_ids: tuple[int, ...]):
+    """Runs search_probe in another process for the block; yields a callable that marks the import
+    done and returns the searches' seconds by when and where, once PROBE_AFTER_SECONDS more have passed."""
+    context = multiprocessing.get_context("spawn")
+    imported, stop, results = context.Event(), context.Event(), context.Queue()
+    url = engine.url.render_as_string(hide_password=False)
+    process = context.Process(target=search_probe, args=(url, line_ids, imported, stop, results), daemon=True)
+    process.start()
+    # The probe's first search (imports, connection) is not a figure.
+    time.sleep(2.0)
+
+    def finish() -> dict[str, list[float]]:
+        imported.set()
+        time.sleep(PROBE_AFTER_SECONDS)
+        stop.set()
+        timings = results.get(timeout=60)
+        process.join(timeout=10)
+        return {
+            "during the import": [s for after, _line, s in timings[1:] if not after],
+            "after it, in the seeded line": [s for after, line, s in timings if after and line == line_ids[0]],
+            "after it, in the imported line": [s for after, line, s in timings if after and line == line_ids[1]],
+        }
+
+    try:
+        yield finish
+    finally:
+        stop.set()
+        if process.is_alive():
+            process.join(timeout=10)
+
+
+def latency_summary(seconds: list[float]) -> str:
+    if not seconds:
+        return "no searches"
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return (
+        f"{len(ordered)} searches, p50 {statistics.median(ordered) * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms (goal: under 200 ms)"
+    )
+
+
 def timed_import(engine, path: Path) -> tuple[float, importer.ImportReport, list[float]]:
     with session_scope(engine) as session:
         line_id = ensure_default_line(session).id
@@ -235,6 +340,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL, in a fresh schema")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--mapped", action="store_true", help="also import the rows in another shape, mapped")
+    parser.add_argument("--probe", action="store_true", help="search from another process during each import")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
@@ -260,7 +366,13 @@ def main() -> None:
             times = []
             for run in range(1, args.repeat + 1):
                 with fresh_database(kind, workdir) as engine:
-                    seconds, report, calls = timed_import(engine, path)
+                    if args.probe:
+                        line_ids = seed_probe_line(engine)
+                        with searching_meanwhile(engine, line_ids) as finish:
+                            seconds, report, calls = timed_import(engine, path)
+                            searches = finish()
+                    else:
+                        seconds, report, calls = timed_import(engine, path)
                 gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
                 times.append(seconds)
                 print(
@@ -268,6 +380,9 @@ def main() -> None:
                     f"created {report.created:,}; "
                     f"progress calls {len(calls) - 1}, longest gap {max(gaps, default=0):.2f} s"
                 )
+                if args.probe:
+                    for when, timings in searches.items():
+                        print(f"  searches {when}: {latency_summary(timings)}")
             median = statistics.median(times)
             print(f"{kind} median of {len(times)}: {median:.2f} s, {args.rows / median:,.0f} rows/s")
             if args.mapped:
