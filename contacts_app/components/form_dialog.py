@@ -29,7 +29,9 @@ def form_dialog(
     `on_submit` gets the form's values. Editors whose fields are all controlled and where Enter in a small
     field must not send (a blast, a reminder) pass `enter_submits=False`: their button alone submits.
     """
-    said = [part for part in (description, required_note() if note_required else None) if part is not None]
+    said = [description] if description is not None else []
+    if note_required:
+        said += [" ", required_note()] if said else [required_note()]
     buttons = rx.hstack(
         rx.dialog.close(rx.button(cancel_label, type="button", variant="soft", color_scheme="gray")),
         rx.button(

@@ -4,96 +4,77 @@ disable, add / edit line, share line."""
 import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
-from contacts_app.components.form_fields import dialog_buttons, form_field
+from contacts_app.components.form_dialog import form_dialog
+from contacts_app.components.form_fields import form_field
 from contacts_app.state.users import UsersState
 from contacts_app.user_views import NO_OWNER
 
 
 def new_user_dialog() -> rx.Component:
-    errors = UsersState.new_user_errors
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("New User"),
-            rx.dialog.description(
-                "They sign in with this e-mail and password; tell them the password yourself.",
-                size="2",
+    errors = UsersState.dialog_errors
+    return form_dialog(
+        UsersState,
+        "new_user",
+        "New User",
+        form_field("new-user-email", "email", "Email", errors, "email"),
+        form_field(
+            "new-user-password",
+            "password",
+            "Password",
+            errors,
+            "password",
+            "new-password",
+            hint="At least 10 characters.",
+        ),
+        rx.box(
+            rx.el.label("Role", html_for="new-user-role", class_name="field-label"),
+            rx.select.root(
+                rx.select.trigger(id="new-user-role", aria_label="Role", width="100%"),
+                rx.select.content(
+                    rx.select.item("User", value="user"),
+                    rx.select.item("Administrator", value="admin"),
+                ),
+                name="role",
+                default_value="user",
+                size="3",
+            ),
+            rx.text(
+                "Administrators manage users, lines and permissions, and reach every line.",
+                size="1",
                 color_scheme="gray",
             ),
-            rx.form(
-                form_field("new-user-email", "email", "Email", errors, "email"),
-                form_field(
-                    "new-user-password",
-                    "password",
-                    "Password",
-                    errors,
-                    "password",
-                    "new-password",
-                    hint="At least 10 characters.",
-                ),
-                rx.box(
-                    rx.el.label("Role", html_for="new-user-role", class_name="field-label"),
-                    rx.select.root(
-                        rx.select.trigger(id="new-user-role", aria_label="Role", width="100%"),
-                        rx.select.content(
-                            rx.select.item("User", value="user"),
-                            rx.select.item("Administrator", value="admin"),
-                        ),
-                        name="role",
-                        default_value="user",
-                        size="3",
-                    ),
-                    rx.text(
-                        "Administrators manage users, lines and permissions, and reach every line.",
-                        size="1",
-                        color_scheme="gray",
-                    ),
-                    class_name="field",
-                ),
-                dialog_buttons("Create User"),
-                on_submit=UsersState.add_user,
-                no_validate=True,
-                key=UsersState.new_user_version.to_string(),
-                class_name="dialog-form",
-            ),
-            max_width="440px",
+            class_name="field",
         ),
-        open=UsersState.new_user_open,
-        on_open_change=UsersState.set_new_user_open,
+        submit_label="Create User",
+        on_submit=UsersState.add_user,
+        description="They sign in with this e-mail and password; tell them the password yourself.",
+        note_required=True,
     )
 
 
 def reset_password_dialog() -> rx.Component:
-    errors = UsersState.password_errors
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reset password"),
-            rx.dialog.description(
-                "A new password for ",
-                rx.el.strong(UsersState.password_email),
-                ". They are signed out everywhere and sign in again with it.",
-                size="2",
-            ),
-            rx.form(
-                form_field(
-                    "reset-password",
-                    "password",
-                    "New password",
-                    errors,
-                    "password",
-                    "new-password",
-                    hint="At least 10 characters.",
-                ),
-                form_field("reset-confirm", "confirm", "Confirm password", errors, "password", "new-password"),
-                dialog_buttons("Set Password"),
-                on_submit=UsersState.reset_password,
-                no_validate=True,
-                key=UsersState.password_user_id.to_string(),
-                class_name="dialog-form",
-            ),
-            max_width="440px",
+    errors = UsersState.dialog_errors
+    return form_dialog(
+        UsersState,
+        "password",
+        "Reset password",
+        form_field(
+            "reset-password",
+            "password",
+            "New password",
+            errors,
+            "password",
+            "new-password",
+            hint="At least 10 characters.",
         ),
-        open=UsersState.password_open,
-        on_open_change=UsersState.set_password_open,
+        form_field("reset-confirm", "confirm", "Confirm password", errors, "password", "new-password"),
+        submit_label="Set Password",
+        on_submit=UsersState.reset_password,
+        description=rx.fragment(
+            "A new password for ",
+            rx.el.strong(UsersState.password_email),
+            ". They are signed out everywhere and sign in again with it.",
+        ),
     )
 
 
@@ -106,129 +87,97 @@ def disable_user_dialog() -> rx.Component:
         ),
         "Disable",
         UsersState.confirm_disable,
-        UsersState.disable_open,
-        UsersState.set_disable_open,
+        UsersState.dialog == "disable",
+        UsersState.dialog_open_change("disable"),
     )
 
 
 def line_dialog() -> rx.Component:
-    errors = UsersState.line_errors
+    errors = UsersState.dialog_errors
     adding = UsersState.line_id == 0
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(adding, "Add Line", "Edit Line")),
-            rx.dialog.description(
-                "A line is one of the business's phone numbers; its contacts belong to it.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.form(
-                form_field("line-name", "name", "Line name", errors, default_value=UsersState.line_name),
-                form_field(
-                    "line-phone",
-                    "phone",
-                    "Phone number",
-                    errors,
-                    "tel",
-                    default_value=UsersState.line_phone,
-                    hint="The number customers text, e.g. (415) 555-0100.",
-                ),
-                rx.box(
-                    rx.el.label("Owner", html_for="line-owner", class_name="field-label"),
-                    rx.select.root(
-                        rx.select.trigger(id="line-owner", aria_label="Owner", width="100%"),
-                        rx.select.content(
-                            rx.select.item("No owner", value=NO_OWNER),
-                            rx.foreach(
-                                UsersState.owner_choices,
-                                lambda person: rx.select.item(person.email, value=person.id),
-                            ),
-                        ),
-                        value=UsersState.line_owner,
-                        on_change=UsersState.set_line_owner,
-                        size="3",
-                    ),
-                    rx.cond(
-                        errors.contains("user"),
-                        rx.text(errors["user"].to(str), class_name="field-error", role="alert", size="2"),
-                        rx.text(
-                            "The owner works on this line; share it to give others access too.",
-                            size="1",
-                            color_scheme="gray",
-                        ),
-                    ),
-                    class_name="field",
-                ),
-                dialog_buttons(rx.cond(adding, "Add Line", "Save")),
-                on_submit=UsersState.save_line,
-                no_validate=True,
-                key=UsersState.line_key,
-                class_name="dialog-form",
-            ),
-            max_width="440px",
+    return form_dialog(
+        UsersState,
+        "line",
+        rx.cond(adding, "Add Line", "Edit Line"),
+        form_field("line-name", "name", "Line name", errors, default_value=UsersState.line_name),
+        form_field(
+            "line-phone",
+            "phone",
+            "Phone number",
+            errors,
+            "tel",
+            default_value=UsersState.line_phone,
+            hint="The number customers text, e.g. (415) 555-0100.",
         ),
-        open=UsersState.line_open,
-        on_open_change=UsersState.set_line_open,
+        rx.box(
+            rx.el.label("Owner", html_for="line-owner", class_name="field-label"),
+            rx.select.root(
+                rx.select.trigger(id="line-owner", aria_label="Owner", width="100%"),
+                rx.select.content(
+                    rx.select.item("No owner", value=NO_OWNER),
+                    rx.foreach(
+                        UsersState.owner_choices,
+                        lambda person: rx.select.item(person.email, value=person.id),
+                    ),
+                ),
+                value=UsersState.line_owner,
+                on_change=UsersState.set_line_owner,
+                size="3",
+            ),
+            rx.cond(
+                errors.contains("user"),
+                rx.text(errors["user"].to(str), class_name="field-error", role="alert", size="2"),
+                rx.text(
+                    "The owner works on this line; share it to give others access too.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            class_name="field",
+        ),
+        submit_label=rx.cond(adding, "Add Line", "Save"),
+        on_submit=UsersState.save_line,
+        description="A line is one of the business's phone numbers; its contacts belong to it.",
+        note_required=True,
     )
 
 
 def share_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Share line"),
-            rx.dialog.description(
-                "Share ",
-                rx.el.strong(UsersState.share_line_name),
-                " so that another user can switch to it and work on its contacts.",
-                size="2",
-            ),
-            rx.cond(
-                UsersState.share_choices.length() > 0,
-                rx.vstack(
-                    rx.box(
-                        rx.el.label("Share with", html_for="share-user", class_name="field-label"),
-                        rx.select.root(
-                            rx.select.trigger(id="share-user", aria_label="Share with", width="100%"),
-                            rx.select.content(
-                                rx.foreach(
-                                    UsersState.share_choices,
-                                    lambda person: rx.select.item(person.email, value=person.id),
-                                ),
-                            ),
-                            value=UsersState.share_user_id,
-                            on_change=UsersState.set_share_user,
-                            size="3",
+    return form_dialog(
+        UsersState,
+        "share",
+        "Share line",
+        rx.cond(
+            UsersState.share_choices.length() > 0,
+            rx.box(
+                rx.el.label("Share with", html_for="share-user", class_name="field-label"),
+                rx.select.root(
+                    rx.select.trigger(id="share-user", aria_label="Share with", width="100%"),
+                    rx.select.content(
+                        rx.foreach(
+                            UsersState.share_choices,
+                            lambda person: rx.select.item(person.email, value=person.id),
                         ),
-                        class_name="field",
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                        rx.button("Share", on_click=UsersState.share),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="4",
-                    margin_top="1em",
+                    value=UsersState.share_user_id,
+                    on_change=UsersState.set_share_user,
+                    size="3",
                 ),
-                rx.vstack(
-                    rx.text(
-                        "Every user already has this line. Add users with “New User”; administrators reach "
-                        "every line without sharing.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="4",
-                    margin_top="1em",
-                ),
+                class_name="field",
             ),
-            max_width="440px",
+            rx.text(
+                "Every user already has this line. Add users with “New User”; administrators reach "
+                "every line without sharing.",
+                size="2",
+                color_scheme="gray",
+            ),
         ),
-        open=UsersState.share_open,
-        on_open_change=UsersState.set_share_open,
+        submit_label="Share",
+        on_submit=UsersState.share,
+        submit_disabled=UsersState.share_choices.length() == 0,
+        description=rx.fragment(
+            "Share ",
+            rx.el.strong(UsersState.share_line_name),
+            " so that another user can switch to it and work on its contacts.",
+        ),
     )

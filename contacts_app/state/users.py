@@ -19,6 +19,7 @@ from contacts_app.domain.permissions import ADMIN_ONLY, UnknownPlan
 from contacts_app.domain.users import UserInvalid, UserNotFound
 from contacts_app.models import Account, Role, User
 from contacts_app.phones import format_phone
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 from contacts_app.user_views import NO_OWNER, PERMISSION_SWITCHES, LineRow, Person, UserRow, plan_summary, user_row
 
@@ -26,7 +27,9 @@ from contacts_app.user_views import NO_OWNER, PERMISSION_SWITCHES, LineRow, Pers
 EDIT_LINE_PARAM = "edit_line"
 
 
-class UsersState(SessionState):
+class UsersState(DialogState, SessionState):
+    """Dialogs, one per purpose, shared by every row: "new_user", "password", "disable", "line", "share"."""
+
     users: list[UserRow] = []
     lines: list[LineRow] = []
     plan_name: str = ""
@@ -38,41 +41,25 @@ class UsersState(SessionState):
     region_version: int = 0
     loaded: bool = False
 
-    # New user (one dialog).
-    new_user_open: bool = False
-    new_user_errors: dict[str, str] = {}
-    new_user_version: int = 0
-
-    # Reset password (one dialog, for whichever user's menu opened it).
-    password_open: bool = False
+    # Reset password, for whichever user's menu opened it.
     password_user_id: int = 0
     password_email: str = ""
-    password_errors: dict[str, str] = {}
 
     # Disable (asks first: it signs the user out everywhere).
-    disable_open: bool = False
     disable_user_id: int = 0
     disable_email: str = ""
 
-    # Add / edit line (one dialog; edit_line_id 0 adds).
-    line_open: bool = False
+    # Add / edit line (line_id 0 adds).
     line_id: int = 0
     line_name: str = ""
     line_phone: str = ""
     line_owner: str = NO_OWNER
-    line_errors: dict[str, str] = {}
-    line_version: int = 0
 
-    # Share a line (one dialog).
-    share_open: bool = False
+    # Share a line.
     share_line_id: int = 0
     share_line_name: str = ""
     share_user_id: str = ""
     share_choices: list[Person] = []
-
-    @rx.var
-    def line_key(self) -> str:
-        return f"{self.line_id}-{self.line_version}"
 
     @rx.var
     def owner_choices(self) -> list[Person]:
@@ -166,13 +153,7 @@ class UsersState(SessionState):
     # ----- users -----
     @rx.event
     def open_new_user(self):
-        self.new_user_errors = {}
-        self.new_user_version += 1
-        self.new_user_open = True
-
-    @rx.event
-    def set_new_user_open(self, is_open: bool):
-        self.new_user_open = is_open
+        self._open_dialog("new_user")
 
     @rx.event
     def add_user(self, form_data: dict):
@@ -185,10 +166,9 @@ class UsersState(SessionState):
                 added = user.email
                 self._reload(session, admin)
         except UserInvalid as invalid:
-            self.new_user_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
-        self.new_user_open = False
-        self.new_user_errors = {}
+        self._close_dialog()
         return rx.toast.success(f"{added} can now sign in.")
 
     @rx.event
@@ -222,15 +202,12 @@ class UsersState(SessionState):
 
     @rx.event
     def ask_disable(self, user_id: int, email: str):
-        self.disable_user_id, self.disable_email, self.disable_open = user_id, email, True
-
-    @rx.event
-    def set_disable_open(self, is_open: bool):
-        self.disable_open = is_open
+        self.disable_user_id, self.disable_email = user_id, email
+        self._open_dialog("disable")
 
     @rx.event
     def confirm_disable(self):
-        self.disable_open = False
+        self._close_dialog()
         return UsersState.set_disabled(self.disable_user_id, True)
 
     @rx.event
@@ -250,29 +227,24 @@ class UsersState(SessionState):
     @rx.event
     def open_reset_password(self, user_id: int, email: str):
         self.password_user_id, self.password_email = user_id, email
-        self.password_errors = {}
-        self.password_open = True
-
-    @rx.event
-    def set_password_open(self, is_open: bool):
-        self.password_open = is_open
+        self._open_dialog("password")
 
     @rx.event
     def reset_password(self, form_data: dict):
         password = str(form_data.get("password", ""))
         if password != str(form_data.get("confirm", "")):
-            self.password_errors = {"confirm": "The two passwords differ."}
+            self.dialog_errors = {"confirm": "The two passwords differ."}
             return
         try:
             with session_scope() as session:
                 users_domain.reset_password(session, self._user(session), self.password_user_id, password)
         except UserInvalid as invalid:
-            self.password_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
         except UserNotFound as missing:
-            self.password_open = False
+            self._close_dialog()
             return rx.toast.error(str(missing))
-        self.password_open = False
+        self._close_dialog()
         return rx.toast.success(f"Password of {self.password_email} changed; their sessions have ended.")
 
     # ----- lines -----
@@ -286,13 +258,7 @@ class UsersState(SessionState):
 
     def _open_line_editor(self, line_id: int, name: str, phone: str, owner_id: str) -> None:
         self.line_id, self.line_name, self.line_phone, self.line_owner = line_id, name, phone, owner_id
-        self.line_errors = {}
-        self.line_version += 1
-        self.line_open = True
-
-    @rx.event
-    def set_line_open(self, is_open: bool):
-        self.line_open = is_open
+        self._open_dialog("line")
 
     @rx.event
     def set_line_owner(self, owner_id: str):
@@ -317,12 +283,12 @@ class UsersState(SessionState):
                 saved = line.name
                 self._reload(session, admin)
         except LineInvalid as invalid:
-            self.line_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             return
         except LineNotFound as missing:
-            self.line_open = False
+            self._close_dialog()
             return [UsersState.load, rx.toast.error(str(missing))]
-        self.line_open = False
+        self._close_dialog()
         return rx.toast.success(f"Line “{saved}” {'saved' if self.line_id else 'added'}.")
 
     @rx.event
@@ -338,18 +304,14 @@ class UsersState(SessionState):
             if str(row.id) not in taken and not row.is_admin and not row.disabled
         ]
         self.share_user_id = self.share_choices[0].id if self.share_choices else ""
-        self.share_open = True
-
-    @rx.event
-    def set_share_open(self, is_open: bool):
-        self.share_open = is_open
+        self._open_dialog("share")
 
     @rx.event
     def set_share_user(self, user_id: str):
         self.share_user_id = user_id
 
     @rx.event
-    def share(self):
+    def share(self, _form_data: dict | None = None):
         if not self.share_user_id:
             return rx.toast.error("Choose a user to share the line with.")
         with session_scope() as session:
@@ -361,7 +323,7 @@ class UsersState(SessionState):
                 return rx.toast.error(str(problem))
             self._reload(session, admin)
         email = next((p.email for p in self.share_choices if p.id == self.share_user_id), "")
-        self.share_open = False
+        self._close_dialog()
         return rx.toast.success(f"“{self.share_line_name}” is shared with {email}.")
 
     @rx.event
