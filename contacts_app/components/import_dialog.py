@@ -103,9 +103,13 @@ def list_picker() -> rx.Component:
 
 
 def mapping_row(column: MappingColumn, index) -> rx.Component:
+    # The first values sit under the column's name, not in a column of their own: two columns fit a
+    # 390 px screen, three pushed the dialog past its right edge.
     return rx.table.row(
-        rx.table.row_header_cell(column.header),
-        rx.table.cell(rx.text(column.sample, size="1", color_scheme="gray")),
+        rx.table.row_header_cell(
+            rx.text(column.header, as_="div", weight="medium"),
+            rx.text(column.sample, as_="div", size="1", color_scheme="gray"),
+        ),
         rx.table.cell(
             rx.select.root(
                 rx.select.trigger(aria_label=column.label, width="100%"),
@@ -138,8 +142,7 @@ def mapping_panel() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            rx.table.column_header_cell("Column"),
-                            rx.table.column_header_cell("First values"),
+                            rx.table.column_header_cell("Column (first values)"),
                             rx.table.column_header_cell("Import as"),
                         )
                     ),

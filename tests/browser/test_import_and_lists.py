@@ -32,6 +32,12 @@ def open_import(page: Page):
     return dialog
 
 
+def assert_fits_the_screen(page: Page, dialog) -> None:
+    """Nothing of the dialog is cut off at the screen's right edge (a phone is 390 px wide)."""
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"], box
+
+
 def list_cards(page: Page):
     return page.get_by_role("list", name="Lists").get_by_role("listitem")
 
@@ -308,6 +314,7 @@ def test_an_exported_file_comes_back_with_opt_outs_fields_tags_and_lists_and_the
     page.get_by_role("option", name="Notes").click()
     dialog.get_by_role("combobox", name="What “Notes” holds").click()
     page.get_by_role("option", name="Don't import").click()
+    assert_fits_the_screen(page, dialog)
     shot("mapped")
     dialog.get_by_role("button", name="Import Contacts").click()
     expect(dialog.get_by_text("Imported: 2 created")).to_be_visible()
