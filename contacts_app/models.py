@@ -47,9 +47,10 @@ class Contact(SQLModel, table=True):
         # and the "Recently updated" / "Recently added" sorts, walked newest first (migration 0009).
         Index("ix_contact_line_updated", "line_id", "updated_at", "id"),
         Index("ix_contact_line_created", "line_id", "created_at", "id"),
-        # The Opted out and Consent filters count their matches from these, not from the table.
-        Index("ix_contact_line_opted_out", "line_id", "opted_out"),
-        Index("ix_contact_line_consent", "line_id", "consent_status"),
+        # The Opted out and Consent filters count their matches from these, not from the table; with
+        # the id, also when joined to a list, tag or field (PostgreSQL: index-only, migration 0017).
+        Index("ix_contact_line_opted_out", "line_id", "opted_out", "id"),
+        Index("ix_contact_line_consent", "line_id", "consent_status", "id"),
         # Search (migration 0004): each database gets its own index for `search_text LIKE '%word%'`.
         # SQLite tests search_text inside the name-order walk without reading the table row.
         Index("ix_contact_line_search", "line_id", "name_key", "id", "search_text").ddl_if(dialect="sqlite"),

@@ -1,12 +1,14 @@
 """One description of "which contacts": search, filters and sort, used by every door the same way."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, consent_requests, lists, review_flags
+from contacts_app.domain import consent, consent_requests, custom_fields, lists, review_flags
+from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.consent import Source
 from contacts_app.domain.contact_filter import (
     MAX_QUERY_LENGTH,
@@ -29,7 +31,7 @@ from contacts_app.domain.contacts import (
     update_contact,
 )
 from contacts_app.domain.exporter import export_csv
-from contacts_app.models import ConsentStatus, Contact
+from contacts_app.models import ConsentStatus, Contact, FieldKind, Line
 
 PEOPLE = [
     ("Ann Archer", "2125550101"),
@@ -82,6 +84,50 @@ def test_filters_combine(engine, line_id, ids):
     assert names(engine, line_id, both) == ["Ann"]
     assert names(engine, line_id, ContactFilter(query="cat", needs_review=True)) == ["Cat"]
     assert names(engine, line_id, ContactFilter(query="ann", needs_review=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("many_matches", "matches_per_row"), [(1, 0), (10**9, 10**9)], ids=["walking the sort", "from the matches"]
+)
+def test_list_tag_and_field_views_show_the_same_rows_and_count_however_the_page_is_read(
+    engine, line_id, ids, monkeypatch, many_matches, matches_per_row
+):
+    # A big view walks the sort and tests each contact; a small one starts from the matches.
+    monkeypatch.setattr(contacts_domain, "MANY_MATCHES", many_matches)
+    monkeypatch.setattr(contacts_domain, "MATCHES_PER_PAGE_ROW", matches_per_row)
+    with session_scope(engine) as session:
+        line = session.get(Line, line_id)
+        custom_fields.create_field(session, line.account_id, "Company", FieldKind.TEXT)
+        for name, company in (("Ann", "Acme"), ("Bob", "Other"), ("Dan", "ACME")):
+            contact = get_contact(session, line_id, ids[name])
+            data = ContactInput(contact.full_name, contact.phone, fields={"Company": company}, tags="vip")
+            update_contact(session, line_id, contact.id, data)
+        vip = lists.create_list(session, line_id, "VIP")
+        lists.add_to_list(session, line_id, vip.id, [ids["Ann"], ids["Bob"], ids["Dan"]])
+        # The same field, value and tag on another line of the account: never counted here.
+        other_line = Line(account_id=line.account_id, name="Second line")
+        session.add(other_line)
+        session.flush()
+        create_contact(
+            session, other_line.id, ContactInput("Eve Ellis", "2125550199", fields={"Company": "Acme"}, tags="vip")
+        )
+        list_id = vip.id
+        field_id = custom_fields.line_fields(session, line_id)[0].id
+
+    def view(chosen: ContactFilter, offset: int = 0, limit: int = 50) -> tuple[list[str], int]:
+        with session_scope(engine) as session:
+            page = search_contacts(session, line_id, chosen, offset, limit)
+            return [c.full_name.split()[0] for c in page.rows], page.total
+
+    assert view(ContactFilter(field_id=field_id)) == (["Ann", "Bob", "Dan"], 3)
+    assert view(ContactFilter(field_id=field_id, field_value="acme")) == (["Ann", "Dan"], 2)
+    assert view(ContactFilter(tag="VIP", opted_out=False)) == (["Ann", "Dan"], 2)
+    assert view(ContactFilter(list_id=list_id), offset=1, limit=1) == (["Bob"], 3)
+    both = ContactFilter(list_id=list_id, tag="vip", field_id=field_id, field_value="acme", sort=Sort.RECENTLY_ADDED)
+    assert view(both) == (["Dan", "Ann"], 2)
+    assert view(replace(both, query="dan")) == (["Dan"], 1)
+    assert view(ContactFilter(tag="nobody has this")) == ([], 0)
+    assert view(ContactFilter(list_id=list_id), offset=3) == ([], 3)
 
 
 def test_sorts_by_name_recently_added_and_recently_updated(engine, line_id, ids):

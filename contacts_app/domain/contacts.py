@@ -9,7 +9,14 @@ from sqlmodel import Session, col, select
 
 from contacts_app.domain import consent, custom_fields, events
 from contacts_app.domain import tags as tags_domain
-from contacts_app.domain.contact_filter import ContactFilter, before_condition, contact_condition, order_by
+from contacts_app.domain.contact_filter import (
+    ContactFilter,
+    before_condition,
+    contact_condition,
+    count_statement,
+    has_memberships,
+    order_by,
+)
 from contacts_app.models import Account, Contact, Line, utcnow
 from contacts_app.phones import PhoneError, known_region, normalize_phone, phone_search_key
 
@@ -327,6 +334,8 @@ def search_contacts(
 ) -> ContactPage:
     """One page of the contacts the filter picks, in its sort order, and how many it picks in all."""
     chosen = chosen or ContactFilter()
+    if has_memberships(chosen):
+        return _search_with_memberships(session, line_id, chosen, offset, limit)
     condition = contact_condition(line_id, chosen)
     rows = session.exec(
         select(Contact).where(condition).order_by(*order_by(chosen.sort)).offset(offset).limit(limit)
@@ -336,7 +345,35 @@ def search_contacts(
         # search then reads the table once, not twice.
         total = offset + len(rows)
     else:
-        total = session.exec(select(func.count()).select_from(Contact).where(condition)).one()
+        total = session.exec(count_statement(line_id, chosen)).one()
+    return ContactPage(rows=list(rows), total=total)
+
+
+# With at least this many matches, and this many per row of the pages up to the one asked for,
+# a page is found faster by walking the sort order and testing each contact than by reading every
+# match and sorting them: at 5,000 of 100,000 a first page walks about 1,000 contacts.
+MANY_MATCHES = 5_000
+MATCHES_PER_PAGE_ROW = 20
+
+
+def _search_with_memberships(
+    session: Session, line_id: int, chosen: ContactFilter, offset: int, limit: int
+) -> ContactPage:
+    """A list, tag or field filter: counted first, as the count decides how to read the page.
+
+    Neither database can tell how many contacts a list or tag holds when it plans the page, and
+    a wrong guess costs 100 ms or more at 100,000 contacts: reading all 50,000 holders of a field
+    to sort them, or walking the whole line for a tag combination nobody has (PostgreSQL: 170 ms
+    for none). The count is needed for the page anyway.
+    """
+    total = session.exec(count_statement(line_id, chosen)).one()
+    if total <= offset:
+        return ContactPage(rows=[], total=total)
+    walk = total >= MANY_MATCHES and total >= (offset + limit) * MATCHES_PER_PAGE_ROW
+    condition = contact_condition(line_id, chosen, per_contact=walk)
+    rows = session.exec(
+        select(Contact).where(condition).order_by(*order_by(chosen.sort)).offset(offset).limit(limit)
+    ).all()
     return ContactPage(rows=list(rows), total=total)
 
 
