@@ -100,10 +100,6 @@ def needs_review_condition(line_id: int):
     return and_(Contact.line_id == line_id, col(Contact.phone).in_(flagged))
 
 
-def in_list_condition(list_id: int):
-    return col(Contact.id).in_(select(ListMembership.contact_id).where(ListMembership.list_id == list_id))
-
-
 @dataclass(frozen=True)
 class _Membership:
     """A filter met by a row of another table naming the contact (at most one row per contact)."""
