@@ -11,6 +11,7 @@ hold the same thing (Google's "Phone 1 - Value", "Phone 2 - Value"): the first n
 priority order wins, mobile numbers first.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -147,12 +148,10 @@ class ColumnMapping:
 
     def apply(self, cells: list[str]) -> list[str]:
         """The row in the import format: [Full Name, Phone, Email]."""
-        found: dict[Target, str] = {}
-        for index in self.priority:
-            target = self.targets[index]
-            if target == Target.SKIP or target in found or index >= len(cells):
-                continue
-            if value := cells[index].strip():
+        found: dict[str, str] = {}
+        count = len(cells)
+        for index, target in self._format_columns:
+            if index < count and target not in found and (value := cells[index].strip()):
                 found[target] = value
         name = found.get(Target.FULL_NAME) or " ".join(
             part for part in (found.get(Target.FIRST_NAME), found.get(Target.LAST_NAME)) if part
@@ -161,14 +160,24 @@ class ColumnMapping:
 
     def extras(self, cells: list[str]) -> dict[int, str] | None:
         """The row's non-empty cells beyond name, phone and e-mail, by column (None when none)."""
-        found = {
-            index: cells[index].strip()
-            for index in self.extra_columns
-            if index < len(cells) and cells[index].strip()
-        }
+        count = len(cells)
+        found = {}
+        for index in self.extra_columns:
+            if index < count and (value := cells[index].strip()):
+                found[index] = value
         return found or None
 
-    @property
+    # Worked out once: `apply` and `extras` run for every row of a big file.
+    @functools.cached_property
+    def _format_columns(self) -> tuple[tuple[int, str], ...]:
+        """(column, target) of the columns that make up [Full Name, Phone, Email], in priority order."""
+        return tuple(
+            (index, str(self.targets[index]))
+            for index in self.priority
+            if self.targets[index] in _BASIC_TARGETS and self.targets[index] != Target.SKIP
+        )
+
+    @functools.cached_property
     def extra_columns(self) -> tuple[int, ...]:
         return tuple(index for index, target in enumerate(self.targets) if target not in _BASIC_TARGETS)
 

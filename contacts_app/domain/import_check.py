@@ -71,17 +71,25 @@ def _header_problem(problem: Problem) -> Problem:
     )
 
 
-Record = tuple[int, list[str], dict[int, str] | None]
+# A row as read: its line and its cells.
+Record = tuple[int, list[str]]
 
 
 def check_batch(
-    records: list[Record], region: str, extras_spec: ExtrasSpec | None = None
+    records: list[Record],
+    region: str,
+    mapping: ColumnMapping | None = None,
+    extras_spec: ExtrasSpec | None = None,
 ) -> tuple[list[StagedRow], list[list[Problem]]]:
-    """Check rows (line, [name, phone, email], the mapping's extra cells); runs in worker
-    processes for big files, so it takes and returns plain data."""
+    """Check rows as read (each turned into [name, phone, email] and extra cells by the mapping,
+    when there is one); runs in worker processes for big files, so it takes and returns plain data."""
     clean: list[StagedRow] = []
     problems: list[list[Problem]] = []
-    for line, cells, raw_extras in records:
+    for line, raw in records:
+        if mapping is None:
+            cells, raw_extras = raw, None
+        else:
+            cells, raw_extras = mapping.apply(raw), mapping.extras(raw)
         result = check_row(line, cells, region)
         extras = None
         if raw_extras and extras_spec is not None:
@@ -122,10 +130,7 @@ def _batches(
                 continue
             if looks_like_header(cells):
                 result.header_line = line
-        if mapping is None:
-            batch.append((line, cells, None))
-        else:
-            batch.append((line, mapping.apply(cells), mapping.extras(cells)))
+        batch.append((line, cells))
         if len(batch) >= CHECK_BATCH_ROWS:
             result.rows_read += len(batch)
             yield batch
@@ -187,10 +192,11 @@ def _check_file_with(
     result = CheckResult()
     batches = _batches(path, fmt, skip_first_line, mapping, result)
     try:
+        # The mapping is applied where the rows are checked: in the pool's processes, not here.
         if pool is not None:
-            outcomes = map_in_order(pool, check_batch, batches, region, extras_spec)
+            outcomes = map_in_order(pool, check_batch, batches, region, mapping, extras_spec)
         else:
-            outcomes = (check_batch(batch, region, extras_spec) for batch in batches)
+            outcomes = (check_batch(batch, region, mapping, extras_spec) for batch in batches)
         for clean, problems in outcomes:
             for row_problems in problems:
                 if row_problems[0].line == result.header_line:
