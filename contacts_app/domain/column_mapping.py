@@ -75,6 +75,7 @@ def clean_target(text: str) -> str:
             return prefix + name
     return Target(text.lower()).value
 
+
 # Header words, compared without case, spaces or punctuation ("E-mail Address" -> "emailaddress").
 _SYNONYMS: dict[Target, tuple[str, ...]] = {
     Target.FULL_NAME: ("fullname", "name", "contact", "contactname", "displayname", "customer", "customername"),
@@ -207,9 +208,7 @@ class ColumnMapping:
     def as_option(self, headers: list[str]) -> str:
         """The same mapping as `--map` takes it."""
         return ",".join(
-            f"{header}={target}"
-            for header, target in zip(headers, self.targets, strict=False)
-            if target != Target.SKIP
+            f"{header}={target}" for header, target in zip(headers, self.targets, strict=False) if target != Target.SKIP
         )
 
 

@@ -91,9 +91,9 @@ def check_batch(
         else:
             cells, raw_extras = mapping.apply(raw), mapping.extras(raw)
         result = check_row(line, cells, region)
-        extras = None
+        extras = values = None
         if raw_extras and extras_spec is not None:
-            extras, extra_problems = check_extras(line, raw_extras, extras_spec, tuple(cells))
+            extras, values, extra_problems = check_extras(line, raw_extras, extras_spec, tuple(cells))
             if extra_problems:
                 result = (result if isinstance(result, list) else []) + extra_problems
         if isinstance(result, CleanRow):
@@ -106,6 +106,7 @@ def check_batch(
                     result.email,
                     search_text_for(result.full_name, result.phone, result.email),
                     extras,
+                    values,
                 )
             )
         else:

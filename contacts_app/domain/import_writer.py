@@ -49,8 +49,9 @@ _CONTACT = Contact.__table__
 _MEMBERSHIP = ListMembership.__table__
 _CONSENT_EVENT = ConsentEvent.__table__
 
-# One checked row: (line, phone, full_name, name_key, email, search_text, extras as JSON or None).
-StagedRow = tuple[int, str, str, str, str | None, str, str | None]
+# One checked row: (line, phone, full_name, name_key, email, search_text, and as JSON or None: its
+# extras and its custom-field values (import_extras.py)).
+StagedRow = tuple[int, str, str, str, str | None, str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _staging_table(dialect: str) -> Table:
         Column("email", String),
         Column("search_text", String, nullable=False),
         Column("extras", Text),
+        Column("fields", Text),
         prefixes=["TEMPORARY"],
         **kwargs,
     )
