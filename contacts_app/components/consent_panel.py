@@ -141,8 +141,8 @@ def consent_request_dialog() -> rx.Component:
         ),
         ConsentState.ask_confirm_label,
         ConsentState.confirm_consent_requests,
-        ConsentState.ask_open,
-        ConsentState.set_ask_open,
+        ConsentState.dialog == "ask",
+        ConsentState.dialog_open_change("ask"),
         destructive=False,
     )
 

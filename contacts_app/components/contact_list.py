@@ -345,8 +345,8 @@ def bulk_delete_dialog() -> rx.Component:
         ),
         "Delete",
         SelectionState.confirm_bulk_delete,
-        SelectionState.bulk_delete_open,
-        SelectionState.set_bulk_delete_open,
+        SelectionState.dialog == "bulk_delete",
+        SelectionState.dialog_open_change("bulk_delete"),
     )
 
 

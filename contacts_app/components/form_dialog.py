@@ -22,12 +22,14 @@ def form_dialog(
     cancel_label: str = "Cancel",
     enter_submits: bool = True,
     trigger: rx.Component | None = None,
+    on_open=None,
     max_width: str = "440px",
 ) -> rx.Component:
     """The dialog `name` of `state` (open while `state.dialog == name`), narrowing to fit a 390 px phone.
 
-    `on_submit` gets the form's values. Editors whose fields are all controlled and where Enter in a small
-    field must not send (a blast, a reminder) pass `enter_submits=False`: their button alone submits.
+    `on_submit` gets the form's values; a `trigger` button opens it through `on_open`. Editors whose fields
+    are all controlled and where Enter in a small field must not send (a blast, a reminder) pass
+    `enter_submits=False`: their button alone submits.
     """
     said = [description] if description is not None else []
     if note_required:
@@ -51,7 +53,8 @@ def form_dialog(
     else:
         body = rx.box(*fields, buttons, key=state.dialog_version, class_name="dialog-form")
     return rx.dialog.root(
-        *([rx.dialog.trigger(trigger)] if trigger is not None else []),
+        # on_open on the trigger itself: Reflex wraps a child that has its own on_click in a (role-less) box.
+        *([rx.dialog.trigger(trigger, on_click=on_open)] if trigger is not None else []),
         rx.dialog.content(
             rx.dialog.title(title),
             *([rx.dialog.description(*said, size="2", color_scheme="gray")] if said else []),

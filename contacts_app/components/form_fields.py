@@ -1,4 +1,4 @@
-"""One labelled input with its error beside it, and a dialog's Cancel / submit row: every form uses these."""
+"""One labelled input with its error beside it: every form uses it."""
 
 import reflex as rx
 
@@ -45,14 +45,4 @@ def form_field(
         ),
         extra if extra is not None else rx.fragment(),
         class_name="field",
-    )
-
-
-def dialog_buttons(submit_label: str | rx.Var) -> rx.Component:
-    return rx.hstack(
-        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-        rx.button(submit_label, type="submit"),
-        justify="end",
-        spacing="3",
-        margin_top="0.5em",
     )

@@ -179,6 +179,6 @@ def settings_dialog() -> rx.Component:
             ),
             max_width="480px",
         ),
-        open=SettingsState.settings_open,
+        open=SettingsState.dialog == "settings",
         on_open_change=SettingsState.set_settings_open,
     )

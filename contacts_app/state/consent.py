@@ -88,8 +88,7 @@ class ConsentState(ContactsState):
     review_when: str = ""
     review_open: bool = False
 
-    # "Send consent request" asks first (one dialog, for the open contact or the selection).
-    ask_open: bool = False
+    # "Send consent request" asks first (the dialog "ask", for the open contact or the selection).
     ask_title: str = ""
     # Who is texted and who is skipped and why, e.g. "12 contacts will be texted; 3 skipped: 3 opted out."
     ask_summary: str = ""
@@ -148,7 +147,7 @@ class ConsentState(ContactsState):
     def _show_plan(self, plan: consent_requests.ConsentRequestPlan, title: str, summary: str, confirm: str) -> None:
         self.ask_title, self.ask_summary, self.ask_confirm_label = title, summary, confirm
         self.ask_message, self.ask_outbox = plan.message, plan.outbox
-        self.ask_open = True
+        self._open_dialog("ask")
 
     @rx.event
     @off_the_loop
@@ -190,12 +189,8 @@ class ConsentState(ContactsState):
         self._show_plan(plan, "Send consent requests?", plan.summary(), f"Send {counted(plan.to_text, 'text')}")
 
     @rx.event
-    def set_ask_open(self, is_open: bool):
-        self.ask_open = is_open
-
-    @rx.event
     async def confirm_consent_requests(self):
-        self.ask_open = False
+        self._close_dialog()
         if self._ask_contact:
             return await asyncio.to_thread(self._send_to_contact, self._ask_contact)
         selection = await self.get_state(SelectionState)

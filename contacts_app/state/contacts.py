@@ -29,6 +29,7 @@ from contacts_app.domain.contacts import PAGE_SIZE, ContactInput, ContactInvalid
 from contacts_app.domain.permissions import Action
 from contacts_app.models import Contact
 from contacts_app.numbers import count, counted
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import Act, SessionState, off_the_loop
 from contacts_app.views import (
     ContactDetail,
@@ -99,7 +100,10 @@ def contact_id_in(path: str) -> int:
     return int(rest) if rest.isdigit() and rest != path and int(rest) < 2**31 else 0
 
 
-class ContactsState(SessionState):
+class ContactsState(DialogState, SessionState):
+    """Dialogs: "new", "delete", "opt_out", "discard"; its substates add "bulk_delete" (selection),
+    "ask" (consent requests) and "settings"."""
+
     query: str = ""
     page: int = 0
     rows: list[ContactRow] = []
@@ -125,7 +129,6 @@ class ContactsState(SessionState):
     line_tags: list[str] = []
     # Typed in the details form and not saved yet: choosing another contact asks first.
     details_dirty: bool = False
-    discard_open: bool = False
     # The contact to open (0: the list) once unsaved edits are discarded.
     _discard_goes_to: int = 0
 
@@ -137,16 +140,11 @@ class ContactsState(SessionState):
     edit_duplicate_id: int = 0
     edit_duplicate_name: str = ""
 
-    new_open: bool = False
-    new_errors: dict[str, str] = {}
     new_duplicate_id: int = 0
     new_duplicate_name: str = ""
 
-    delete_open: bool = False
     delete_id: int = 0
     delete_name: str = ""
-
-    opt_out_open: bool = False
 
     # The line and address (filter, page) the rows were read for, and the contact the last visit showed:
     # a visit that only opens or closes a contact (Back, Forward) reads no rows again.
@@ -521,7 +519,7 @@ class ContactsState(SessionState):
     def _leave_details(self, contact_id: int, replace: bool = False):
         if self.details_dirty:
             self._discard_goes_to = contact_id
-            self.discard_open = True
+            self._open_dialog("discard")
             return
         return self._open(contact_id, replace)
 
@@ -554,13 +552,9 @@ class ContactsState(SessionState):
         return rx.call_script("window.onbeforeunload = null")
 
     @rx.event
-    def set_discard_open(self, is_open: bool):
-        self.discard_open = is_open
-
-    @rx.event
     @off_the_loop
     def discard_edits(self):
-        self.discard_open = False
+        self._close_dialog()
         self.form_version += 1
         cleaned = self._clean_details()
         return [cleaned, self._open(self._discard_goes_to)]
@@ -600,11 +594,10 @@ class ContactsState(SessionState):
 
     # ----- new contact -----
     @rx.event
-    def set_new_open(self, is_open: bool):
-        self.new_open = is_open
-        self.new_errors = {}
+    def open_new_contact(self):
         self.new_duplicate_id = 0
         self.new_duplicate_name = ""
+        self._open_dialog("new")
 
     @rx.event
     @off_the_loop
@@ -618,12 +611,11 @@ class ContactsState(SessionState):
                 self._load_rows(act, with_lists=False)
                 contact_id, name = contact.id, contact.full_name
         except ContactInvalid as invalid:
-            self.new_errors = invalid.errors
+            self.dialog_errors = invalid.errors
             self.new_duplicate_id = invalid.duplicate_id or 0
             self.new_duplicate_name = invalid.duplicate_name or ""
             return
-        self.new_open = False
-        self.new_errors = {}
+        self._close_dialog()
         message = f"{name} added."
         if self.selected.opted_out:
             message += " This number opted out earlier, so it stays opted out."
@@ -632,7 +624,7 @@ class ContactsState(SessionState):
 
     @rx.event
     def open_duplicate(self, contact_id: int):
-        self.new_open = False
+        self._close_dialog()
         return ContactsState.select(contact_id)
 
     @rx.event
@@ -670,16 +662,12 @@ class ContactsState(SessionState):
     def request_opt_out(self, checked: bool):
         # Once opted out the box is locked (disabled): only the contact's START lifts it.
         if checked and not self.selected.opted_out:
-            self.opt_out_open = True
-
-    @rx.event
-    def set_opt_out_open(self, is_open: bool):
-        self.opt_out_open = is_open
+            self._open_dialog("opt_out")
 
     @rx.event
     @off_the_loop
     def confirm_opt_out(self):
-        self.opt_out_open = False
+        self._close_dialog()
         try:
             with self._act() as act:
                 contact = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
@@ -699,16 +687,12 @@ class ContactsState(SessionState):
             self._require(session, Action.DELETE_CONTACT)
         self.delete_id = contact_id
         self.delete_name = name
-        self.delete_open = True
-
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        self.delete_open = is_open
+        self._open_dialog("delete")
 
     @rx.event
     @off_the_loop
     def confirm_delete(self):
-        self.delete_open = False
+        self._close_dialog()
         with self._act(Action.DELETE_CONTACT) as act:
             try:
                 contacts_domain.delete_contact(act.session, act.line_id, self.delete_id)

@@ -26,7 +26,6 @@ class SelectionState(ContactsState):
     scope: str = ""
     target_list: str = ""
     bulk_tag: str = ""
-    bulk_delete_open: bool = False
     _anchor: int = 0
 
     @rx.var
@@ -142,16 +141,12 @@ class SelectionState(ContactsState):
     def ask_bulk_delete(self):
         if self.selection_count == 0:
             return rx.toast.error("Select contacts first.")
-        self.bulk_delete_open = True
-
-    @rx.event
-    def set_bulk_delete_open(self, is_open: bool):
-        self.bulk_delete_open = is_open
+        self._open_dialog("bulk_delete")
 
     @rx.event
     @off_the_loop
     def confirm_bulk_delete(self):
-        self.bulk_delete_open = False
+        self._close_dialog()
         with self._act(Action.DELETE_CONTACT) as act:
             deleted = contacts_domain.delete_matching(act.session, act.line_id, self._selection_filter())
             self._after_bulk_change(act)

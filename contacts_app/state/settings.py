@@ -14,7 +14,8 @@ CONFIRM_WORD = "DELETE"
 
 
 class SettingsState(ContactsState):
-    settings_open: bool = False
+    """Opens as ContactsState's dialog "settings"."""
+
     # "" (the settings), "confirm" (type DELETE), "running", "done"
     delete_step: str = ""
     delete_count: int = 0
@@ -33,11 +34,14 @@ class SettingsState(ContactsState):
 
     @rx.event
     def set_settings_open(self, is_open: bool):
+        """Its own open-change handler: opening reads the count and any Delete All running on the line."""
+        if is_open:
+            self._open_dialog("settings")
+        elif self.dialog == "settings":
+            self._close_dialog()
         if self.delete_step == "running":
             # Closing does not stop Delete All; the list keeps refreshing as it goes.
-            self.settings_open = is_open
             return
-        self.settings_open = is_open
         self.delete_step = ""
         self.confirm_text = ""
         if is_open:
