@@ -185,8 +185,14 @@ def served_app(app_database_url, app_import_dir, app_log_path, tmp_path_factory,
     # outbox through the app's own job queue, as the command line's writes do.
     jobs_url = TEST_REDIS_URL if BROWSER_SETUP == "many" else app_database_url.removesuffix(".db") + ".jobs.db"
     env["CONTACTS_JOBS_URL"] = jobs_url
-    previous_jobs_url = os.environ.get("CONTACTS_JOBS_URL")
-    os.environ["CONTACTS_JOBS_URL"] = jobs_url
+    # The test's own writes (another user, the API, an import) reach the open pages as the command
+    # line's do: in the scaled set-up through the app's Redis (live.py), which PostgreSQL cannot
+    # announce by itself; without it only the first refresh after the page opened could show them.
+    test_process_env = {"CONTACTS_JOBS_URL": jobs_url}
+    if BROWSER_SETUP == "many":
+        test_process_env["CONTACTS_REDIS_URL"] = TEST_REDIS_URL
+    previous_env = {name: os.environ.get(name) for name in test_process_env}
+    os.environ.update(test_process_env)
     web_ports = [port]
     command = [str(PROJECT_ROOT / "bin" / "serve")]
     if BROWSER_SETUP == "many":
@@ -209,10 +215,11 @@ def served_app(app_database_url, app_import_dir, app_log_path, tmp_path_factory,
         _wait_until_serving(url, process, log_path)
         yield ServedApp(url=url, setup=BROWSER_SETUP, process=process, web_ports=web_ports)
     finally:
-        if previous_jobs_url is None:
-            os.environ.pop("CONTACTS_JOBS_URL", None)
-        else:
-            os.environ["CONTACTS_JOBS_URL"] = previous_jobs_url
+        for name, previous in previous_env.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
         os.killpg(process.pid, 15)
         try:
             process.wait(timeout=30)

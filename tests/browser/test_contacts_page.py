@@ -9,7 +9,6 @@ from contacts_app.db import session_scope
 from contacts_app.domain.consent import Source, opt_out
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line, search_contacts
-from tests.browser.conftest import BROWSER_SETUP
 
 pytestmark = pytest.mark.browser
 
@@ -280,12 +279,6 @@ def test_phone_details_cover_the_list_and_back_returns_to_the_same_place(page, a
     shot("back-in-list")
 
 
-@pytest.mark.xfail(
-    BROWSER_SETUP == "many",
-    reason="known gap in the scaled set-up: a second change pushed soon after the first can miss the open "
-    "details (the list still shows it); tracked in issue 11",
-    strict=False,
-)
 def test_changes_by_others_show_without_a_reload(page, app_db, viewport_name):
     if viewport_name == "phone":
         pytest.skip("the refresh is the same at every size")
