@@ -12,8 +12,10 @@ contacts, and signs every simulated user in (a session of their own).
 Each simulated user connects as the browser does (Engine.IO/Socket.IO on /_event, the hydrate event
 in the CONNECT packet, the session cookie), opens the Contacts page, searches, opens two contacts,
 clears the search, turns the page, opens a contact and edits its e-mail, with 1-3 s of thinking
-between actions; users arrive over `--ramp` seconds. Then every page stays open (sending what an
-open page sends by itself, such as its refresh ticks) for `--idle` seconds.
+between actions; users arrive over `--ramp` seconds. Like the page, each starts its live watcher
+when the page opens, so other users' edits on its line are pushed to it (a state update that may
+arrive while it waits for its own event's). Then every page stays open for `--idle` seconds,
+sending nothing but Engine.IO's pong, as an idle open page does.
 
 Printed per set-up and N: event round-trips (p50/p95/p99: from sending an event to the first state
 update it causes), errors (failed connects, refusals, timeouts, dropped sockets), the app's CPU
@@ -26,11 +28,9 @@ is printed too.
 import argparse
 import asyncio
 import csv
-import importlib
 import json
 import math
 import os
-import pkgutil
 import random
 import signal
 import socket
@@ -52,13 +52,13 @@ from sqlalchemy import text
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-import contacts_app.state  # noqa: E402
 from contacts_app.db import make_engine, migrate, session_scope  # noqa: E402
 from contacts_app.domain import auth, lines, users  # noqa: E402
 from contacts_app.domain.importer import ImportOptions, run_import  # noqa: E402
 from contacts_app.models import Role, User  # noqa: E402
 from contacts_app.server import BUILD_DIR  # noqa: E402
 from contacts_app.state.contacts import ContactsState  # noqa: E402
+from contacts_app.state.live import LiveState  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CONTACTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "load bench password 42"
@@ -70,16 +70,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 ROOT_STATE = rx.State.get_full_name()
 CONTACTS = ContactsState.get_full_name()
-# What an open Contacts page sends by itself every few seconds (its refresh ticks), if anything.
-for _module in pkgutil.iter_modules(contacts_app.state.__path__):
-    importlib.import_module(f"contacts_app.state.{_module.name}")  # registers the page's substates
-PAGE_TICKS = [
-    f"{state.get_full_name()}.{name}"
-    for state in [ContactsState, *ContactsState.get_substates()]
-    for name in ("refresh_if_changed", "watch")
-    if name in state.event_handlers
-]
-TICK_SECONDS = 3.0
+# What an open Contacts page sends by itself: once, when it mounts, the start of its watcher
+# (state/live.py, a background task awaiting the line's pushed changes); then nothing while idle.
+PAGE_MOUNT_EVENTS = [f"{LiveState.get_full_name()}.watch"]
+# How often an idle page checks that its socket is still up.
+IDLE_CHECK_SECONDS = 1.0
 
 
 # ----- seeding -----------------------------------------------------------------------------
@@ -297,6 +292,8 @@ class PageClient:
             update = await self.next_update(deadline)
             hydrated = hydrated or update.get("delta", {}).get(ROOT_STATE, {}).get("is_hydrated_rx_state_") is True
         self.results.record("open page", time.perf_counter() - started)
+        for handler in PAGE_MOUNT_EVENTS:
+            await self.websocket.send("42/_event," + json.dumps(["event", self.event(handler, {})]))
 
     @staticmethod
     def event(name: str, payload: dict) -> dict:
@@ -338,7 +335,7 @@ class PageClient:
 
     async def act(self, action: str, handler: str, payload: dict) -> dict:
         """Send one event and wait for the state change it causes; returns the contacts delta."""
-        while not self.updates.empty():  # leftovers (refresh ticks) belong to earlier events
+        while not self.updates.empty():  # leftovers (pushed refreshes) belong to earlier events
             self.updates.get_nowait()
         started = time.perf_counter()
         await self.websocket.send("42/_event," + json.dumps(["event", self.event(f"{CONTACTS}.{handler}", payload)]))
@@ -378,15 +375,11 @@ class PageClient:
             raise Refused(f"the edit was refused: {delta['edit_errors_rx_state_']}")
 
     async def keep_open(self, until: float) -> None:
-        """Leave the page open: it sends only what the real page sends by itself."""
+        """Leave the page open: like the real page it sends nothing (the reader answers pings)."""
         while time.monotonic() < until:
-            await asyncio.sleep(min(TICK_SECONDS, max(0.0, until - time.monotonic())))
+            await asyncio.sleep(min(IDLE_CHECK_SECONDS, max(0.0, until - time.monotonic())))
             if self.reader is not None and self.reader.done():
                 raise ConnectionError("the websocket dropped while the page was open")
-            for handler in PAGE_TICKS:
-                await self.websocket.send(
-                    "42/_event," + json.dumps(["event", self.event(handler, {"_tick": str(time.time())})])
-                )
 
     async def close(self) -> None:
         if self.websocket is not None:
@@ -574,7 +567,7 @@ def main() -> None:
     args.users = [int(count) for count in args.users.split(",")]
     print(
         f"load_bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
-        f"open page ticks: {', '.join(name.rsplit('.', 1)[1] for name in PAGE_TICKS) or 'none'}",
+        f"an open page sends on mount: {', '.join(name.rsplit('.', 1)[1] for name in PAGE_MOUNT_EVENTS)}",
         flush=True,
     )
     for setup in ("one", "many") if args.setup == "both" else (args.setup,):
