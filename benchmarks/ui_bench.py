@@ -11,7 +11,8 @@ them (from the input to the page showing the result, polled every animation fram
 - search: typing a query until the list and its count show the matches, minus the 250 ms debounce
 - add: pressing Add Contact until the new contact's details show
 - open: clicking a contact until its details show
-- delete all: confirming Delete All until the list is empty (the contacts are seeded again each run)
+- delete all: confirming Delete All until the list is empty, on 100,000 contacts (--delete-all-contacts;
+  seeded again for each run)
 
 and prints the median of 5 runs of each (--runs). Exits with status 1 when a median misses its goal.
 """
@@ -44,6 +45,7 @@ from benchmarks.list_bench import POSTGRES_URL, analyze, seed_contacts  # noqa: 
 from contacts_app.api.session import SIGN_IN_ROUTE  # noqa: E402
 from contacts_app.db import make_engine, session_scope  # noqa: E402
 from contacts_app.domain import auth, users  # noqa: E402
+from contacts_app.domain.bulk_delete import delete_all_contacts  # noqa: E402
 from contacts_app.domain.contact_filter import ContactFilter  # noqa: E402
 from contacts_app.domain.contacts import ensure_default_line, search_contacts  # noqa: E402
 from contacts_app.models import Role  # noqa: E402
@@ -51,7 +53,9 @@ from contacts_app.models import Role  # noqa: E402
 CONTACTS = 20_000
 DEBOUNCE_MS = 250
 # Goals of the "interactions that must feel instant" table (issue 13), in milliseconds.
-GOALS = {"search": 100.0, "add": 150.0, "open": 100.0, "delete all": None}
+GOALS = {"search": 100.0, "add": 150.0, "open": 100.0, "delete all": 5000.0}
+# Delete All is timed on a line of this many contacts (issue 13: 100,000 in under 5 s, in the browser).
+DELETE_ALL_CONTACTS = 100_000
 ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 CHROMIUM = "/usr/bin/chromium"
@@ -222,6 +226,7 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432 instead of SQLite")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--contacts", type=int, default=CONTACTS)
+    parser.add_argument("--delete-all-contacts", type=int, default=DELETE_ALL_CONTACTS)
     args = parser.parse_args()
     database_name = "PostgreSQL" if args.postgres else "SQLite"
     print(f"Contacts page at {args.contacts:,} contacts, {database_name}, Chromium", flush=True)
@@ -291,10 +296,16 @@ def main() -> int:
                 report("add", results)
 
                 # Delete All: confirming until the list is empty; the contacts come back for each run.
-                for run in range(args.runs):
-                    if run:
-                        seed_contacts(engine, args.contacts)
-                        page.reload()
+                print(f"  (Delete All on {args.delete_all_contacts:,} contacts, seeded again for each run)", flush=True)
+                for _ in range(args.runs):
+                    with session_scope(engine) as session:
+                        total = search_contacts(session, line_id).total
+                    if total != args.delete_all_contacts:
+                        # The seeded people are the same each time: clear what is left, then seed them all.
+                        delete_all_contacts(engine, line_id)
+                        seed_contacts(engine, args.delete_all_contacts)
+                        analyze(engine)
+                    page.reload()
                     with session_scope(engine) as session:
                         total = search_contacts(session, line_id).total
                     expect(page.get_by_text(count_label(total, ""), exact=True)).to_be_visible()
