@@ -63,7 +63,8 @@ def paste_area() -> rx.Component:
             id="import-paste",
             placeholder="Full Name,Phone,Email\nJane Doe,(415) 555-2671,jane@example.com",
             value=ImportState.pasted,
-            on_change=ImportState.set_pasted.debounce(300),
+            # A controlled text area is already debounced (300 ms) by Reflex: no second wait on top.
+            on_change=ImportState.set_pasted,
             disabled=ImportState.file_name != "",
             rows="5",
             width="100%",
