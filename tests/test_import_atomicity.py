@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
 from contacts_app.db import make_engine, migrate, session_scope
@@ -55,6 +56,30 @@ def test_import_that_fails_while_saving_writes_nothing(engine, line_id, tmp_path
     report = run_import(engine, csv_path, line_id)
     assert report.created == ROWS
     assert contact_count(engine, line_id) == ROWS
+
+
+def test_import_whose_write_meets_a_lock_starts_over_and_writes_every_row_once(engine, line_id, tmp_path, monkeypatch):
+    csv_path = tmp_path / "big.csv"
+    write_csv(csv_path)
+    with csv_path.open("a") as out:
+        # The first row's phone again: the later row wins, once, however often the write starts.
+        out.write("Customer again,+1 415 200 0000,\n")
+    merge_chunk = import_writer._merge_chunk
+    calls = []
+
+    def locked_once_after_first_chunk(*args, **kwargs):
+        calls.append(True)
+        if len(calls) == 2:
+            raise OperationalError("INSERT INTO contact ...", {}, Exception("database is locked"))
+        return merge_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(import_writer, "_merge_chunk", locked_once_after_first_chunk)
+    report = run_import(engine, csv_path, line_id)
+    assert len(calls) > 2, "the write did not start over"
+    assert (report.created, report.merged, report.merged_lines) == (ROWS, 1, [1])
+    assert contact_count(engine, line_id) == ROWS
+    with session_scope(engine) as session:
+        assert session.exec(select(Contact.full_name).where(Contact.phone == "+14152000000")).one() == "Customer again"
 
 
 @pytest.mark.parametrize("kill_after_seconds", [0.8, 1.6, 2.4])

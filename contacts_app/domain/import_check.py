@@ -142,7 +142,7 @@ def _batches(
 
 
 class CleanRowSink(Protocol):
-    """Where checked rows go as they come (a spool file, a staging table)."""
+    """Where checked rows go as they come (the import's staging table; nowhere on a dry run)."""
 
     def add(self, rows: list[StagedRow]) -> None: ...
 

@@ -1,6 +1,8 @@
 """Pass 2 of an import: the checked rows into the database in one transaction, set-based.
 
-The rows go into a temporary staging table (COPY on PostgreSQL, executemany on SQLite), then a
+The rows go into a temporary staging table as pass 1 checks them (`StagingTable`: COPY on
+PostgreSQL, executemany on SQLite, each batch committed on its own: only the importing
+connection sees that table, and nothing else is locked meanwhile). Then, in one transaction, a
 few statements per range of file lines merge them: a phone seen again later in the file is
 dropped in favour of the later row, known phones get the new name and e-mail, new phones are
 inserted (upserted, so a contact added by hand meanwhile is never duplicated), and all of them
@@ -9,7 +11,7 @@ join the selected list. Opt-out fields are only ever set for new numbers the lin
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
@@ -83,15 +85,59 @@ class WriteResult:
     added_to_list: int = 0
     # Rows left out because their e-mail was taken (only when skipping invalid rows).
     emails_taken: list[EmailTaken] = field(default_factory=list)
-    # The staging table the rows went through (dropped once the extras are written).
+    # The staging table the rows went through (the extras are written from it).
     staging: Table | None = None
     # What the rows' extras did (import_extras.py): None when no row had any.
     extras: ExtrasWritten | None = None
 
 
+class StagingTable:
+    """The checked rows of one import, kept in a temporary table of the connection that writes
+    them (a CleanRowSink for import_check.check_file). Close it when the import ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.connect()
+        self.dialect = self.connection.dialect.name
+        self.table = _staging_table(self.dialect)
+        try:
+            self.table.create(self.connection)
+            self.connection.commit()
+        except BaseException:
+            self.connection.close()
+            raise
+
+    def add(self, rows: list[StagedRow]) -> None:
+        # Committed batch by batch: the write's transaction, if it meets a lock and starts over,
+        # finds every row still staged.
+        with self.connection.begin():
+            if self.dialect == "postgresql":
+                columns = ", ".join(column.name for column in self.table.columns)
+                with self.connection.connection.driver_connection.cursor() as cursor:
+                    with cursor.copy(f"COPY {self.table.name} ({columns}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            else:
+                placeholders = ", ".join("?" for _ in self.table.columns)
+                self.connection.exec_driver_sql(f"INSERT INTO {self.table.name} VALUES ({placeholders})", rows)
+
+    def reset(self) -> None:
+        self.connection.execute(self.table.delete())
+        self.connection.commit()
+
+    def close(self) -> None:
+        try:
+            self.connection.rollback()
+            self.table.drop(self.connection)
+            self.connection.commit()
+        except Exception:  # noqa: BLE001 - the import's own outcome is what the caller must hear
+            # A broken connection: the pool discards it, and the temporary table with it.
+            self.connection.invalidate()
+        finally:
+            self.connection.close()
+
+
 def write_import(
-    engine: Engine,
-    chunks: Callable[[], Iterable[list[StagedRow]]],
+    staging: StagingTable,
     line_id: int,
     list_id: int | None,
     lines: tuple[int, int],
@@ -100,7 +146,7 @@ def write_import(
     actor: str | None = None,
     with_extras: bool = False,
 ) -> WriteResult:
-    """Write the checked rows (`chunks()` yields them again on each attempt) in one transaction.
+    """Write the staged rows in one transaction (done again, whole, when it meets a lock or a race).
 
     `lines` is the first and last line number among the rows; `on_progress` gets the fraction done.
     Rows whose e-mail another contact would have raise EmailsTaken, or with `skip_taken_emails`
@@ -108,30 +154,29 @@ def write_import(
     `with_extras`: the rows carry a mapping's extras (opted out, tags, lists, notes, fields),
     applied in the same transaction; `actor` is who imported (recorded with opt-outs and notes).
     """
+    connection = staging.connection
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            with engine.connect() as connection:
-                cache_size = _sqlite_cache_size(connection)
-                try:
-                    report = _write(connection, chunks(), line_id, list_id, lines, on_progress, skip_taken_emails)
-                    if with_extras:
-                        account_id = _account_of(connection, line_id)
-                        report.extras = write_extras(
-                            connection, report.staging, line_id, account_id, actor, connection.dialect.name
-                        )
-                    if connection.dialect.name != "postgresql":
-                        report.staging.drop(connection)
+            cache_size = _sqlite_cache_size(connection)
+            try:
+                report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
+                if with_extras:
+                    account_id = _account_of(connection, line_id)
+                    report.extras = write_extras(
+                        connection, report.staging, line_id, account_id, actor, connection.dialect.name
+                    )
+                connection.commit()
+                return report
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                if cache_size is not None:
+                    connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
                     connection.commit()
-                    return report
-                except BaseException:
-                    connection.rollback()
-                    raise
-                finally:
-                    if cache_size is not None:
-                        connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
-                        connection.commit()
         # A writer that held SQLite past its timeout, or a concurrent edit racing a row: the
-        # transaction rolled back whole, so doing it again is safe.
+        # transaction rolled back whole (the staged rows are as they were loaded), so doing it
+        # again is safe.
         except (OperationalError, IntegrityError):
             if attempt == WRITE_ATTEMPTS:
                 raise
@@ -152,7 +197,6 @@ def _sqlite_cache_size(connection: Connection) -> int | None:
 
 
 def _staging_table(dialect: str) -> Table:
-    kwargs = {"postgresql_on_commit": "DROP"} if dialect == "postgresql" else {}
     return Table(
         f"import_staging_{uuid.uuid4().hex[:12]}",
         MetaData(),
@@ -165,13 +209,12 @@ def _staging_table(dialect: str) -> Table:
         Column("extras", Text),
         Column("fields", Text),
         prefixes=["TEMPORARY"],
-        **kwargs,
     )
 
 
 def _write(
     connection: Connection,
-    chunks: Iterable[list[StagedRow]],
+    staging: Table,
     line_id: int,
     list_id: int | None,
     lines: tuple[int, int],
@@ -191,17 +234,12 @@ def _write(
     if list_id is not None:
         with Session(bind=connection) as session:
             get_list(session, line_id, list_id)
-    staging = _staging_table(dialect)
-    staging.create(connection)
-    _load_staging(connection, staging, chunks, lines, dialect, on_progress)
-    on_progress(0.3)
-
     report = WriteResult()
     connection.exec_driver_sql(f"CREATE INDEX ix_{staging.name}_phone ON {staging.name} (phone, line)")
-    on_progress(0.32)
+    on_progress(0.05)
     for lo, hi, fraction in _line_chunks(lines):
         _drop_superseded_rows(connection, staging, staging.c.line.between(lo, hi), report)
-        on_progress(0.32 + 0.08 * fraction)
+        on_progress(0.05 + 0.1 * fraction)
     taken = _emails_taken(connection, staging, line_id)
     if taken and not skip_taken_emails:
         raise EmailsTaken(taken)
@@ -218,7 +256,7 @@ def _write(
     now = utcnow()
     for lo, hi, fraction in _line_chunks(lines):
         _merge_chunk(connection, staging, staging.c.line.between(lo, hi), line_id, list_id, now, dialect, report)
-        on_progress(0.4 + 0.6 * fraction)
+        on_progress(0.15 + 0.85 * fraction)
     report.staging = staging
     return report
 
@@ -277,35 +315,6 @@ def _drop_superseded_rows(connection: Connection, staging: Table, in_chunk, repo
         if len(report.merged_lines) < MAX_REPORTED_MERGES:
             report.merged_lines.append(line)
     report.merged_lines.sort()
-
-
-def _load_staging(
-    connection: Connection,
-    staging: Table,
-    chunks: Iterable[list[StagedRow]],
-    lines: tuple[int, int],
-    dialect: str,
-    on_progress: Callable[[float], None],
-) -> None:
-    first, last = lines
-
-    def loaded_up_to(chunk: list[StagedRow]) -> None:
-        on_progress(0.3 * (chunk[-1][0] - first + 1) / (last - first + 1))
-
-    if dialect == "postgresql":
-        columns = ", ".join(column.name for column in staging.columns)
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {staging.name} ({columns}) FROM STDIN") as copy:
-                for chunk in chunks:
-                    for row in chunk:
-                        copy.write_row(row)
-                    loaded_up_to(chunk)
-        return
-    placeholders = ", ".join("?" for _ in staging.columns)
-    sql = f"INSERT INTO {staging.name} VALUES ({placeholders})"
-    for chunk in chunks:
-        connection.exec_driver_sql(sql, chunk)
-        loaded_up_to(chunk)
 
 
 def _upsert(dialect: str):

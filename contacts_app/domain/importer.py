@@ -2,22 +2,19 @@
 
 `run_import` is the one entry point; the UI and the CLI both call it.
 
-Pass 1 reads the file as a stream, checks every row (phone parsing is most of the work, spread
-over the machine's cores for big files) and spools the clean rows to a temporary file. A file
-with problems stops there, having written nothing. Pass 2 opens one transaction, bulk-loads the
-clean rows into a temporary staging table and merges them with set-based SQL: duplicates in the
+Pass 1 reads the file as a stream, checks every row (spread over the machine's cores for big
+files) and loads the clean rows into a temporary staging table meanwhile, which only the
+importing connection sees. A file with problems stops there, having written nothing. Pass 2
+opens one transaction and merges the staged rows with set-based SQL: duplicates in the
 file collapse to the last row, known phones update name and e-mail, new phones are inserted,
 and everything joins the selected list. Nobody's opt-out status is touched.
 """
 
 import os
-import pickle
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -40,7 +37,7 @@ from contacts_app.domain.import_check import MAX_KEPT_PROBLEMS, check_file
 from contacts_app.domain.import_extras import ExtrasSpec
 from contacts_app.domain.import_progress import ProgressCallback, ProgressTracker
 from contacts_app.domain.import_sources import file_format, read_rows
-from contacts_app.domain.import_writer import EmailsTaken, EmailTaken, StagedRow, write_import
+from contacts_app.domain.import_writer import EmailsTaken, EmailTaken, StagedRow, StagingTable, write_import
 from contacts_app.domain.lists import ListNotFound, get_list
 
 __all__ = [
@@ -228,60 +225,59 @@ def run_import(
         raise ImportRejected([unreadable.problem()], 1) from None
     tracker = ProgressTracker(progress, max(fmt.line_count, 1))
     finished = False
+    staging = _DryRun() if options.dry_run else StagingTable(engine)
     try:
-        with tempfile.TemporaryFile() as file:
-            spool = _Spool(file)
-            checked = check_file(
-                path,
-                fmt,
-                region,
-                options.skip_first_line,
-                options.skip_invalid,
-                spool,
-                tracker.checked,
-                mapping,
-                extras_spec,
+        checked = check_file(
+            path,
+            fmt,
+            region,
+            options.skip_first_line,
+            options.skip_invalid,
+            staging,
+            tracker.checked,
+            mapping,
+            extras_spec,
+        )
+        if checked.fatal or (checked.problem_count and not options.skip_invalid) or not checked.clean_rows:
+            if not checked.problem_count:
+                reason = "The file has no contacts" + (" after its first line." if options.skip_first_line else ".")
+                checked.problems.append(Problem(None, None, "", reason, fatal=True, code=ProblemCode.NO_ROWS))
+                checked.problem_count = 1
+            raise ImportRejected(checked.problems, checked.problem_count, checked.rows_read)
+        if options.dry_run:
+            finished = True
+            return ImportReport(
+                skipped=checked.problem_rows,
+                problems=checked.problems,
+                problem_count=checked.problem_count,
+                rows_read=checked.rows_read,
+                seconds=time.monotonic() - started,
+                encoding=fmt.encoding_label,
+                notes=checked.notes,
+                ready=checked.clean_rows,
+                dry_run=True,
             )
-            if checked.fatal or (checked.problem_count and not options.skip_invalid) or not checked.clean_rows:
-                if not checked.problem_count:
-                    reason = "The file has no contacts" + (" after its first line." if options.skip_first_line else ".")
-                    checked.problems.append(Problem(None, None, "", reason, fatal=True, code=ProblemCode.NO_ROWS))
-                    checked.problem_count = 1
-                raise ImportRejected(checked.problems, checked.problem_count, checked.rows_read)
-            if options.dry_run:
-                finished = True
-                return ImportReport(
-                    skipped=checked.problem_rows,
-                    problems=checked.problems,
-                    problem_count=checked.problem_count,
-                    rows_read=checked.rows_read,
-                    seconds=time.monotonic() - started,
-                    encoding=fmt.encoding_label,
-                    notes=checked.notes,
-                    ready=checked.clean_rows,
-                    dry_run=True,
-                )
-            tracker.start_saving(checked.rows_read)
-            try:
-                written = write_import(
-                    engine,
-                    spool.chunks,
-                    line_id,
-                    options.list_id,
-                    (checked.first_line, checked.last_line),
-                    tracker.saving,
-                    skip_taken_emails=options.skip_invalid,
-                    actor=options.actor,
-                    with_extras=extras_spec is not None,
-                )
-            except EmailsTaken as taken:
-                problems = [_email_taken_problem(row) for row in taken.rows]
-                raise ImportRejected(problems[:MAX_KEPT_PROBLEMS], len(problems), checked.rows_read) from None
-            for row in written.emails_taken:
-                checked.add_problems([_email_taken_problem(row)])
+        tracker.start_saving(checked.rows_read)
+        try:
+            written = write_import(
+                staging,
+                line_id,
+                options.list_id,
+                (checked.first_line, checked.last_line),
+                tracker.saving,
+                skip_taken_emails=options.skip_invalid,
+                actor=options.actor,
+                with_extras=extras_spec is not None,
+            )
+        except EmailsTaken as taken:
+            problems = [_email_taken_problem(row) for row in taken.rows]
+            raise ImportRejected(problems[:MAX_KEPT_PROBLEMS], len(problems), checked.rows_read) from None
+        for row in written.emails_taken:
+            checked.add_problems([_email_taken_problem(row)])
         finished = True
     finally:
         tracker.stop(finished)
+        staging.close()
     extras = written.extras
     return ImportReport(
         opted_out=extras.opted_out if extras else 0,
@@ -330,25 +326,14 @@ def _extras_spec(session: Session, line_id: int, mapping: ColumnMapping | None) 
     return ExtrasSpec.of(mapping, fields)
 
 
-class _Spool:
-    """Checked rows kept in a temporary file between the check and the write (which may retry)."""
-
-    def __init__(self, file: IO[bytes]) -> None:
-        self.file = file
+class _DryRun:
+    """Where a dry run's checked rows go: nowhere (it writes nothing)."""
 
     def add(self, rows: list[StagedRow]) -> None:
-        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        pass
 
     def reset(self) -> None:
-        self.file.seek(0)
-        self.file.truncate()
+        pass
 
-    def chunks(self) -> Iterator[list[StagedRow]]:
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)
-            except EOFError:
-                return
-
-
+    def close(self) -> None:
+        pass
