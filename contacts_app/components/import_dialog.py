@@ -348,6 +348,6 @@ def import_dialog() -> rx.Component:
             ),
             max_width="620px",
         ),
-        open=ImportState.open,
+        open=ImportState.dialog == "import",
         on_open_change=ImportState.set_open,
     )

@@ -99,8 +99,8 @@ def fields_page() -> rx.Component:
             ),
             "Remove",
             CustomFieldsState.confirm_delete,
-            CustomFieldsState.delete_open,
-            CustomFieldsState.set_delete_open,
+            CustomFieldsState.dialog == "delete",
+            CustomFieldsState.dialog_open_change("delete"),
         ),
         class_name="app-shell",
     )

@@ -356,8 +356,8 @@ def delete_endpoint_dialog() -> rx.Component:
         ),
         "Delete",
         IntegrationsState.confirm_delete_endpoint,
-        IntegrationsState.delete_endpoint_open,
-        IntegrationsState.set_delete_endpoint_open,
+        IntegrationsState.dialog == "delete_endpoint",
+        IntegrationsState.dialog_open_change("delete_endpoint"),
     )
 
 

@@ -9,6 +9,7 @@ from contacts_app.domain import custom_fields
 from contacts_app.domain.custom_fields import KIND_LABELS, FieldInvalid, FieldNotFound
 from contacts_app.domain.permissions import ADMIN_ONLY, Action, require
 from contacts_app.models import FieldKind
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 
 
@@ -19,13 +20,14 @@ class FieldRow:
     kind_label: str = ""
 
 
-class CustomFieldsState(SessionState):
+class CustomFieldsState(DialogState, SessionState):
+    """Dialog: "delete". The add form sits on the page."""
+
     fields: list[FieldRow] = []
     loaded: bool = False
     errors: dict[str, str] = {}
     # Changes to empty the add form after a field is added.
     form_version: int = 0
-    delete_open: bool = False
     delete_id: int = 0
     delete_name: str = ""
 
@@ -71,15 +73,12 @@ class CustomFieldsState(SessionState):
 
     @rx.event
     def ask_delete(self, field_id: int, name: str):
-        self.delete_id, self.delete_name, self.delete_open = field_id, name, True
-
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        self.delete_open = is_open
+        self.delete_id, self.delete_name = field_id, name
+        self._open_dialog("delete")
 
     @rx.event
     def confirm_delete(self):
-        self.delete_open = False
+        self._close_dialog()
         try:
             with session_scope() as session:
                 account_id = self._admin_account(session)

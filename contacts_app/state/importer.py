@@ -46,6 +46,7 @@ from contacts_app.domain.permissions import Action, PermissionDenied
 from contacts_app.jobs import imports as import_job
 from contacts_app.models import JobStatus
 from contacts_app.numbers import counted
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import SessionState
 
 FILE_INPUT_ID = "import-file"
@@ -152,8 +153,9 @@ def mapping_columns(rows: list[list[str]], field_names: list[str] | None = None)
     return columns
 
 
-class ImportState(SessionState):
-    open: bool = False
+class ImportState(DialogState, SessionState):
+    """Dialog: "import" (upload, column mapping, progress and report in one)."""
+
     pasted: str = ""
     skip_first_line: bool = False
     skip_invalid: bool = False
@@ -228,12 +230,16 @@ class ImportState(SessionState):
 
     @rx.event
     def set_open(self, is_open: bool):
-        self.open = is_open
-        if self.running:
-            return
+        """Its own open-change handler: opening reads the line's lists and fields and any import running."""
         if not is_open:
-            # A file picked and never imported is not kept.
-            self._discard_file()
+            if self.dialog == "import":
+                self._close_dialog()
+            if not self.running:
+                # A file picked and never imported is not kept.
+                self._discard_file()
+            return
+        if self.running:
+            self._open_dialog("import")
             return
         with session_scope() as session:
             line_id = self._require(session, Action.IMPORT)
@@ -253,6 +259,7 @@ class ImportState(SessionState):
             self._import_job, self.running = running.id, True
             self.done, self.total = running.done, running.total
             self._started = self._started or time.monotonic()
+        self._open_dialog("import")
 
     def _can_hold(self, target: str) -> bool:
         """Whether a remembered target still exists (a custom field may have gone since)."""
@@ -422,11 +429,11 @@ class ImportState(SessionState):
             else:
                 self.rejected_message = message["message"] or "The import stopped."
             # The dialog shows the failure; a toast only for someone who closed it meanwhile.
-            return None if self.open else rx.toast.error("Nothing was imported: the file has problems.")
+            return None if self.dialog == "import" else rx.toast.error("Nothing was imported: the file has problems.")
         self.done = self.total
         self.summary = result.get("summary") or message["message"]
         self.pasted = ""
-        return None if self.open else rx.toast.success(f"Import finished: {self.summary}")
+        return None if self.dialog == "import" else rx.toast.success(f"Import finished: {self.summary}")
 
     def _show_problems(self, problems: list[Problem], count: int, problems_id: str) -> None:
         self._problems_id = problems_id

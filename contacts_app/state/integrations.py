@@ -14,6 +14,7 @@ from contacts_app.domain import consent_message as consent_text
 from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.domain.permissions import PermissionDenied
 from contacts_app.models import ApiKey, Role, User, WebhookDelivery, WebhookEndpoint
+from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import NotSignedIn, SessionState
 from contacts_app.views import show_time
 
@@ -89,7 +90,9 @@ def delivery_row(delivery: WebhookDelivery, urls: dict[int, str]) -> DeliveryRow
     )
 
 
-class IntegrationsState(SessionState):
+class IntegrationsState(DialogState, SessionState):
+    """Dialog: "delete_endpoint". The page's forms sit on the page."""
+
     loaded: bool = False
 
     consent_message: str = ""
@@ -128,10 +131,6 @@ class IntegrationsState(SessionState):
     @rx.var
     def endpoint_form_key(self) -> str:
         return str(self.endpoint_form_version)
-
-    @rx.var
-    def delete_endpoint_open(self) -> bool:
-        return self.delete_endpoint_id > 0
 
     # ----- every handler -----
     def _admin(self, session) -> User:
@@ -288,15 +287,12 @@ class IntegrationsState(SessionState):
     @rx.event
     def ask_delete_endpoint(self, endpoint_id: int, url: str):
         self.delete_endpoint_id, self.delete_endpoint_url = endpoint_id, url
-
-    @rx.event
-    def set_delete_endpoint_open(self, is_open: bool):
-        if not is_open:
-            self.delete_endpoint_id = 0
+        self._open_dialog("delete_endpoint")
 
     @rx.event
     def confirm_delete_endpoint(self):
         endpoint_id, self.delete_endpoint_id = self.delete_endpoint_id, 0
+        self._close_dialog()
         try:
             with session_scope() as session:
                 user = self._admin(session)
