@@ -2,17 +2,20 @@
 
 import reflex as rx
 
+from contacts_app.state.dialogs import DialogState
+
 
 def confirm_dialog(
-    title: str,
+    state: type[DialogState],
+    name: str,
+    title: str | rx.Var,
     description: rx.Component,
-    confirm_label: str,
+    confirm_label: str | rx.Var,
     on_confirm,
-    is_open: rx.Var,
-    on_open_change,
     destructive: bool = True,
 ) -> rx.Component:
-    """The confirm button is red for what destroys, in the accent colour for what only sends."""
+    """The dialog `name` of `state`. The confirm button is red for what destroys, in the accent colour
+    for what only sends."""
     confirm_colour = {"color_scheme": "red"} if destructive else {}
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -27,6 +30,6 @@ def confirm_dialog(
             ),
             max_width="420px",
         ),
-        open=is_open,
-        on_open_change=on_open_change,
+        open=state.dialog == name,
+        on_open_change=state.dialog_open_change(name),
     )

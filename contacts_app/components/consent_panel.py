@@ -127,6 +127,8 @@ def send_to_selection_button() -> rx.Component:
 def consent_request_dialog() -> rx.Component:
     """Asked before any consent request goes out: who is texted, who is skipped and why, and the text."""
     return confirm_dialog(
+        ConsentState,
+        "ask",
         ConsentState.ask_title,
         rx.fragment(
             rx.el.strong(ConsentState.ask_summary),
@@ -141,8 +143,6 @@ def consent_request_dialog() -> rx.Component:
         ),
         ConsentState.ask_confirm_label,
         ConsentState.confirm_consent_requests,
-        ConsentState.dialog == "ask",
-        ConsentState.dialog_open_change("ask"),
         destructive=False,
     )
 

@@ -343,6 +343,8 @@ def page_jump() -> rx.Component:
 
 def bulk_delete_dialog() -> rx.Component:
     return confirm_dialog(
+        SelectionState,
+        "bulk_delete",
         "Delete the selected contacts?",
         rx.fragment(
             "Delete ",
@@ -351,8 +353,6 @@ def bulk_delete_dialog() -> rx.Component:
         ),
         "Delete",
         SelectionState.confirm_bulk_delete,
-        SelectionState.dialog == "bulk_delete",
-        SelectionState.dialog_open_change("bulk_delete"),
     )
 
 

@@ -46,6 +46,8 @@ def new_contact_dialog() -> rx.Component:
 
 def delete_dialog() -> rx.Component:
     return confirm_dialog(
+        ContactsState,
+        "delete",
         "Delete contact?",
         rx.fragment(
             "Delete ",
@@ -54,13 +56,13 @@ def delete_dialog() -> rx.Component:
         ),
         "Delete",
         ContactsState.confirm_delete,
-        ContactsState.dialog == "delete",
-        ContactsState.dialog_open_change("delete"),
     )
 
 
 def opt_out_dialog() -> rx.Component:
     return confirm_dialog(
+        ContactsState,
+        "opt_out",
         "Opt out this contact?",
         rx.fragment(
             rx.el.strong(ContactsState.selected.full_name),
@@ -69,13 +71,13 @@ def opt_out_dialog() -> rx.Component:
         ),
         "Opt Out",
         ContactsState.confirm_opt_out,
-        ContactsState.dialog == "opt_out",
-        ContactsState.dialog_open_change("opt_out"),
     )
 
 
 def discard_dialog() -> rx.Component:
     return confirm_dialog(
+        ContactsState,
+        "discard",
         "Discard unsaved changes?",
         rx.fragment(
             "Your changes to ",
@@ -84,6 +86,4 @@ def discard_dialog() -> rx.Component:
         ),
         "Discard Changes",
         ContactsState.discard_edits,
-        ContactsState.dialog == "discard",
-        ContactsState.dialog_open_change("discard"),
     )

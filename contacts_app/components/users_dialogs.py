@@ -80,6 +80,8 @@ def reset_password_dialog() -> rx.Component:
 
 def disable_user_dialog() -> rx.Component:
     return confirm_dialog(
+        UsersState,
+        "disable",
         "Disable user?",
         rx.fragment(
             rx.el.strong(UsersState.disable_email),
@@ -87,8 +89,6 @@ def disable_user_dialog() -> rx.Component:
         ),
         "Disable",
         UsersState.confirm_disable,
-        UsersState.dialog == "disable",
-        UsersState.dialog_open_change("disable"),
     )
 
 

@@ -277,12 +277,12 @@ def open_blast_panel() -> rx.Component:
 
 def cancel_dialog() -> rx.Component:
     return confirm_dialog(
+        BlastsState,
+        "cancel",
         "Cancel blast?",
         rx.fragment("Texts not yet handed to the carrier will not be sent. Texts already sent stay sent."),
         "Cancel blast",
         BlastsState.confirm_cancel,
-        BlastsState.dialog == "cancel",
-        BlastsState.dialog_open_change("cancel"),
     )
 
 

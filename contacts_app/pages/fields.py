@@ -91,6 +91,8 @@ def fields_page() -> rx.Component:
             class_name="page-body",
         ),
         confirm_dialog(
+            CustomFieldsState,
+            "delete",
             "Remove field?",
             rx.fragment(
                 "Remove ",
@@ -99,8 +101,6 @@ def fields_page() -> rx.Component:
             ),
             "Remove",
             CustomFieldsState.confirm_delete,
-            CustomFieldsState.dialog == "delete",
-            CustomFieldsState.dialog_open_change("delete"),
         ),
         class_name="app-shell",
     )

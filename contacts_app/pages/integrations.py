@@ -348,6 +348,8 @@ def deliveries_section() -> rx.Component:
 
 def delete_endpoint_dialog() -> rx.Component:
     return confirm_dialog(
+        IntegrationsState,
+        "delete_endpoint",
         "Delete endpoint?",
         rx.fragment(
             "Stop sending events to ",
@@ -356,8 +358,6 @@ def delete_endpoint_dialog() -> rx.Component:
         ),
         "Delete",
         IntegrationsState.confirm_delete_endpoint,
-        IntegrationsState.dialog == "delete_endpoint",
-        IntegrationsState.dialog_open_change("delete_endpoint"),
     )
 
 

@@ -85,12 +85,12 @@ def list_editor() -> rx.Component:
 
 def delete_list_dialog() -> rx.Component:
     return confirm_dialog(
+        ListsState,
+        "delete",
         "Delete list?",
         rx.fragment("Delete the list ", rx.el.strong(ListsState.delete_name), "? Its contacts stay in your contacts."),
         "Delete",
         ListsState.confirm_delete,
-        ListsState.dialog == "delete",
-        ListsState.dialog_open_change("delete"),
     )
 
 

@@ -239,12 +239,12 @@ def editor_dialog() -> rx.Component:
 
 def cancel_dialog() -> rx.Component:
     return confirm_dialog(
+        RemindersState,
+        "cancel",
         "Cancel reminder?",
         rx.fragment("It will not be sent; a repeating reminder stops."),
         "Cancel reminder",
         RemindersState.confirm_cancel,
-        RemindersState.dialog == "cancel",
-        RemindersState.dialog_open_change("cancel"),
     )
 
 
