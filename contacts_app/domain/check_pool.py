@@ -9,6 +9,9 @@ from typing import Any, TypeVar
 Result = TypeVar("Result")
 
 _pool: ProcessPoolExecutor | None = None
+# The workers check imports in the background: a person's search or click in the web process
+# comes first when both want the machine's cores.
+CHECK_WORKER_NICENESS = 10
 
 
 def checking_pool() -> ProcessPoolExecutor | None:
@@ -21,7 +24,9 @@ def checking_pool() -> ProcessPoolExecutor | None:
         # forkserver: forking a server that runs threads (Reflex does) can deadlock the child.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["contacts_app.domain.import_check"])
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=os.nice, initargs=(CHECK_WORKER_NICENESS,)
+        )
     return _pool
 
 
