@@ -104,14 +104,16 @@ def test_list_tag_and_field_views_show_the_same_rows_and_count_however_the_page_
             update_contact(session, line_id, contact.id, data)
         vip = lists.create_list(session, line_id, "VIP")
         lists.add_to_list(session, line_id, vip.id, [ids["Ann"], ids["Bob"], ids["Dan"]])
-        # The same field, value and tag on another line of the account: never counted here.
+        # The same field, value, tag and a list on another line of the account: never counted here.
         other_line = Line(account_id=line.account_id, name="Second line")
         session.add(other_line)
         session.flush()
-        create_contact(
+        eve = create_contact(
             session, other_line.id, ContactInput("Eve Ellis", "2125550199", fields={"Company": "Acme"}, tags="vip")
         )
-        list_id = vip.id
+        other_list = lists.create_list(session, other_line.id, "Elsewhere")
+        lists.add_to_list(session, other_line.id, other_list.id, [eve.id])
+        list_id, other_list_id = vip.id, other_list.id
         field_id = custom_fields.line_fields(session, line_id)[0].id
 
     def view(chosen: ContactFilter, offset: int = 0, limit: int = 50) -> tuple[list[str], int]:
@@ -122,6 +124,9 @@ def test_list_tag_and_field_views_show_the_same_rows_and_count_however_the_page_
     assert view(ContactFilter(field_id=field_id)) == (["Ann", "Bob", "Dan"], 3)
     assert view(ContactFilter(field_id=field_id, field_value="acme")) == (["Ann", "Dan"], 2)
     assert view(ContactFilter(tag="VIP", opted_out=False)) == (["Ann", "Dan"], 2)
+    assert view(ContactFilter(tag="VIP")) == (["Ann", "Bob", "Dan"], 3)
+    assert view(ContactFilter(list_id=list_id, tag="vip")) == (["Ann", "Bob", "Dan"], 3)
+    assert view(ContactFilter(list_id=other_list_id)) == ([], 0)  # a crafted id of another line's list
     assert view(ContactFilter(list_id=list_id), offset=1, limit=1) == (["Bob"], 3)
     both = ContactFilter(list_id=list_id, tag="vip", field_id=field_id, field_value="acme", sort=Sort.RECENTLY_ADDED)
     assert view(both) == (["Dan", "Ann"], 2)

@@ -11,7 +11,15 @@ from enum import StrEnum
 from sqlalchemy import and_, func, literal_column, or_
 from sqlmodel import col, select
 
-from contacts_app.models import ConsentStatus, Contact, ContactFieldValue, ContactTag, ListMembership, ReviewFlag
+from contacts_app.models import (
+    ConsentStatus,
+    Contact,
+    ContactFieldValue,
+    ContactList,
+    ContactTag,
+    ListMembership,
+    ReviewFlag,
+)
 from contacts_app.phones import phone_search_digits
 
 
@@ -106,9 +114,10 @@ class _Membership:
 
     contact_id: object  # the other table's contact id column
     conditions: tuple
-    # What the row says that the contact's own row already does (the tag's line): left out when
-    # testing one contact, so the test reads the index alone.
-    implied: tuple = ()
+    # What keeps these rows alone to the line (a tag's line, a list's line; a field's values have
+    # none): needless beside the contact's own line, so left out when testing one contact (the test
+    # then reads the index alone), but it lets a count skip the contact (see count_statement).
+    on_line: tuple = ()
 
 
 def _memberships(line_id: int, chosen: ContactFilter) -> list[_Membership]:
@@ -123,22 +132,26 @@ def _memberships(line_id: int, chosen: ContactFilter) -> list[_Membership]:
             )
         )
     if chosen.list_id is not None:
-        found.append(_Membership(ListMembership.contact_id, (ListMembership.list_id == chosen.list_id,)))
+        # A list holds contacts of its own line only (lists.add_to_list, the importer).
+        list_on_line = select(ContactList.id).where(ContactList.id == chosen.list_id, ContactList.line_id == line_id)
+        member = (ListMembership.list_id == chosen.list_id,)
+        found.append(_Membership(ListMembership.contact_id, member, on_line=(list_on_line.exists(),)))
     if chosen.tag.strip():
         key = " ".join(chosen.tag.split()).lower()
         tagged = (ContactTag.name_key == key,)
-        found.append(_Membership(ContactTag.contact_id, tagged, implied=(ContactTag.line_id == line_id,)))
+        found.append(_Membership(ContactTag.contact_id, tagged, on_line=(ContactTag.line_id == line_id,)))
     if chosen.field_id is not None and not chosen.field_value.strip():
         found.append(_Membership(ContactFieldValue.contact_id, (ContactFieldValue.field_id == chosen.field_id,)))
     return found
 
 
-def _membership_condition(membership: _Membership, per_contact: bool):
+def _membership_condition(membership: _Membership, per_contact: bool, contact_id=Contact.id):
+    """The membership as a condition on `contact_id`: tested per contact (EXISTS) or from its matches (IN)."""
     if per_contact:
         # SELECT 1, not SELECT *: SQLite then answers from the index without reading the row.
-        return select(literal_column("1")).where(membership.contact_id == Contact.id, *membership.conditions).exists()
-    rows = select(membership.contact_id).where(*membership.implied, *membership.conditions)
-    return col(Contact.id).in_(rows)
+        return select(literal_column("1")).where(membership.contact_id == contact_id, *membership.conditions).exists()
+    rows = select(membership.contact_id).where(*membership.on_line, *membership.conditions)
+    return col(contact_id).in_(rows)
 
 
 def _own_conditions(line_id: int, chosen: ContactFilter, search_apart: bool = False) -> list:
@@ -196,21 +209,34 @@ def count_statement(line_id: int, chosen: ContactFilter | None = None):
     With a list, tag or field filter the count starts from that table's rows (already in contact
     order in its index) and joins the contact: the same answer as counting `contact_condition`,
     without first collecting every match into a temporary set (SQLite: 115 ms -> 45 ms for
-    50,000 matches). The others are tested on each of those contacts.
+    50,000 matches). The others are tested on each of those contacts. When nothing else asks
+    about the contact's own row and those rows keep to the line by themselves (a list, a tag),
+    they are counted alone: no join, no pass over the line's 100,000 contacts (PostgreSQL).
     """
     chosen = chosen or ContactFilter()
     memberships = _memberships(line_id, chosen)
+    own = _own_conditions(line_id, chosen)
     if not memberships:
-        return select(func.count()).select_from(Contact).where(*_own_conditions(line_id, chosen))
+        return select(func.count()).select_from(Contact).where(*own)
     first, rest = memberships[0], memberships[1:]
+    if first.on_line and len(own) == 1:  # only the line, which first.on_line keeps to
+        return (
+            select(func.count())
+            .select_from(first.contact_id.class_)
+            .where(
+                *first.on_line,
+                *first.conditions,
+                *(_membership_condition(m, per_contact=True, contact_id=first.contact_id) for m in rest),
+            )
+        )
     return (
         select(func.count())
         .select_from(first.contact_id.class_)
         .join(Contact, Contact.id == first.contact_id)
         .where(
-            *first.implied,
+            *first.on_line,
             *first.conditions,
-            *_own_conditions(line_id, chosen),
+            *own,
             *(_membership_condition(m, per_contact=True) for m in rest),
         )
     )
