@@ -2,15 +2,12 @@
 
 import reflex as rx
 
+from contacts_app.components.form_fields import field_error
 from contacts_app.state.carrier import CarrierLineRow, CarrierState
 
 
 def _error(name: str) -> rx.Component:
-    errors = CarrierState.carrier_errors
-    return rx.cond(
-        errors.contains(name),
-        rx.text(errors[name].to(str), id=f"twilio-{name}-error", class_name="field-error", role="alert", size="2"),
-    )
+    return field_error(CarrierState.carrier_errors, name, f"twilio-{name}-error")
 
 
 def _field(

@@ -5,6 +5,7 @@ from reflex.event import EventHandler, no_args_event_spec
 
 from contacts_app.components.consent_panel import consent_panel
 from contacts_app.components.contact_form import contact_fields, custom_field_inputs, duplicate_link, tags_input
+from contacts_app.components.form_fields import field_error
 from contacts_app.state.contacts import ContactsState
 from contacts_app.views import HistoryEntry
 
@@ -142,9 +143,10 @@ def notes_input() -> rx.Component:
             aria_describedby="edit-notes-note",
             width="100%",
         ),
-        rx.cond(
-            errors.contains("notes"),
-            rx.text(errors["notes"].to(str), id="edit-notes-note", class_name="field-error", role="alert", size="2"),
+        field_error(
+            errors,
+            "notes",
+            "edit-notes-note",
             rx.text(selected.notes_note, id="edit-notes-note", size="1", color_scheme="gray"),
         ),
         class_name="field",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from contacts_app.components.form_fields import form_field
+from contacts_app.components.form_fields import field_error, form_field
 from contacts_app.views import FieldValue
 
 FIELDS = (
@@ -90,10 +90,7 @@ def custom_field_input(prefix: str, field: FieldValue, errors: rx.Var) -> rx.Com
                 width="100%",
             ),
         ),
-        rx.cond(
-            has_error,
-            rx.text(errors[field.key].to(str), id=error_id, class_name="field-error", role="alert", size="2"),
-        ),
+        field_error(errors, field.key, error_id),
         class_name="field",
     )
 
@@ -114,9 +111,10 @@ def tags_input(prefix: str, errors: rx.Var, value: rx.Var | str = "") -> rx.Comp
             size="3",
             width="100%",
         ),
-        rx.cond(
-            errors.contains("tags"),
-            rx.text(errors["tags"].to(str), id=f"{prefix}-tags-hint", class_name="field-error", role="alert", size="2"),
+        field_error(
+            errors,
+            "tags",
+            f"{prefix}-tags-hint",
             rx.text(
                 "Words to find and group contacts by, separated by commas.",
                 id=f"{prefix}-tags-hint",

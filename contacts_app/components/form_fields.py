@@ -1,4 +1,4 @@
-"""One labelled input with its error beside it: every form uses it."""
+"""One labelled input with its error beside it, and that error on its own: every form uses these."""
 
 import reflex as rx
 
@@ -7,6 +7,23 @@ NO_ERRORS: dict[str, str] = {}
 
 def required_mark() -> rx.Component:
     return rx.el.span(" *", class_name="required-mark", aria_hidden="true")
+
+
+def field_error(
+    errors: rx.Var | dict,
+    name: str | rx.Var,
+    error_id: str | rx.Var | None = None,
+    otherwise: rx.Component | None = None,
+) -> rx.Component:
+    """`errors[name]` under its field, read out as an alert (`error_id` names it for the input's
+    aria-describedby); while there is none, `otherwise` (a hint) or nothing."""
+    errors = rx.Var.create(errors)
+    named = {"id": error_id} if error_id is not None else {}
+    return rx.cond(
+        errors.contains(name),
+        rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2", **named),
+        otherwise if otherwise is not None else rx.fragment(),
+    )
 
 
 def form_field(
@@ -38,11 +55,7 @@ def form_field(
             size="3",
             width="100%",
         ),
-        rx.cond(
-            has_error,
-            rx.text(errors[name].to(str), id=f"{input_id}-error", class_name="field-error", role="alert", size="2"),
-            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
-        ),
+        field_error(errors, name, f"{input_id}-error", rx.text(hint, size="1", color_scheme="gray") if hint else None),
         extra if extra is not None else rx.fragment(),
         class_name="field",
     )

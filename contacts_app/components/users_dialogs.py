@@ -5,7 +5,7 @@ import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.form_dialog import form_dialog
-from contacts_app.components.form_fields import form_field
+from contacts_app.components.form_fields import field_error, form_field
 from contacts_app.state.users import UsersState
 from contacts_app.user_views import NO_OWNER
 
@@ -124,13 +124,11 @@ def line_dialog() -> rx.Component:
                 on_change=UsersState.set_line_owner,
                 size="3",
             ),
-            rx.cond(
-                errors.contains("user"),
-                rx.text(errors["user"].to(str), class_name="field-error", role="alert", size="2"),
-                rx.text(
-                    "The owner works on this line; share it to give others access too.",
-                    size="1",
-                    color_scheme="gray",
+            field_error(
+                errors,
+                "user",
+                otherwise=rx.text(
+                    "The owner works on this line; share it to give others access too.", size="1", color_scheme="gray"
                 ),
             ),
             class_name="field",

@@ -4,20 +4,12 @@ import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.form_dialog import form_dialog
-from contacts_app.components.form_fields import form_field
+from contacts_app.components.form_fields import field_error, form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
 from contacts_app.state.blasts import ALL_CONTACTS, BlastRow, BlastsState, CountLine, ListChoice, RecipientLine
 
 REFRESH_MS = 2000
-
-
-def field_error(name: str, input_id: str) -> rx.Component:
-    errors = BlastsState.dialog_errors
-    return rx.cond(
-        errors.contains(name),
-        rx.text(errors[name].to(str), id=f"{input_id}-error", class_name="field-error", role="alert", size="2"),
-    )
 
 
 def message_field() -> rx.Component:
@@ -38,7 +30,7 @@ def message_field() -> rx.Component:
             rx.text(BlastsState.counter_first_blast, size="1", color_scheme="gray"),
         ),
         rx.text("Merge fields: {first_name}, {full_name}.", size="1", color_scheme="gray"),
-        field_error("body", "blast-body"),
+        field_error(BlastsState.dialog_errors, "body", "blast-body-error"),
         class_name="field",
     )
 
@@ -52,7 +44,7 @@ def fallback_field() -> rx.Component:
             on_change=BlastsState.set_merge_fallback,
             width="100%",
         ),
-        field_error("merge_fallback", "blast-fallback"),
+        field_error(BlastsState.dialog_errors, "merge_fallback", "blast-fallback-error"),
         class_name="field",
     )
 
@@ -86,7 +78,7 @@ def recipients_field() -> rx.Component:
             rx.foreach(BlastsState.list_choices, list_checkbox),
             spacing="2",
         ),
-        field_error("lists", "blast-lists"),
+        field_error(BlastsState.dialog_errors, "lists", "blast-lists-error"),
         class_name="field blast-recipients",
     )
 
@@ -123,7 +115,7 @@ def when_field() -> rx.Component:
                     value=BlastsState.send_at_local,
                     on_change=BlastsState.set_send_at_local,
                 ),
-                field_error("send_at", "blast-send-at"),
+                field_error(BlastsState.dialog_errors, "send_at", "blast-send-at-error"),
             ),
         ),
         class_name="field",
@@ -152,7 +144,7 @@ def preview_and_count() -> rx.Component:
             role="region",
             aria_label="Recipients count",
         ),
-        field_error("confirm", "blast-confirm"),
+        field_error(BlastsState.dialog_errors, "confirm", "blast-confirm-error"),
         class_name="blast-summary",
     )
 

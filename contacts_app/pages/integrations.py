@@ -4,6 +4,7 @@ import reflex as rx
 
 from contacts_app.components.carrier_section import carrier_section
 from contacts_app.components.confirm_dialog import confirm_dialog
+from contacts_app.components.form_fields import field_error
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.numbers import counted
@@ -12,12 +13,6 @@ from contacts_app.state.integrations import ApiKeyRow, DeliveryRow, EndpointRow,
 DELIVERY_REFRESH_MS = 3000
 API_DOCS_URL = "/api/docs"
 STATUS_COLORS = {"succeeded": "green", "pending": "amber", "failed": "red"}
-
-
-def field_error(errors, name: str) -> rx.Component:
-    return rx.cond(
-        errors.contains(name), rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2")
-    )
 
 
 def shown_once(title: str, value, note: str, on_dismiss) -> rx.Component:

@@ -5,6 +5,7 @@ import reflex as rx
 
 from contacts_app.components.confirm_dialog import confirm_dialog
 from contacts_app.components.form_dialog import form_dialog
+from contacts_app.components.form_fields import field_error
 from contacts_app.components.top_bar import top_bar
 from contacts_app.models import ReminderRepeat
 from contacts_app.state.reminders import ContactChoice, DayCell, ReminderLine, RemindersState
@@ -115,13 +116,6 @@ def day_list() -> rx.Component:
     )
 
 
-def error_of(name: str) -> rx.Component:
-    errors = RemindersState.dialog_errors
-    return rx.cond(
-        errors.contains(name), rx.text(errors[name].to(str), class_name="field-error", role="alert", size="2")
-    )
-
-
 def contact_choice(choice: ContactChoice) -> rx.Component:
     return rx.button(
         choice.label,
@@ -156,7 +150,7 @@ def contact_picker() -> rx.Component:
                 aria_label="Matching contacts",
             ),
         ),
-        error_of("contact"),
+        field_error(RemindersState.dialog_errors, "contact"),
         class_name="field",
     )
 
@@ -179,7 +173,7 @@ def editor_dialog() -> rx.Component:
                 placeholder="Hi {first_name}, ...",
             ),
             rx.text(RemindersState.counter, size="2", aria_live="polite"),
-            error_of("body"),
+            field_error(RemindersState.dialog_errors, "body"),
             class_name="field",
         ),
         rx.hstack(
@@ -194,7 +188,7 @@ def editor_dialog() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
-        error_of("when"),
+        field_error(RemindersState.dialog_errors, "when"),
         rx.hstack(
             rx.vstack(
                 rx.el.label("Repeat", html_for="reminder-repeat", class_name="field-label"),
@@ -226,7 +220,7 @@ def editor_dialog() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
-        error_of("repeat_until"),
+        field_error(RemindersState.dialog_errors, "repeat_until"),
         submit_label=rx.cond(new_reminder, "Schedule", "Save"),
         on_submit=RemindersState.save,
         # Enter in the contact search picks nobody; only the button saves.
