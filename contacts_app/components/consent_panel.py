@@ -11,7 +11,7 @@ from contacts_app.state.selection import SelectionState
 
 def review_callout() -> rx.Component:
     return rx.cond(
-        ConsentState.review_open,
+        ConsentState.needs_review,
         rx.callout.root(
             rx.callout.icon(rx.icon("flag", size=16)),
             rx.box(

@@ -86,7 +86,8 @@ class ConsentState(ContactsState):
     # The text that raised the open "Possible opt-out" flag; "" when nothing awaits review.
     review_message: str = ""
     review_when: str = ""
-    review_open: bool = False
+    # The open contact has an open "Possible opt-out" flag (it is in the "Needs review" filter).
+    needs_review: bool = False
 
     # "Send consent request" asks first (the dialog "ask", for the open contact or the selection).
     ask_title: str = ""
@@ -117,12 +118,12 @@ class ConsentState(ContactsState):
         flagged = next(
             (session.get(Message, flag.message_id) for flag in flags if flag.message_id is not None), None
         )
-        self.review_open = bool(flags)
+        self.needs_review = bool(flags)
         self.review_message = flagged.body if flagged else ""
         self.review_when = show_time(flags[0].created_at) if flags else ""
 
     def _clear_conversation(self) -> None:
-        self.messages, self.review_open, self.review_message, self.review_when = [], False, "", ""
+        self.messages, self.needs_review, self.review_message, self.review_when = [], False, "", ""
 
     @rx.event
     def load(self):
