@@ -215,6 +215,19 @@ def test_export_and_import_are_refused_when_turned_off(engine, people):
     refused(ImportState.set_open, state_of(engine, ImportState), True, reason=TURNED_OFF[Action.IMPORT])
 
 
+def test_a_crafted_open_change_opens_no_dialog_and_a_refused_question_stays_shut(engine, people):
+    take_away(engine, people["clerk"], can_delete=False, can_import=False)
+    contacts = state_of(engine, ContactsState)
+    # Only the page's own handlers open a dialog (after their checks); Radix's open change only closes.
+    run(ContactsState.dialog_open_change, contacts, "delete", True)
+    assert contacts.dialog == ""
+    refused(ContactsState.ask_delete, contacts, people["contact"], "Marie Curie")
+    assert contacts.dialog == ""
+    importing = state_of(engine, ImportState)
+    refused(ImportState.set_open, importing, True, reason=TURNED_OFF[Action.IMPORT])
+    assert importing.dialog == ""
+
+
 def test_a_crafted_import_start_is_refused_when_import_is_turned_off_and_leaves_no_job_or_file(engine, people):
     take_away(engine, people["clerk"], can_import=False)
     state = state_of(engine, ImportState)

@@ -13,7 +13,7 @@ class DialogState(rx.State, mixin=True):
     dialog_version: int = 0
 
     def _open_dialog(self, name: str) -> None:
-        """Callers check that the user may do what the dialog offers before opening it."""
+        """Open `name` with no errors and fresh fields; a handler that must refuse does so before this."""
         self.dialog, self.dialog_errors = name, {}
         self.dialog_version += 1
 
