@@ -405,9 +405,6 @@ def _merge_chunk(connection, staging, in_chunk, line_id, list_id, now, dialect, 
         literal(now, contact.c.created_at.type),
         literal(now, contact.c.updated_at.type),
     ).where(in_chunk, is_new)
-    # In name order, the name-ordered indexes (SQLite's search index holds the whole search text)
-    # grow at their ends instead of splitting pages all over: a quarter less time on SQLite.
-    rows = rows.order_by(staging.c.name_key)
     insert = _upsert(dialect).from_select(columns, rows)
     # A contact added by hand since the NOT EXISTS check becomes an update, never a duplicate.
     insert = insert.on_conflict_do_update(
