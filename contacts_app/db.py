@@ -42,12 +42,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
+SQLITE_CACHE_KIB = 64 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while an import writes; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # SQLite's default page cache is 2 MB; a line of 100,000 contacts and its nine indexes is about
+    # 50 MB, and Delete All or an import touch every index at random places (measured: Delete All
+    # of 100,000 contacts 5.2 s with the default, see the commit). Memory is taken as pages are used.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
