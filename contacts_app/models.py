@@ -574,6 +574,8 @@ class BlastSkip(SQLModel, table=True):
     """A member of a blast's lists who got no text, and why (opted_out / no_consent)."""
 
     __tablename__ = "blast_skip"
+    # Deleting a contact finds its skips by this index (migration 0018).
+    __table_args__ = (Index("ix_blast_skip_contact", "contact_id"),)
 
     blast_id: int = Field(
         sa_column=Column(Integer, ForeignKey("blast.id", ondelete="CASCADE"), primary_key=True)

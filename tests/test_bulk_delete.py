@@ -129,3 +129,14 @@ def test_webhook_subscribers_hear_of_every_deleted_contact(engine, line_id):
 def test_batch_size_must_be_positive(engine, line_id):
     with pytest.raises(ValueError):
         delete_all_contacts(engine, line_id, batch_size=0)
+
+
+def test_deleting_contacts_finds_their_blast_skips_by_index_not_by_scanning_every_skip(engine, line_id):
+    """A blast's skips cascade with their contact: Delete All must not read every skip of every
+    blast once per contact it deletes."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the query plan asked for is SQLite's (PostgreSQL plans the cascade by itself)")
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN DELETE FROM contact WHERE id = 1").all()
+    lookups = [row[-1] for row in plan if "blast_skip" in row[-1]]
+    assert lookups and all(step.startswith("SEARCH") for step in lookups), lookups
