@@ -218,7 +218,7 @@ def blasts_of_line(session: Session, line_id: int, limit: int = 50) -> list[Blas
 
 def blasts_still_sending(session: Session, blast_ids: list[int]) -> set[int]:
     """Which of these blasts still have texts waiting in the queue (held for quiet hours included):
-    a queued blast without any has handed everything over, and reads "Sent" in the list and its panel alike."""
+    a queued blast without any has handed everything over, and reads "Finished" in the list and its panel alike."""
     if not blast_ids:
         return set()
     return set(

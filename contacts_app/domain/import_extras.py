@@ -151,7 +151,6 @@ def write_extras(
     connection: Connection,
     staging: Table,
     line_id: int,
-    account_id: int,
     actor: str | None,
     dialect: str,
 ) -> ExtrasWritten:

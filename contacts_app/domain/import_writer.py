@@ -45,7 +45,6 @@ from contacts_app.models import (
     Contact,
     ContactFieldValue,
     ContactTag,
-    Line,
     ListMembership,
     utcnow,
 )
@@ -55,7 +54,6 @@ log = logging.getLogger(__name__)
 MAX_REPORTED_MERGES = 100
 WRITE_CHUNK_LINES = 25_000
 WRITE_ATTEMPTS = 3
-SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 # pg_advisory_xact_lock(class, line_id): imports into one line take turns.
 IMPORT_LOCK_CLASS = 7301
 # PostgreSQL: an import that wrote this many contacts refreshes the planner's statistics at once.
@@ -112,7 +110,7 @@ class StagingTable:
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connect()
         self.dialect = self.connection.dialect.name
-        self.table = _staging_table(self.dialect)
+        self.table = _staging_table()
         try:
             self.table.create(self.connection)
             self.connection.commit()
@@ -171,14 +169,10 @@ def write_import(
     connection = staging.connection
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            cache_size = _sqlite_cache_size(connection)
             try:
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
                 if with_extras:
-                    account_id = _account_of(connection, line_id)
-                    report.extras = write_extras(
-                        connection, report.staging, line_id, account_id, actor, connection.dialect.name
-                    )
+                    report.extras = write_extras(connection, report.staging, line_id, actor, connection.dialect.name)
                 connection.commit()
                 if connection.dialect.name == "postgresql" and report.created + report.updated >= ANALYZE_AFTER_ROWS:
                     _refresh_statistics(connection, list_id is not None, with_extras)
@@ -186,10 +180,6 @@ def write_import(
             except BaseException:
                 connection.rollback()
                 raise
-            finally:
-                if cache_size is not None:
-                    connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
-                    connection.commit()
         # A writer that held SQLite past its timeout, or a concurrent edit racing a row: the
         # transaction rolled back whole (the staged rows are as they were loaded), so doing it
         # again is safe.
@@ -218,19 +208,7 @@ def _refresh_statistics(connection: Connection, lists: bool, extras: bool) -> No
         log.warning("Could not refresh statistics after an import", exc_info=True)
 
 
-def _account_of(connection: Connection, line_id: int) -> int:
-    return connection.execute(select(Line.__table__.c.account_id).where(Line.__table__.c.id == line_id)).scalar_one()
-
-
-def _sqlite_cache_size(connection: Connection) -> int | None:
-    if connection.dialect.name != "sqlite":
-        return None
-    size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.commit()
-    return size
-
-
-def _staging_table(dialect: str) -> Table:
+def _staging_table() -> Table:
     return Table(
         f"import_staging_{uuid.uuid4().hex[:12]}",
         MetaData(),
@@ -259,8 +237,6 @@ def _write(
     # Counts come from rowcount, which SQLAlchemy otherwise drops for INSERT ... SELECT.
     connection.execution_options(preserve_rowcount=True)
     if dialect == "sqlite":
-        # A bigger page cache while the indexes of a big line grow; write_import restores it.
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
         # Take the write lock now: a deferred transaction that upgrades later can fail outright.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif dialect == "postgresql":

@@ -627,10 +627,6 @@ class ContactsState(DialogState, SessionState):
         self._close_dialog()
         return ContactsState.select(contact_id)
 
-    @rx.event
-    def open_duplicate_from_details(self, contact_id: int):
-        return ContactsState.select(contact_id)
-
     # ----- edit -----
     @rx.event
     @off_the_loop

@@ -52,7 +52,6 @@ from contacts_app.state.session import SessionState
 FILE_INPUT_ID = "import-file"
 SHOWN_PROBLEMS = 200
 MAX_MAPPED_COLUMNS = 60
-PROGRESS_REFRESH_SECONDS = 0.5
 
 
 @dataclass

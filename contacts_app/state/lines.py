@@ -1,8 +1,8 @@
 """The Users page's phone lines: adding and editing a line (name, number, owner) and sharing it.
 
 A mixin of `UsersState` (state/users.py), whose `_reload` shows the result and whose `DialogState`
-names the open dialog ("line", "share"). Every handler passes the signed-in user to a domain
-function that checks `Action.MANAGE_USERS` itself.
+names the open dialog ("line", "share"). Every handler that changes a line passes the signed-in
+user to a domain function that checks `Action.MANAGE_USERS` itself; the others only fill a dialog.
 """
 
 import reflex as rx
