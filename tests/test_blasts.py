@@ -217,6 +217,10 @@ def test_outbox_blast_texts_stay_in_the_outbox_for_the_carrier_worker(engine, li
     assert {text.provider for text in texts_of(engine, blast_id)} == {"outbox"}
     with session_scope(engine) as session:
         assert due_sends(session, now=AFTERNOON + timedelta(days=1)) == []
+        # The blast's page says where they are, not "Sending".
+        waiting = blasts_still_sending(session, [blast_id])
+        assert waiting == {blast_id: "outbox"}
+        assert blast_phase(session.get(Blast, blast_id), waiting[blast_id]) == "outbox"
 
 
 # --- Quiet hours and rate ----------------------------------------------------------------------
@@ -247,13 +251,17 @@ def test_quiet_hours_follow_daylight_saving_in_the_recipients_zone(engine, line_
     assert {as_utc(text.held_until) for text in texts_of(engine, blast_id)} == {opening}
 
 
-def test_on_a_carrier_line_texts_are_spread_at_the_lines_rate(engine, line_id, shop):
+def connect_carrier(engine, line_id: int, messages_per_second: float = 1) -> None:
     with session_scope(engine) as session:
         line = session.get(Line, line_id)
         connection = CarrierConnection(account_id=line.account_id, carrier="twilio", account_sid="AC" + "0" * 32)
         session.add(connection)
         session.flush()
-        session.add(LineCarrier(line_id=line_id, connection_id=connection.id, messages_per_second=2))
+        session.add(LineCarrier(line_id=line_id, connection_id=connection.id, messages_per_second=messages_per_second))
+
+
+def test_on_a_carrier_line_texts_are_spread_at_the_lines_rate(engine, line_id, shop):
+    connect_carrier(engine, line_id, messages_per_second=2)
     blast_id = blast_to(engine, line_id, [shop["vip"], shop["spring"]])
     queue_blast(engine, blast_id, now=AFTERNOON, batch_size=3)
     slots = [as_utc(text.send_after) for text in texts_of(engine, blast_id)]
@@ -309,11 +317,12 @@ def test_a_stop_reply_within_72_hours_is_attributed_to_the_blast(engine, line_id
 
 
 def test_a_blast_reads_sending_while_texts_wait_and_finished_once_none_do(engine, line_id, shop):
+    connect_carrier(engine, line_id)
     blast_id = blast_to(engine, line_id, [shop["vip"]])
     queue_blast(engine, blast_id, now=AFTERNOON)
     with session_scope(engine) as session:
         blast = session.get(Blast, blast_id)
-        assert blast_phase(blast, blast_id in blasts_still_sending(session, [blast_id])) == "sending"
+        assert blast_phase(blast, blasts_still_sending(session, [blast_id]).get(blast_id)) == "sending"
         line = session.get(Line, line_id)
         # Ann's STOP takes her waiting text out of the queue; Cat's is handed to the carrier.
         receive_inbound(session, line, NEW_YORK[0], "STOP")
@@ -324,8 +333,8 @@ def test_a_blast_reads_sending_while_texts_wait_and_finished_once_none_do(engine
                 session.add(text)
     with session_scope(engine) as session:
         blast = session.get(Blast, blast_id)
-        assert blasts_still_sending(session, [blast_id]) == set()
-        assert blast_phase(blast, False) == "finished"
+        assert blasts_still_sending(session, [blast_id]) == {}
+        assert blast_phase(blast, None) == "finished"
 
 
 def test_a_stop_reply_more_than_72_hours_after_the_blast_is_not_attributed(engine, line_id, shop):

@@ -17,6 +17,7 @@ from contacts_app.carriers.delivery import CLAIM_LEASE, as_utc
 from contacts_app.domain import blast_text
 from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.keywords import KeywordKind
+from contacts_app.domain.messaging import OUTBOX
 from contacts_app.models import (
     AccountSettings,
     Blast,
@@ -211,30 +212,36 @@ def get_blast(session: Session, line_id: int, blast_id: int) -> Blast:
 
 
 def blasts_of_line(session: Session, line_id: int, limit: int = 50) -> list[Blast]:
-    return list(
-        session.exec(select(Blast).where(Blast.line_id == line_id).order_by(col(Blast.id).desc()).limit(limit))
-    )
+    return list(session.exec(select(Blast).where(Blast.line_id == line_id).order_by(col(Blast.id).desc()).limit(limit)))
 
 
-def blasts_still_sending(session: Session, blast_ids: list[int]) -> set[int]:
-    """Which of these blasts still have texts waiting in the queue (held for quiet hours included):
-    a queued blast without any has handed everything over, and reads "Finished" in the list and its panel alike."""
+def blasts_still_sending(session: Session, blast_ids: list[int]) -> dict[int, str]:
+    """The blasts that still have texts waiting in the queue (held for quiet hours included), each with
+    where they wait: "outbox" when none of them has a carrier to go to (the line had none when the blast
+    was queued), else "sending". A queued blast missing here has handed everything over, and reads
+    "Finished" in the list and its panel alike."""
     if not blast_ids:
-        return set()
-    return set(
-        session.exec(
-            select(Message.blast_id)
-            .where(col(Message.blast_id).in_(blast_ids), Message.status == MessageStatus.QUEUED)
-            .distinct()
-        )
+        return {}
+    waiting: dict[int, str] = {}
+    rows = session.exec(
+        select(Message.blast_id, Message.provider)
+        .where(col(Message.blast_id).in_(blast_ids), Message.status == MessageStatus.QUEUED)
+        .distinct()
     )
+    for blast_id, provider in rows:
+        if provider != OUTBOX.name or waiting.get(blast_id) == "sending":
+            waiting[blast_id] = "sending"
+        else:
+            waiting[blast_id] = "outbox"
+    return waiting
 
 
-def blast_phase(blast: Blast, still_sending: bool) -> str:
-    """What a person reads for the blast: scheduled, queueing, sending, finished (every text handed over,
-    failed or taken out of the queue by a STOP) or cancelled."""
+def blast_phase(blast: Blast, waiting: str | None) -> str:
+    """What a person reads for the blast: scheduled, queueing, sending (or in the outbox, with no carrier to
+    send its texts), finished (every text handed over, failed or taken out of the queue by a STOP) or
+    cancelled. `waiting` is what blasts_still_sending says of it."""
     if blast.status == BlastStatus.QUEUED:
-        return "sending" if still_sending else "finished"
+        return waiting or "finished"
     return blast.status
 
 

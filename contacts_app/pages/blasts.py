@@ -144,6 +144,16 @@ def preview_and_count() -> rx.Component:
             role="region",
             aria_label="Recipients count",
         ),
+        rx.cond(
+            BlastsState.no_carrier,
+            rx.callout(
+                "No carrier is connected to this line: the texts will wait in the outbox until an administrator "
+                "connects one on the Integrations page.",
+                icon="info",
+                color_scheme="amber",
+                size="1",
+            ),
+        ),
         field_error(BlastsState.dialog_errors, "confirm", "blast-confirm-error"),
         class_name="blast-summary",
     )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 from sqlmodel import col, select
 
+from contacts_app.carriers.connections import carrier_of_line
 from contacts_app.db import session_scope
 from contacts_app.domain import blast_text
 from contacts_app.domain import blasts as blasts_domain
@@ -26,6 +27,7 @@ PHASE_LABELS = {
     BlastStatus.SCHEDULED: "Scheduled",
     BlastStatus.QUEUEING: "Queueing",
     "sending": "Sending",
+    "outbox": "In the outbox",
     "finished": "Finished",
     BlastStatus.CANCELLED: "Cancelled",
 }
@@ -97,6 +99,8 @@ class BlastsState(DialogState, SessionState):
     preview_text: str = ""
     recipients: int = 0
     exclusions: list[str] = []
+    # No carrier on the line: its texts would wait in the outbox, and the dialog says so before sending.
+    no_carrier: bool = False
     _instruction: str = blast_text.DEFAULT_OPT_OUT_INSTRUCTION
 
     # ----- the open blast -----
@@ -145,7 +149,7 @@ class BlastsState(DialogState, SessionState):
             BlastRow(
                 id=blast.id,
                 when=local_time(blast.send_at, self.time_zone),
-                status=PHASE_LABELS[blasts_domain.blast_phase(blast, blast.id in sending)],
+                status=PHASE_LABELS[blasts_domain.blast_phase(blast, sending.get(blast.id))],
                 excerpt=blast.body if len(blast.body) <= 80 else blast.body[:79] + "…",
                 recipients=f"{blast.confirmed_count:,} contact{'' if blast.confirmed_count == 1 else 's'}",
             )
@@ -162,6 +166,7 @@ class BlastsState(DialogState, SessionState):
                 for each in lists_domain.lists_with_counts(session, line_id)
             ]
             self.time_zone = account_time_zone(session, session.get(Line, line_id).account_id)
+            self.no_carrier = carrier_of_line(session, line_id) is None
         self.body, self.merge_fallback, self.chosen_lists = "", DEFAULT_FALLBACK, []
         self.schedule, self.send_at_local = False, ""
         self._recount()
@@ -329,7 +334,8 @@ class BlastsState(DialogState, SessionState):
             for row in blasts_domain.recipient_rows(session, blast)
         ]
         pending = progress.queued + progress.held
-        self.open_status = PHASE_LABELS[blasts_domain.blast_phase(blast, pending > 0)]
+        waiting = blasts_domain.blasts_still_sending(session, [blast.id]).get(blast.id) if pending else None
+        self.open_status = PHASE_LABELS[blasts_domain.blast_phase(blast, waiting)]
         self.open_can_cancel = blast.status != BlastStatus.CANCELLED and (
             blast.status in (BlastStatus.SCHEDULED, BlastStatus.QUEUEING) or pending > 0
         )

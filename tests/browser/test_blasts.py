@@ -92,6 +92,8 @@ def test_compose_counts_segments_previews_counts_exclusions_and_sends_with_live_
     preview = dialog.get_by_role("region", name="Preview")
     expect(preview).to_contain_text("Preview for Ann Archer")
     expect(preview).to_contain_text("Hi Ann, spring sale today 🌷 Reply STOP to opt out")
+    # The shop has not connected a carrier: the dialog says where the texts will go before anything is sent.
+    expect(dialog.get_by_text(re.compile("No carrier is connected to this line: the texts will wait"))).to_be_visible()
     shot("composed")
     dialog.get_by_role("button", name="Send to 2 contacts").click()
     expect(dialog).to_be_hidden()
@@ -102,6 +104,7 @@ def test_compose_counts_segments_previews_counts_exclusions_and_sends_with_live_
     expect(recipient(page, "Ann Archer")).to_contain_text(re.compile("Queued|Held for quiet hours"))
     expect(recipient(page, "Bob Baker")).to_contain_text("Skipped: opted out")
     expect(count(page, "Recipients")).to_contain_text("2")
+    expect(panel.get_by_role("heading", name="Blast · In the outbox")).to_be_visible()
     with session_scope(app_db) as session:
         blast_id = session.exec(select(Blast.id)).one()
     texts = texts_of(app_db, blast_id)
