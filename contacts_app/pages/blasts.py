@@ -7,7 +7,15 @@ from contacts_app.components.form_dialog import form_dialog
 from contacts_app.components.form_fields import field_error, form_field
 from contacts_app.components.top_bar import top_bar
 from contacts_app.domain.permissions import Action
-from contacts_app.state.blasts import ALL_CONTACTS, BlastRow, BlastsState, CountLine, ListChoice, RecipientLine
+from contacts_app.state.blasts import (
+    ALL_CONTACTS,
+    RECIPIENT_PAGE_SIZE,
+    BlastRow,
+    BlastsState,
+    CountLine,
+    ListChoice,
+    RecipientLine,
+)
 
 REFRESH_MS = 2000
 
@@ -221,6 +229,39 @@ def recipient_row(line: RecipientLine) -> rx.Component:
     )
 
 
+def recipients_pager() -> rx.Component:
+    return rx.cond(
+        BlastsState.recipients_range != "",
+        rx.hstack(
+            rx.text("Recipients ", BlastsState.recipients_range, size="2", color_scheme="gray"),
+            rx.hstack(
+                rx.button(
+                    "Previous",
+                    size="1",
+                    variant="soft",
+                    disabled=BlastsState.open_page == 0,
+                    on_click=BlastsState.turn_recipients_page(-1),
+                    aria_label="Previous recipients",
+                ),
+                rx.button(
+                    "Next",
+                    size="1",
+                    variant="soft",
+                    disabled=(BlastsState.open_page + 1) * RECIPIENT_PAGE_SIZE >= BlastsState.open_rows_total,
+                    on_click=BlastsState.turn_recipients_page(1),
+                    aria_label="Next recipients",
+                ),
+                spacing="2",
+            ),
+            justify="between",
+            align="center",
+            width="100%",
+            role="navigation",
+            aria_label="Recipient pages",
+        ),
+    )
+
+
 def open_blast_panel() -> rx.Component:
     return rx.cond(
         BlastsState.open_id != 0,
@@ -269,6 +310,7 @@ def open_blast_panel() -> rx.Component:
                 ),
                 class_name="table-scroll",
             ),
+            recipients_pager(),
             rx.moment(interval=REFRESH_MS, on_change=BlastsState.refresh, display="none"),
             role="region",
             aria_label="Open blast",

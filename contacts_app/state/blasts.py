@@ -23,6 +23,7 @@ from contacts_app.state.session import SessionState
 
 ALL_CONTACTS = "all"
 DEFAULT_FALLBACK = "there"
+RECIPIENT_PAGE_SIZE = 50
 PHASE_LABELS = {
     BlastStatus.SCHEDULED: "Scheduled",
     BlastStatus.QUEUEING: "Queueing",
@@ -110,6 +111,9 @@ class BlastsState(DialogState, SessionState):
     open_when: str = ""
     open_counts: list[CountLine] = []
     open_recipients: list[RecipientLine] = []
+    # Which page of the recipients table is shown (0 first), and how many rows all its pages hold.
+    open_page: int = 0
+    open_rows_total: int = 0
     open_can_cancel: bool = False
 
     # ----- the account's blast settings (administrators) -----
@@ -122,6 +126,15 @@ class BlastsState(DialogState, SessionState):
         noun = "contact" if self.recipients == 1 else "contacts"
         verb = "Schedule for" if self.schedule else "Send to"
         return f"{verb} {self.recipients:,} {noun}"
+
+    @rx.var
+    def recipients_range(self) -> str:
+        """ "51-100 of 2,000" under the recipients table, or nothing when one page holds them all."""
+        if self.open_rows_total <= RECIPIENT_PAGE_SIZE:
+            return ""
+        first = self.open_page * RECIPIENT_PAGE_SIZE + 1
+        last = min(self.open_rows_total, first + RECIPIENT_PAGE_SIZE - 1)
+        return f"{first:,}–{last:,} of {self.open_rows_total:,}"
 
     @rx.event
     def load(self):
@@ -276,7 +289,13 @@ class BlastsState(DialogState, SessionState):
     # ----- the open blast -----
     @rx.event
     def open_blast(self, blast_id: int):
-        self.open_id = blast_id
+        self.open_id, self.open_page = blast_id, 0
+        with session_scope() as session:
+            self._load_open(session, self._require(session, Action.BLASTS))
+
+    @rx.event
+    def turn_recipients_page(self, step: int):
+        self.open_page = max(0, self.open_page + step)
         with session_scope() as session:
             self._load_open(session, self._require(session, Action.BLASTS))
 
@@ -324,6 +343,9 @@ class BlastsState(DialogState, SessionState):
             CountLine(label, f"{value:,}") for label, value in counts if value or label in ("Recipients", "Sent")
         ]
         region = session.get(Account, blast_line.account_id).default_region
+        self.open_rows_total = progress.recipients + progress.skipped_opted_out + progress.skipped_no_consent
+        last_page = max(0, (self.open_rows_total - 1) // RECIPIENT_PAGE_SIZE)
+        self.open_page = min(self.open_page, last_page)
         self.open_recipients = [
             RecipientLine(
                 name=row.name,
@@ -331,7 +353,9 @@ class BlastsState(DialogState, SessionState):
                 status=RECIPIENT_LABELS.get(row.status, row.status),
                 detail=row.detail,
             )
-            for row in blasts_domain.recipient_rows(session, blast)
+            for row in blasts_domain.recipient_rows(
+                session, blast, offset=self.open_page * RECIPIENT_PAGE_SIZE, limit=RECIPIENT_PAGE_SIZE
+            )
         ]
         pending = progress.queued + progress.held
         waiting = blasts_domain.blasts_still_sending(session, [blast.id]).get(blast.id) if pending else None

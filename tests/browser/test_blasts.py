@@ -168,6 +168,30 @@ def test_a_stop_reply_within_72_hours_is_counted_on_the_blasts_page(page, shot, 
     shot("stop-reply")
 
 
+def test_a_big_blasts_recipients_are_paged(page, shot, app_db):
+    with session_scope(app_db) as session:
+        line_id = ensure_default_line(session).id
+        for number in range(1, 61):
+            create_contact(session, line_id, ContactInput(f"Guest {number:02d}", f"+1212555{number:04d}"))
+        blast_id = create_blast(session, line_id, BlastDraft("Doors open at 9", all_contacts=True), 60).id
+    queue_blast(app_db, blast_id)  # or the app's own scheduler got there first
+    open_blasts(page)
+    page.get_by_role("list", name="Blasts").get_by_role("listitem").first.get_by_role("button", name="Open").click()
+    pages = page.get_by_role("navigation", name="Recipient pages")
+    expect(pages).to_contain_text("Recipients 1–50 of 60")
+    expect(pages.get_by_role("button", name="Previous recipients")).to_be_disabled()
+    expect(recipient(page, "Guest 50")).to_have_count(1)
+    expect(recipient(page, "Guest 51")).to_have_count(0)
+    pages.get_by_role("button", name="Next recipients").click()
+    expect(pages).to_contain_text("Recipients 51–60 of 60")
+    expect(recipient(page, "Guest 51")).to_have_count(1)
+    expect(recipient(page, "Guest 60")).to_have_count(1)
+    expect(pages.get_by_role("button", name="Next recipients")).to_be_disabled()
+    shot("second-page")
+    pages.get_by_role("button", name="Previous recipients").click()
+    expect(recipient(page, "Guest 01")).to_have_count(1)
+
+
 def test_user_without_blasts_sees_no_blasts_and_a_crafted_send_is_refused(new_context, app_db, app_url):
     seeded = seed_lists(app_db)
     with session_scope(app_db) as session:
