@@ -1,6 +1,6 @@
 """SQLModel tables. Nothing else lives here."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
@@ -128,12 +128,8 @@ class ListMembership(SQLModel, table=True):
     __tablename__ = "list_membership"
     __table_args__ = (Index("ix_list_membership_contact", "contact_id"),)
 
-    list_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True)
-    )
-    contact_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
-    )
+    list_id: int = Field(sa_column=Column(Integer, ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True))
+    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     added_at: datetime = Field(default_factory=utcnow)
 
 
@@ -154,9 +150,7 @@ class CustomField(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("account_id", "name_key", name="uq_custom_field_account_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False)
-    )
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False))
     name: str
     name_key: str
     kind: str  # FieldKind
@@ -172,9 +166,7 @@ class ContactFieldValue(SQLModel, table=True):
     # The custom-field filter looks values up by field and lower-cased value.
     __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"),)
 
-    contact_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
-    )
+    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     field_id: int = Field(
         sa_column=Column(Integer, ForeignKey("custom_field.id", ondelete="CASCADE"), primary_key=True)
     )
@@ -189,9 +181,7 @@ class ContactTag(SQLModel, table=True):
     # The tag filter and the line's tag choices read this index.
     __table_args__ = (Index("ix_contact_tag_line_name", "line_id", "name_key", "contact_id"),)
 
-    contact_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
-    )
+    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     name_key: str = Field(primary_key=True)
     name: str
     line_id: int = Field(foreign_key="line.id")
@@ -285,9 +275,7 @@ class ReviewFlag(SQLModel, table=True):
 class AccountSettings(SQLModel, table=True):
     __tablename__ = "account_settings"
 
-    account_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
-    )
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True))
     # None means the default text, which names the business.
     consent_message: str | None = Field(default=None, sa_type=Text)
     # The last import's column mapping, {normalized column name: target} as JSON (mapping_memory.py).
@@ -298,6 +286,9 @@ class AccountSettings(SQLModel, table=True):
     opt_out_instruction: str | None = None
     # IANA zone for scheduling and for numbers whose own zone is ambiguous; None: the region's main zone.
     time_zone: str | None = None
+    # When blasts may reach people, in each one's own zone; None: 8 am to 9 pm (quiet_hours.py).
+    send_window_opens: time | None = None
+    send_window_closes: time | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -439,9 +430,7 @@ class LineAccess(SQLModel, table=True):
 
     __tablename__ = "line_access"
 
-    line_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True)
-    )
+    line_id: int = Field(sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True))
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True)
     )
@@ -454,9 +443,7 @@ class AccountPlan(SQLModel, table=True):
 
     __tablename__ = "account_plan"
 
-    account_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
-    )
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True))
     name: str
     allows_delete: bool = True
     allows_delete_all: bool = True
@@ -498,13 +485,9 @@ class LineCarrier(SQLModel, table=True):
 
     __tablename__ = "line_carrier"
 
-    line_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True)
-    )
+    line_id: int = Field(sa_column=Column(Integer, ForeignKey("line.id", ondelete="CASCADE"), primary_key=True))
     connection_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("carrier_connection.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(Integer, ForeignKey("carrier_connection.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     # Carriers throttle each number (a US long code: about 1 text a second).
     messages_per_second: float = 1.0
@@ -577,12 +560,8 @@ class BlastSkip(SQLModel, table=True):
     # Deleting a contact finds its skips by this index (migration 0018).
     __table_args__ = (Index("ix_blast_skip_contact", "contact_id"),)
 
-    blast_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("blast.id", ondelete="CASCADE"), primary_key=True)
-    )
-    contact_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
-    )
+    blast_id: int = Field(sa_column=Column(Integer, ForeignKey("blast.id", ondelete="CASCADE"), primary_key=True))
+    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     phone: str
     reason: str
 

@@ -27,6 +27,13 @@ from contacts_app.domain.contacts import ContactInput, create_contact
 from contacts_app.domain.inbound import receive_inbound
 from contacts_app.domain.lists import add_to_list, create_list
 from contacts_app.domain.permissions import Action, PermissionDenied, require, set_account_plan
+from contacts_app.domain.quiet_hours import (
+    DEFAULT_WINDOW,
+    SendingWindowInvalid,
+    account_window,
+    describe_window,
+    set_sending_window,
+)
 from contacts_app.models import (
     AccountSettings,
     Blast,
@@ -241,6 +248,37 @@ def test_texts_outside_the_recipients_quiet_hours_are_held_until_their_window_op
         rows = {row.phone: row for row in recipient_rows(session, session.get(Blast, blast_id), now=night_in_new_york)}
     assert (progress.held, progress.queued) == (2, 1)
     assert (rows[NEW_YORK[3]].status, rows[NEW_YORK[3]].detail) == ("held", "Until Jun 10 12:00 UTC")
+
+
+def test_an_accounts_narrower_window_holds_texts_until_it_opens(engine, line_id, shop):
+    with session_scope(engine) as session:
+        account_id = session.get(Line, line_id).account_id
+        set_sending_window(session, account_id, "10:00", "20:00")
+    # 09:00 in New York: inside 8 am to 9 pm, but before the account's 10 am.
+    morning_in_new_york = datetime(2027, 6, 10, 13, 0, tzinfo=UTC)
+    blast_id = blast_to(engine, line_id, [shop["vip"]])
+    queue_blast(engine, blast_id, now=morning_in_new_york)
+    ten_in_new_york = datetime(2027, 6, 10, 14, 0, tzinfo=UTC)
+    assert {as_utc(text.held_until) for text in texts_of(engine, blast_id)} == {ten_in_new_york}
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "field", "message"),
+    [
+        ("07:30", "20:00", "send_window_opens", "Send from: not before 08:00"),
+        ("09:00", "21:30", "send_window_closes", "Send until: not after 21:00"),
+        ("12:00", "12:30", "send_window_closes", "Send until: at least an hour after Send from."),
+        ("noon", "20:00", "send_window_opens", "Send from: enter a time like 08:00 (got “noon”)."),
+    ],
+)
+def test_a_window_wider_than_the_law_or_unreadable_is_refused(engine, line_id, opens, closes, field, message):
+    with session_scope(engine) as session:
+        account_id = session.get(Line, line_id).account_id
+        with pytest.raises(SendingWindowInvalid) as refused:
+            set_sending_window(session, account_id, opens, closes)
+        assert refused.value.errors[field].startswith(message)
+        assert account_window(session, account_id) == DEFAULT_WINDOW
+        assert describe_window(set_sending_window(session, account_id, "09:30", "20:00")) == "9:30 am to 8 pm"
 
 
 def test_quiet_hours_follow_daylight_saving_in_the_recipients_zone(engine, line_id, shop):

@@ -26,7 +26,7 @@ from contacts_app.domain import blast_text
 from contacts_app.domain.account_zone import account_time_zone
 from contacts_app.domain.blasts import SkipReason, audience, blasts_need_consent, count_recipients, list_ids_of
 from contacts_app.domain.messaging import OUTBOX
-from contacts_app.domain.quiet_hours import DEFAULT_WINDOW, next_allowed_send, zone_finder
+from contacts_app.domain.quiet_hours import SendingWindow, account_window, next_allowed_send, zone_finder
 from contacts_app.models import (
     Blast,
     BlastSkip,
@@ -168,8 +168,9 @@ def _already_blasted(session: Session, blast: Blast) -> set[str]:
 class _Slots:
     """send_after for each text: the recipient's quiet hours, and on a carrier line its rate."""
 
-    def __init__(self, account_zone: str, now: datetime, rate: float | None) -> None:
+    def __init__(self, account_zone: str, window: SendingWindow, now: datetime, rate: float | None) -> None:
         self.find_zone = zone_finder(account_zone, now)
+        self.window = window
         self.now = now
         self.gap = timedelta(seconds=1 / rate) if rate else None
         # Texts held until the same opening go out at the line's rate from then on.
@@ -182,12 +183,12 @@ class _Slots:
         zone = self.find_zone(phone)
         if self.gap:
             slot = max(line_cursor, self.now)
-            allowed = next_allowed_send(slot, zone, DEFAULT_WINDOW)
+            allowed = next_allowed_send(slot, zone, self.window)
         else:
             slot = self.now
             allowed = self.allowed_now.get(zone)
             if allowed is None:
-                allowed = self.allowed_now[zone] = next_allowed_send(slot, zone, DEFAULT_WINDOW)
+                allowed = self.allowed_now[zone] = next_allowed_send(slot, zone, self.window)
         if allowed > slot:
             waiting = self.held_at.get(allowed, 0)
             self.held_at[allowed] = waiting + 1
@@ -259,7 +260,7 @@ def queue_blast(engine: Engine | None, blast_id: int, now: datetime | None = Non
         connected = carrier_of_line(session, line.id)
         provider = connected[1].carrier if connected else OUTBOX.name
         rate = connected[0].messages_per_second if connected else None
-        slots = _Slots(account_time_zone(session, line.account_id), now, rate)
+        slots = _Slots(account_time_zone(session, line.account_id), account_window(session, line.account_id), now, rate)
         eligible = _eligible(blast, needs_consent)
         cursor = blast.queued_through_contact_id
     written = 0

@@ -1,4 +1,5 @@
-"""When a marketing text may reach a person: 8 am to 9 pm in their own time zone.
+"""When a marketing text may reach a person: 8 am to 9 pm in their own time zone, or the narrower
+window the account chose (some states end at 8 pm; a business may want its own hours).
 
 The zone comes from the number (phonenumbers' time-zone data: one zone for most North American
 area codes, the country's zone for mobiles elsewhere); where the number spans several zones the
@@ -12,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as phone_time_zones
+from sqlmodel import Session
+
+from contacts_app.models import AccountSettings, utcnow
 
 UNKNOWN_ZONE = "Etc/Unknown"
 
@@ -27,6 +31,63 @@ class SendingWindow:
 
 
 DEFAULT_WINDOW = SendingWindow()
+# Shorter than this and a blast to a few thousand people at a line's rate would spill over for days.
+MIN_WINDOW = timedelta(hours=1)
+
+
+class SendingWindowInvalid(ValueError):
+    """Field name -> message, for the settings form and the API."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _spoken(moment: time) -> str:
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes} {'am' if moment.hour < 12 else 'pm'}"
+
+
+def describe_window(window: SendingWindow) -> str:
+    """ "8 am to 9 pm", "9:30 am to 8 pm"."""
+    return f"{_spoken(window.opens)} to {_spoken(window.closes)}"
+
+
+def account_window(session: Session, account_id: int) -> SendingWindow:
+    settings = session.get(AccountSettings, account_id)
+    if settings is None or settings.send_window_opens is None or settings.send_window_closes is None:
+        return DEFAULT_WINDOW
+    return SendingWindow(settings.send_window_opens, settings.send_window_closes)
+
+
+def _clock_time(value: str, field: str, label: str) -> time:
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        raise SendingWindowInvalid({field: f"{label}: enter a time like 08:00 (got “{value.strip()}”)."}) from None
+
+
+def set_sending_window(session: Session, account_id: int, opens: str, closes: str) -> SendingWindow:
+    """The account's window, "HH:MM" each; only inside 8 am to 9 pm, the federal limit, never wider."""
+    start = _clock_time(opens, "send_window_opens", "Send from")
+    end = _clock_time(closes, "send_window_closes", "Send until")
+    errors = {}
+    if start < DEFAULT_WINDOW.opens:
+        errors["send_window_opens"] = "Send from: not before 08:00 in the recipient's time zone (the law's limit)."
+    if end > DEFAULT_WINDOW.closes:
+        errors["send_window_closes"] = "Send until: not after 21:00 in the recipient's time zone (the law's limit)."
+    if not errors and datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start) < MIN_WINDOW:
+        errors["send_window_closes"] = "Send until: at least an hour after Send from."
+    if errors:
+        raise SendingWindowInvalid(errors)
+    settings = session.get(AccountSettings, account_id) or AccountSettings(account_id=account_id)
+    default = (start, end) == (DEFAULT_WINDOW.opens, DEFAULT_WINDOW.closes)
+    settings.send_window_opens, settings.send_window_closes = (None, None) if default else (start, end)
+    settings.updated_at = utcnow()
+    session.add(settings)
+    session.flush()
+    return SendingWindow(start, end)
 
 
 def recipient_time_zone(phone: str, account_zone: str, at: datetime | None = None) -> str:

@@ -362,6 +362,36 @@ def settings_dialog() -> rx.Component:
             hint="For scheduled blasts, and numbers whose own zone is unclear. E.g. America/Chicago.",
             required=False,
         ),
+        rx.el.fieldset(
+            rx.el.legend("Send only between (each recipient's time zone)", class_name="field-label"),
+            rx.hstack(
+                form_field(
+                    "blast-window-opens",
+                    "send_window_opens",
+                    "From",
+                    errors,
+                    input_type="time",
+                    default_value=BlastsState.settings_window_opens,
+                ),
+                form_field(
+                    "blast-window-closes",
+                    "send_window_closes",
+                    "Until",
+                    errors,
+                    input_type="time",
+                    default_value=BlastsState.settings_window_closes,
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            rx.text(
+                "Within 8 am to 9 pm, the law's limit; narrow it for a state's 8 pm or your own hours. "
+                "Texts due outside it wait until it opens.",
+                size="1",
+                color_scheme="gray",
+            ),
+            class_name="plain-fieldset",
+        ),
         submit_label="Save",
         on_submit=BlastsState.save_settings,
         max_width="480px",
@@ -394,8 +424,9 @@ def blasts_page() -> rx.Component:
         rx.box(
             rx.heading("Blasts", size="6", as_="h1"),
             rx.text(
-                "The same text to the contacts of your lists. Opted-out contacts never receive it; texts wait for "
-                "8 am to 9 pm in each recipient's time zone.",
+                "The same text to the contacts of your lists. Opted-out contacts never receive it; texts wait for ",
+                BlastsState.sending_window,
+                " in each recipient's time zone.",
                 size="2",
                 color_scheme="gray",
             ),

@@ -16,6 +16,13 @@ from contacts_app.domain import lists as lists_domain
 from contacts_app.domain.account_zone import UnknownTimeZone, account_time_zone, set_account_time_zone
 from contacts_app.domain.blasts import BlastDraft, BlastInvalid, BlastNotFound
 from contacts_app.domain.permissions import Action
+from contacts_app.domain.quiet_hours import (
+    DEFAULT_WINDOW,
+    SendingWindowInvalid,
+    account_window,
+    describe_window,
+    set_sending_window,
+)
 from contacts_app.models import Account, AccountSettings, BlastStatus, Contact, Line
 from contacts_app.phones import format_phone
 from contacts_app.state.dialogs import DialogState
@@ -86,6 +93,8 @@ class BlastsState(DialogState, SessionState):
     rows: list[BlastRow] = []
     loaded: bool = False
     time_zone: str = ""
+    # When texts may reach people, "8 am to 9 pm" unless the account narrowed it.
+    sending_window: str = describe_window(DEFAULT_WINDOW)
 
     # ----- the compose dialog -----
     body: str = ""
@@ -120,6 +129,8 @@ class BlastsState(DialogState, SessionState):
     settings_need_consent: bool = False
     settings_instruction: str = ""
     settings_time_zone: str = ""
+    settings_window_opens: str = ""
+    settings_window_closes: str = ""
 
     @rx.var
     def confirm_label(self) -> str:
@@ -154,6 +165,7 @@ class BlastsState(DialogState, SessionState):
     def _load_rows(self, session, line_id: int) -> None:
         line = session.get(Line, line_id)
         self.time_zone = account_time_zone(session, line.account_id)
+        self.sending_window = describe_window(account_window(session, line.account_id))
         blasts = blasts_domain.blasts_of_line(session, line_id)
         sending = blasts_domain.blasts_still_sending(
             session, [blast.id for blast in blasts if blast.status == BlastStatus.QUEUED]
@@ -389,6 +401,9 @@ class BlastsState(DialogState, SessionState):
             self.settings_need_consent = bool(settings and settings.blasts_need_consent)
             self.settings_instruction = blast_text.opt_out_instruction(session, account_id)
             self.settings_time_zone = account_time_zone(session, account_id)
+            window = account_window(session, account_id)
+            self.settings_window_opens = window.opens.strftime("%H:%M")
+            self.settings_window_closes = window.closes.strftime("%H:%M")
         self._open_dialog("settings")
 
     @rx.event
@@ -405,11 +420,18 @@ class BlastsState(DialogState, SessionState):
                     session, account_id, self.settings_need_consent, str(form_data.get("instruction", ""))
                 )
                 self.time_zone = set_account_time_zone(session, account_id, str(form_data.get("time_zone", "")))
-        except blast_text.BlastSettingsInvalid as invalid:
+                window = set_sending_window(
+                    session,
+                    account_id,
+                    str(form_data.get("send_window_opens", "")),
+                    str(form_data.get("send_window_closes", "")),
+                )
+        except (blast_text.BlastSettingsInvalid, SendingWindowInvalid) as invalid:
             self.dialog_errors = invalid.errors
             return
         except UnknownTimeZone as unknown:
             self.dialog_errors = {"time_zone": str(unknown)}
             return
+        self.sending_window = describe_window(window)
         self._close_dialog()
         return [BlastsState.load, rx.toast.success("Blast settings saved.")]

@@ -20,7 +20,7 @@ from contacts_app.domain.contacts import ContactInput, create_contact, ensure_de
 from contacts_app.domain.inbound import receive_inbound
 from contacts_app.domain.lists import add_to_list, create_list
 from contacts_app.domain.permissions import TURNED_OFF, Action
-from contacts_app.models import Blast, Contact, Line, Message, MessageStatus, Role, User
+from contacts_app.models import AccountSettings, Blast, Contact, Line, Message, MessageStatus, Role, User
 from contacts_app.state.blasts import BlastsState
 from tests.browser.conftest import ADMIN_EMAIL
 from tests.browser.test_users_and_lines import event_name, send_events, signed_in_page
@@ -166,6 +166,29 @@ def test_a_stop_reply_within_72_hours_is_counted_on_the_blasts_page(page, shot, 
     expect(card).to_contain_text("Finished")
     expect(card).not_to_contain_text("Sending")
     shot("stop-reply")
+
+
+def test_an_administrator_narrows_the_sending_window_and_the_page_says_so(page, shot, app_db):
+    open_blasts(page)
+    expect(page.get_by_text(re.compile("texts wait for 8 am to 9 pm in each recipient's time zone"))).to_be_visible()
+    page.get_by_role("button", name="Blast settings").click()
+    dialog = page.get_by_role("dialog", name="Blast settings")
+    expect(dialog.get_by_label("From")).to_have_value("08:00")
+    dialog.get_by_label("Until").fill("22:00")
+    dialog.get_by_role("button", name="Save").click()
+    refusal = "Send until: not after 21:00 in the recipient's time zone (the law's limit)."
+    expect(dialog.get_by_text(refusal)).to_be_visible()
+    dialog.get_by_label("From").fill("10:00")
+    dialog.get_by_label("Until").fill("20:00")
+    shot("window")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text(re.compile("texts wait for 10 am to 8 pm in each recipient's time zone"))).to_be_visible()
+    with session_scope(app_db) as session:
+        settings = session.exec(select(AccountSettings)).one()
+        assert (settings.send_window_opens.hour, settings.send_window_closes.hour) == (10, 20)
+        settings.send_window_opens = settings.send_window_closes = None
+        session.add(settings)
 
 
 def test_a_big_blasts_recipients_are_paged(page, shot, app_db):
