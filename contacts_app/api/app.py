@@ -3,7 +3,19 @@
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contacts_app.api import blasts, carriers, contacts, exports, health, imports, inbound, lines, lists, session
+from contacts_app.api import (
+    blasts,
+    carriers,
+    contacts,
+    exports,
+    health,
+    imports,
+    inbound,
+    lines,
+    lists,
+    reminders,
+    session,
+)
 from contacts_app.api.errors import install_error_handlers
 
 API_DESCRIPTION = """\
@@ -36,6 +48,7 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api.include_router(contacts.router)
     api.include_router(lists.router)
     api.include_router(blasts.router)
+    api.include_router(reminders.router)
     api.include_router(lines.router)
     api.include_router(exports.router)
     api.include_router(health.router)

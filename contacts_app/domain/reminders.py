@@ -25,6 +25,8 @@ from contacts_app.models import Contact, Line, Reminder, ReminderRepeat, Reminde
 
 # Later than this and the text is no longer what the sender meant ("see you in an hour").
 MISSED_AFTER = timedelta(hours=1)
+# Further ahead than this is a mistyped year, not a reminder.
+MAX_DAYS_AHEAD = 5 * 366
 MAX_OCCURRENCES_SHOWN = 62
 REPEAT_LABELS = {
     ReminderRepeat.NONE: "Does not repeat",
@@ -96,7 +98,10 @@ def _check(session: Session, line_id: int, data: ReminderInput, zone: str, now: 
         errors["body"] = f"Message: unknown merge field {fields}; use {{full_name}} or {{first_name}}."
     if data.repeat not in list(ReminderRepeat):
         errors["repeat"] = "Repeat: daily, weekly, monthly or not at all."
-    if _moment(data.day, data.at, zone) < now - timedelta(minutes=1):
+    today = now.astimezone(ZoneInfo(zone)).date()
+    if data.day > today + timedelta(days=MAX_DAYS_AHEAD):
+        errors["when"] = "Date: at most five years ahead."
+    elif data.day < today - timedelta(days=1) or _moment(data.day, data.at, zone) < now - timedelta(minutes=1):
         errors["when"] = "Date and time: that time has passed."
     if data.repeat_until is not None and data.repeat_until < data.day:
         errors["repeat_until"] = "Repeat until: a date on or after the first one."
