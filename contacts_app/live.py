@@ -1,6 +1,6 @@
 """Live updates: a change is pushed to the open pages that show it; no page polls the database.
 
-Topics are per line (`line_topic`). A message is a small dict: `{"changed": True}` when the
+Topics are per line (`line_topic`). A message is a small dict: `{"changed": True, "id": ...}` when the
 line's contacts, consent, texts or review flags changed, or a job's progress and outcome
 (`{"job": id, "kind": ..., "status": ..., "done": ..., "total": ..., "message": ...}`).
 
@@ -19,7 +19,9 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session as OrmSession
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "contacts.live."
+# A change the page itself asks to see (its watcher's first look); announced changes carry an id.
 CHANGED: dict[str, Any] = {"changed": True}
 # Messages a slow page may fall behind by before older ones are dropped (it then reloads anyway).
 QUEUE_LIMIT = 100
@@ -36,6 +39,19 @@ QUEUE_LIMIT = 100
 
 def line_topic(line_id: int) -> str:
     return f"line.{line_id}"
+
+
+def change_message(contacts: Collection[int] | None = None) -> dict[str, Any]:
+    """One announced change. Its id is the same for every page that hears it, in every process:
+    pages reading the same view after it may share one read (state/contacts.py).
+
+    `contacts`: when only these contacts' own rows changed (an edit), pages showing another
+    contact need not read theirs again; None when any contact's texts or consent may have changed.
+    """
+    message: dict[str, Any] = {"changed": True, "id": uuid.uuid4().hex}
+    if contacts is not None and len(contacts) <= NAMED_CONTACTS_MAX:
+        message["contacts"] = sorted(contacts)
+    return message
 
 
 # --- Subscribers in this process ------------------------------------------------------------
@@ -132,6 +148,59 @@ def nudge_page(token: str) -> None:
         subscription._loop.call_soon_threadsafe(subscription._push, RESUBSCRIBE)
 
 
+# --- Reads shared by the pages that hear one change ------------------------------------------
+
+# Changes whose reads are kept: a burst is shown within a second, so only the newest matter.
+SHARED_CHANGES_KEPT = 64
+# A page waits this long for another's read of the same view before reading it itself.
+SHARED_READ_WAIT_SECONDS = 5.0
+
+
+class _SharedRead:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.failed = False
+
+
+_shared: OrderedDict[str, dict[Hashable, _SharedRead]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_read(change_id: str, key: Hashable, read: Callable[[], Any]) -> Any:
+    """`read()`, or what another page of this process read for the same `key` after the same change.
+
+    Every open page of a line hears a change at the same moment (one edit reaches all ten pages
+    of a business's staff); pages showing the same view then read it once between them. Any read
+    made after the change arrived is as fresh as that change, and later changes come with ids of
+    their own. The value must not hold database objects (it outlives the reader's session).
+    """
+    with _shared_lock:
+        reads = _shared.get(change_id)
+        if reads is None:
+            reads = _shared[change_id] = {}
+            while len(_shared) > SHARED_CHANGES_KEPT:
+                _shared.popitem(last=False)
+        entry = reads.get(key)
+        mine = entry is None
+        if mine:
+            entry = reads[key] = _SharedRead()
+    if not mine:
+        if entry.done.wait(SHARED_READ_WAIT_SECONDS) and not entry.failed:
+            return entry.value
+        return read()
+    try:
+        entry.value = read()
+    except BaseException:
+        entry.failed = True
+        with _shared_lock:
+            reads.pop(key, None)
+        raise
+    finally:
+        entry.done.set()
+    return entry.value
+
+
 # --- Backends ---------------------------------------------------------------------------------
 
 
@@ -155,7 +224,7 @@ class _InProcess:
         self._stamps: dict[str, tuple] = {}
 
     def publish(self, topic: str, message: dict) -> None:
-        if message is CHANGED:
+        if message.get("changed"):
             self._announced.add(topic)
         _deliver_here(topic, message)
 
@@ -204,7 +273,7 @@ class _InProcess:
                         before = self._stamps.get(topic)
                         self._stamps[topic] = stamp
                     if before is not None and before != stamp and topic not in announced:
-                        _deliver_here(topic, CHANGED)
+                        _deliver_here(topic, change_message())
                 with self._lock:
                     for topic in set(self._stamps) - set(topics):
                         del self._stamps[topic]
@@ -286,11 +355,11 @@ def _backend():
 
 def publish(topic: str, message: dict | None = None) -> None:
     """Tell every open page of the topic (any process, any machine that shares the Redis)."""
-    _backend().publish(topic, message or CHANGED)
+    _backend().publish(topic, message or change_message())
 
 
 def line_changed(line_id: int) -> None:
-    publish(line_topic(line_id), CHANGED)
+    publish(line_topic(line_id), change_message())
 
 
 # --- Changes made through the ORM announce themselves ------------------------------------------
@@ -298,20 +367,28 @@ def line_changed(line_id: int) -> None:
 # The tables whose rows an open Contacts page shows (each has line_id).
 _WATCHED_TABLES = {"contact", "consentevent", "message", "review_flag", "contact_list"}
 _PENDING_KEY = "contacts_live_lines"
+# A change names the contacts whose own rows it changed, up to this many (more: "any contact").
+NAMED_CONTACTS_MAX = 100
 
 
 def _collect(session: OrmSession, _flush_context) -> None:
-    lines: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    # The line -> the contacts whose own rows changed, or None once anything else of the line changed.
+    lines: dict[int, set[int] | None] = session.info.setdefault(_PENDING_KEY, {})
     for instance in (*session.new, *session.dirty, *session.deleted):
         table = getattr(instance, "__tablename__", None)
         line_id = getattr(instance, "line_id", None)
-        if table in _WATCHED_TABLES and line_id is not None:
-            lines.add(line_id)
+        if table not in _WATCHED_TABLES or line_id is None:
+            continue
+        named = lines.setdefault(line_id, set())
+        if table == "contact" and instance.id is not None and named is not None:
+            named.add(instance.id)
+        else:
+            lines[line_id] = None
 
 
 def _announce(session: OrmSession) -> None:
-    for line_id in session.info.pop(_PENDING_KEY, ()):
-        line_changed(line_id)
+    for line_id, contacts in session.info.pop(_PENDING_KEY, {}).items():
+        publish(line_topic(line_id), change_message(contacts))
 
 
 def _forget(session: OrmSession, *_args) -> None:

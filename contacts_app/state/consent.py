@@ -17,11 +17,11 @@ from contacts_app.domain import contacts as contacts_domain
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactNotFound
 from contacts_app.domain.messaging import SendingRefused
-from contacts_app.models import ConsentStatus, Message, MessageDirection, MessageStatus, utcnow
+from contacts_app.models import ConsentStatus, Contact, Message, MessageDirection, MessageStatus, utcnow
 from contacts_app.numbers import count, counted
 from contacts_app.state.contacts import ContactsState
 from contacts_app.state.selection import MAX_CHECKED, SelectionState
-from contacts_app.state.session import off_the_loop
+from contacts_app.state.session import Act, off_the_loop
 from contacts_app.views import show_time
 
 SHOWN_MESSAGES = 50
@@ -108,16 +108,15 @@ class ConsentState(ContactsState):
             return "Consent is already confirmed."
         return ""
 
-    def _load_conversation(self, session) -> None:
-        line_id = self._line_id(session)
-        contact = contacts_domain.get_contact(session, line_id, self.selected.id)
+    def _load_conversation(self, session, line_id: int, contact: Contact | None = None) -> None:
+        """The open contact's texts and review flag; `contact` when already read in this transaction."""
+        if contact is None:
+            contact = contacts_domain.get_contact(session, line_id, self.selected.id)
         self.messages = [
             message_entry(m) for m in messaging.messages_for(session, line_id, contact.phone, limit=SHOWN_MESSAGES)
         ]
         flags = review_flags.open_review_flags(session, contact)
-        flagged = next(
-            (session.get(Message, flag.message_id) for flag in flags if flag.message_id is not None), None
-        )
+        flagged = next((session.get(Message, flag.message_id) for flag in flags if flag.message_id is not None), None)
         self.needs_review = bool(flags)
         self.review_message = flagged.body if flagged else ""
         self.review_when = show_time(flags[0].created_at) if flags else ""
@@ -132,17 +131,17 @@ class ConsentState(ContactsState):
             return
         with session_scope() as session:
             try:
-                self._load_conversation(session)
+                self._load_conversation(session, self._line_id(session))
             except ContactNotFound:
                 self._clear_conversation()
 
-    def _refresh_conversation(self, session) -> None:
-        """A text or review flag of the line changed (see state/live.py): show this contact's anew."""
-        if not self.selected.id:
-            return
-        try:
-            self._load_conversation(session)
-        except ContactNotFound:
+    def _refresh_conversation(self, act: Act, contact: Contact | None) -> None:
+        """A text or review flag of the line changed (see state/live.py): show the open contact's anew.
+
+        `contact`: the open contact as just read (None: none is open, or it is gone)."""
+        if contact is not None:
+            self._load_conversation(act.session, act.line_id, contact)
+        elif self.messages or self.needs_review:
             self._clear_conversation()
 
     def _show_plan(self, plan: consent_requests.ConsentRequestPlan, title: str, summary: str, confirm: str) -> None:
@@ -213,7 +212,7 @@ class ConsentState(ContactsState):
         if self.selected.id == contact_id:
             with self._act() as act:
                 self._show_contact(act, contact_id)
-                self._load_conversation(act.session)
+                self._load_conversation(act.session, act.line_id)
         return rx.toast.success(f"Consent request queued to {name}.")
 
     def _send_to_selection(self, selection: SelectionState):
@@ -227,7 +226,7 @@ class ConsentState(ContactsState):
             if self.selected.id:
                 self._reload_open_contact(act)
                 if self.selected.id:
-                    self._load_conversation(act.session)
+                    self._load_conversation(act.session, act.line_id)
         return _report_toast(len(report.sent_ids), report.skipped)
 
     @rx.event
@@ -241,6 +240,6 @@ class ConsentState(ContactsState):
             self._clear_selection()
             return rx.toast.error("That contact no longer exists.")
         with self._act() as act:
-            self._load_conversation(act.session)
+            self._load_conversation(act.session, act.line_id)
             self._load_rows(act)
         return rx.toast.success("Marked as reviewed.")

@@ -4,6 +4,7 @@ Thin: every handler calls a domain function inside one transaction and keeps onl
 page shows (never more than PAGE_SIZE rows).
 """
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,19 @@ class ListChoice:
     id: str = ""
     name: str = ""
     members: int = 0
+
+
+@dataclass(frozen=True)
+class ViewRead:
+    """What the page shows of one view (filter, page) of a line; shared by pages that show the same."""
+
+    page: int
+    rows: tuple[ContactRow, ...]
+    total: int
+    line_total: int
+    lists: tuple[ListChoice, ...] = ()
+    custom_fields: tuple[FieldValue, ...] = ()
+    line_tags: tuple[str, ...] = ()
 
 
 # The page's addresses: "/" with the view's filter, "/contacts/<id>" with it for one contact.
@@ -236,41 +250,70 @@ class ContactsState(DialogState, SessionState):
         """
         return push_address(self._address(contact_id), replace)
 
-    def _load_rows(self, act: Act, with_lists: bool = True) -> None:
-        """One page of rows; the lists' names and counts too unless only the page moves."""
-        session, line_id = act.session, act.line_id
+    def _load_rows(self, act: Act, with_lists: bool = True, after_change: str = "") -> None:
+        """One page of rows; the lists' names and counts too unless only the page moves.
+
+        `after_change`: the id of a pushed change this read answers (state/live.py). Every open
+        page of the line hears it at once, and those showing the same view share one read.
+        """
+        line_id = act.line_id
         if line_id != self._shown_line:
             self._shown_line = line_id
             live.nudge_page(self.router.session.client_token)
-        chosen = self._contact_filter()
-
-        def read_page():
-            return contacts_domain.search_contacts(session, line_id, chosen, self.page * PAGE_SIZE, PAGE_SIZE)
-
-        result = read_page()
-        if not result.rows and self.page > 0 and result.total:
-            # The page emptied (deletes, a narrower search): show the last one that has rows.
-            self.page = (result.total - 1) // PAGE_SIZE
-            result = read_page()
-        self.rows = [contact_row(c, act.region) for c in result.rows]
-        self.total = result.total
-        self.line_total = contacts_domain.count_contacts(session, line_id) if chosen.narrows else result.total
+        if after_change:
+            key = (line_id, self._address(), act.region, with_lists, self.can_use_lists)
+            read = live.shared_read(after_change, key, lambda: self._read_view(act, with_lists))
+        else:
+            read = self._read_view(act, with_lists)
+        if read.page != self.page:
+            self.page = read.page
+        self.rows = list(read.rows)
+        self.total = read.total
+        self.line_total = read.line_total
         if with_lists:
-            # Counting every list's members is a scan: not for each page turn or keystroke.
-            self.lists = (
-                [
-                    ListChoice(id=str(s.id), name=s.name, members=s.member_count)
-                    for s in lists_domain.lists_with_counts(session, line_id)
-                ]
-                if self.can_use_lists
-                else []
-            )
-        if with_lists:
-            fields = custom_fields.line_fields(session, line_id)
-            self.custom_fields = field_values(fields, {})
-            self.line_tags = tags_domain.line_tags(session, line_id)
+            self.lists = list(read.lists)
+            self.custom_fields = list(read.custom_fields)
+            self.line_tags = list(read.line_tags)
         self._rows_address = f"{line_id}:{self._address()}"
         self.loaded = True
+
+    def _read_view(self, act: Act, with_lists: bool) -> ViewRead:
+        session, line_id = act.session, act.line_id
+        chosen = self._contact_filter()
+        page = self.page
+
+        def read_page():
+            return contacts_domain.search_contacts(session, line_id, chosen, page * PAGE_SIZE, PAGE_SIZE)
+
+        result = read_page()
+        if not result.rows and page > 0 and result.total:
+            # The page emptied (deletes, a narrower search): show the last one that has rows.
+            page = (result.total - 1) // PAGE_SIZE
+            result = read_page()
+        line_total = contacts_domain.count_contacts(session, line_id) if chosen.narrows else result.total
+        read = ViewRead(
+            page=page,
+            rows=tuple(contact_row(c, act.region) for c in result.rows),
+            total=result.total,
+            line_total=line_total,
+        )
+        if not with_lists:
+            return read
+        # Counting every list's members is a scan: not for each page turn or keystroke.
+        lists = (
+            tuple(
+                ListChoice(id=str(s.id), name=s.name, members=s.member_count)
+                for s in lists_domain.lists_with_counts(session, line_id)
+            )
+            if self.can_use_lists
+            else ()
+        )
+        return dataclasses.replace(
+            read,
+            lists=lists,
+            custom_fields=tuple(field_values(custom_fields.line_fields(session, line_id), {})),
+            line_tags=tuple(tags_domain.line_tags(session, line_id)),
+        )
 
     def _show_contact(self, act: Act, contact: Contact | int, fresh: bool = False) -> None:
         """Open the contact; `fresh` for one just created, which has no lists and no history of its own."""
@@ -367,20 +410,19 @@ class ContactsState(DialogState, SessionState):
                 self._clear_selection()
                 return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
 
-    def _refresh_shown(self, act: Act) -> None:
-        """Others changed the line (an inbound STOP, another user's edit): show it (see state/live.py).
+    def _refresh_open_contact(self, act: Act) -> Contact | None:
+        """The line changed (see state/live.py): the open contact as read now, None when it is gone.
 
-        The shown contact's details are read again only when it changed, and never while the user
-        is editing them: reloading the form would throw what they typed away."""
-        self._load_rows(act)
-        if self.selected.id and not self.details_dirty:
-            try:
-                current = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
-            except ContactNotFound:
-                self._clear_selection()
-                return
-            if current.updated_at != self._shown_updated_at:
-                self._show_contact(act, current)
+        Its details are shown again only when it changed, and never while the user is editing
+        them: reloading the form would throw what they typed away."""
+        try:
+            current = contacts_domain.get_contact(act.session, act.line_id, self.selected.id)
+        except ContactNotFound:
+            self._clear_selection()
+            return None
+        if current.updated_at != self._shown_updated_at and not self.details_dirty:
+            self._show_contact(act, current)
+        return current
 
     @rx.event
     @off_the_loop

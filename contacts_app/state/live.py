@@ -27,9 +27,11 @@ FIRST_LOAD_WAITS = 40
 
 def _connected_here(token: str) -> bool:
     """Whether the page's websocket is still connected to this process (else the watcher ends)."""
-    from reflex.utils.prerequisites import get_app
+    # The app module itself, not reflex's get_app(): that puts the working directory on sys.path
+    # again at every call, and watchers call this at every change they show.
+    from contacts_app.contacts_app import app
 
-    namespace = get_app().app.event_namespace
+    namespace = app.event_namespace
     if namespace is None:
         return False
     manager = namespace._token_manager
@@ -77,7 +79,7 @@ class LiveState(rx.State):
     async def _show(self, line_id: int, messages: list[dict]) -> list | None:
         """Apply a burst of messages to the page: the toasts to show, or None if the page moved to another line."""
         jobs = [m for m in messages if "job" in m]
-        changed = any(m.get("changed") for m in messages) or any(m.get("status") in JobStatus.FINISHED for m in jobs)
+        changed = any(_is_change(m) for m in messages)
         toasts = []
         async with self:
             contacts = await self.get_state(ContactsState)
@@ -89,10 +91,44 @@ class LiveState(rx.State):
                 toasts += [t for t in (settings._on_job(message), importer._on_job(message)) if t is not None]
             if changed:
                 consent = await self.get_state(ConsentState)
-                with contacts._act() as act:
-                    contacts._refresh_shown(act)
-                    consent._refresh_conversation(act.session)
+                # In a worker thread, as every handler that reads the database (state/session.py's
+                # off_the_loop): the event loop serves the other pages of this process meanwhile.
+                await asyncio.to_thread(_refresh, contacts, consent, _change_id(messages), _changed_contacts(messages))
         return toasts
+
+
+def _is_change(message: dict) -> bool:
+    return bool(message.get("changed")) or message.get("status") in JobStatus.FINISHED
+
+
+def _changed_contacts(messages: list[dict]) -> set[int] | None:
+    """The contacts whose own rows the burst changed; None when it may have changed any contact's."""
+    named: set[int] = set()
+    for message in filter(_is_change, messages):
+        if "contacts" not in message:
+            return None
+        named.update(message["contacts"])
+    return named
+
+
+def _change_id(messages: list[dict]) -> str:
+    """The id of the burst's newest change, "" when that has none (a finished job, the first look).
+
+    A read made after it shows every change of the burst, so pages of the same view may share
+    it (see live.shared_read)."""
+    newest = [m for m in messages if _is_change(m)][-1]
+    return str(newest.get("id", "")) if newest.get("changed") else ""
+
+
+def _refresh(contacts: ContactsState, consent: ConsentState, change_id: str, touched: set[int] | None) -> None:
+    """Others changed the line (an inbound STOP, another user's edit): show it.
+
+    The open contact and its texts are read again only when the change may have touched them
+    (one user's edit reaches every open page of the line; most show another contact)."""
+    with contacts._act() as act:
+        contacts._load_rows(act, after_change=change_id)
+        if contacts.selected.id and (touched is None or contacts.selected.id in touched):
+            consent._refresh_conversation(act, contacts._refresh_open_contact(act))
 
 
 def live_watcher() -> rx.Component:

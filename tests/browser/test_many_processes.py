@@ -144,6 +144,30 @@ def test_two_pages_on_different_processes_act_as_one_app(page, new_context, app_
 
 
 @pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs the scaled set-up (CONTACTS_BROWSER_SETUP=many)")
+def test_an_edit_on_one_process_shows_in_the_contact_open_on_another(page, new_context, app_url, app_db, viewport_name):
+    if viewport_name == "phone":
+        pytest.skip("a server matter, the same at every size")
+    open_contacts(page)
+    other = page_on_another_process(new_context, app_url, app_db, than=socket_owner(page))
+    add_contact(page, "Ada Lovelace", "415 555 2671")
+    add_contact(page, "Grace Hopper", "415 555 0101")
+    contact_rows(other).filter(has_text="Ada Lovelace").click()
+    expect(contact_details(other).get_by_label("Email")).to_have_value("")
+
+    contact_rows(page).filter(has_text="Ada Lovelace").click()
+    panel = contact_details(page)
+    expect(panel.get_by_label("Full Name")).to_have_value("Ada Lovelace")
+    panel.get_by_label("Email").fill("ada@analytical.engine")
+    panel.get_by_role("button", name="Update Contact Details").click()
+    expect(page.get_by_text("Contact details updated.")).to_be_visible()
+    expect(contact_details(other).get_by_label("Email")).to_have_value("ada@analytical.engine", timeout=10_000)
+
+
+def contact_details(page: Page):
+    return page.get_by_role("region", name="Contact details")
+
+
+@pytest.mark.skipif(BROWSER_SETUP != "many", reason="needs the scaled set-up (CONTACTS_BROWSER_SETUP=many)")
 def test_no_raw_session_token_is_kept_in_redis_by_the_scaled_setup(page, viewport_name):
     """Page state lives in Redis here: after signing in, searching and opening a contact, the
     token of the browser's session cookie is nowhere in it (only its hash, as in the database)."""
