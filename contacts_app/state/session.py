@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import reflex as rx
-from sqlmodel import Session
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
 
 from contacts_app.api import session as api_session
 from contacts_app.api.session import SESSION_HASH_HEADER
@@ -89,12 +90,17 @@ def _reachable_line(session: Session, user: User, line_id: int) -> Line | None:
     """The line when the user may work on it (their own, shared with them, or any for an administrator)."""
     if not line_id:
         return None
-    line = session.get(Line, line_id)
-    if line is None or line.account_id != user.account_id:
-        return None
-    if user.role != Role.ADMIN and session.get(LineAccess, (line_id, user.id)) is None:
-        return None
-    return line
+    # One statement: every event asks. Its account comes along into the session's identity map,
+    # where _act then finds it (the line's region) without asking again.
+    query = (
+        select(Line, Account)
+        .join(Account, col(Account.id) == Line.account_id)
+        .where(Line.id == line_id, Line.account_id == user.account_id)
+    )
+    if user.role != Role.ADMIN:
+        query = query.where(exists().where(LineAccess.line_id == Line.id, LineAccess.user_id == user.id))
+    found = session.exec(query).first()
+    return found[0] if found else None
 
 
 class SessionState(rx.State):
