@@ -26,6 +26,9 @@ from contacts_app.state.lists import ListsState
 from contacts_app.state.reminders import RemindersState
 from contacts_app.state.session import SessionState, refusal_handler
 from contacts_app.state.users import UsersState
+from contacts_app.state_purge import sweep_page_states_now_and_then
+
+sweep_page_states_now_and_then()
 
 
 def apply_migrations() -> None:
@@ -61,9 +64,7 @@ app.add_page(fields_page, route="/fields", title="Custom fields · Contacts", on
 app.add_page(lists_page, route="/lists", title="Lists · Contacts", on_load=ListsState.load)
 app.add_page(blasts_page, route="/blasts", title="Blasts · Contacts", on_load=BlastsState.load)
 app.add_page(reminders_page, route="/reminders", title="Reminders · Contacts", on_load=RemindersState.load)
-app.add_page(
-    integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load
-)
+app.add_page(integrations_page, route="/integrations", title="Integrations · Contacts", on_load=IntegrationsState.load)
 app.add_page(users_page, route="/users", title="Users and lines · Contacts", on_load=UsersState.load)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Contacts", on_load=SessionState.open_sign_in)
 app.add_page(setup_page, route="/setup", title="Create administrator · Contacts", on_load=SessionState.setup_guard)
