@@ -205,9 +205,7 @@ def clean_contact(
             duplicate_name=duplicate.full_name if duplicate else None,
             duplicate_field=field_name,
         )
-    return CleanContact(
-        full_name=name, phone=phone, email=email, notes=notes, field_values=field_values, tags=tags
-    )
+    return CleanContact(full_name=name, phone=phone, email=email, notes=notes, field_values=field_values, tags=tags)
 
 
 def create_contact(
@@ -366,7 +364,7 @@ def _search_with_memberships(
     to sort them, or walking the whole line for a tag combination nobody has (PostgreSQL: 170 ms
     for none). The count is needed for the page anyway.
     """
-    total = session.exec(count_statement(line_id, chosen)).one()
+    total = _count_in_contact_order(session, count_statement(line_id, chosen))
     if total <= offset:
         return ContactPage(rows=[], total=total)
     walk = total >= MANY_MATCHES and total >= (offset + limit) * MATCHES_PER_PAGE_ROW
@@ -375,6 +373,23 @@ def _search_with_memberships(
         select(Contact).where(condition).order_by(*order_by(chosen.sort)).offset(offset).limit(limit)
     ).all()
     return ContactPage(rows=list(rows), total=total)
+
+
+def _count_in_contact_order(session: Session, statement) -> int:
+    """Run the count of a list, tag or field filter as a merge of its tables' rows, in contact order.
+
+    Every table it reads has an index in contact order (the list's members, a tag's holders, the
+    contacts of a line with one opted-out or consent value), so the matches can be merged as they
+    are read; PostgreSQL's planner prefers hashing them, which costs three to five times as much
+    (list + tag + not opted out at 100,000 contacts: 70-110 ms hashed, 15-25 ms merged).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return session.exec(statement).one()
+    session.exec(select(func.set_config("enable_hashjoin", "off", True)))
+    try:
+        return session.exec(statement).one()
+    finally:
+        session.exec(select(func.set_config("enable_hashjoin", "on", True)))
 
 
 def matching_ids(session: Session, line_id: int, chosen: ContactFilter, limit: int) -> list[int]:
@@ -395,4 +410,3 @@ def position_of(session: Session, line_id: int, contact: Contact, chosen: Contac
         .where(contact_condition(line_id, chosen), before_condition(chosen.sort, contact))
     )
     return session.exec(count).one()
-
