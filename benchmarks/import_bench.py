@@ -237,8 +237,13 @@ def searching_meanwhile(engine, line_ids: tuple[int, ...]):
         stop.set()
         timings = results.get(timeout=60)
         process.join(timeout=10)
+        during = timings[1:]
         return {
-            "during the import": [s for after, _line, s in timings[1:] if not after],
+            "during the import": [s for after, _line, s in during if not after],
+            # Apart: the imported line's index entries include every row the import has written so
+            # far, which each search there reads and skips until the import commits.
+            "during it, in the seeded line": [s for after, line, s in during if not after and line == line_ids[0]],
+            "during it, in the imported line": [s for after, line, s in during if not after and line == line_ids[1]],
             "after it, in the seeded line": [s for after, line, s in timings if after and line == line_ids[0]],
             "after it, in the imported line": [s for after, line, s in timings if after and line == line_ids[1]],
         }
