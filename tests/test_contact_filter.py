@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import select
 
 from contacts_app.db import session_scope
@@ -84,6 +85,18 @@ def test_filters_combine(engine, line_id, ids):
     assert names(engine, line_id, both) == ["Ann"]
     assert names(engine, line_id, ContactFilter(query="cat", needs_review=True)) == ["Cat"]
     assert names(engine, line_id, ContactFilter(query="ann", needs_review=True)) == []
+
+
+def test_a_list_view_leaves_the_rest_of_the_transaction_planned_as_before(engine, line_id, ids):
+    # PostgreSQL counts a list view with hash joins off (contacts._count_in_contact_order); a later
+    # query in the same transaction, such as an export's, must not inherit that.
+    with session_scope(engine) as session:
+        vip = lists.create_list(session, line_id, "VIP")
+        lists.add_to_list(session, line_id, vip.id, [ids["Ann"], ids["Bob"]])
+        page = search_contacts(session, line_id, ContactFilter(list_id=vip.id, opted_out=False))
+        assert [row.full_name for row in page.rows] == ["Ann Archer"] and page.total == 1
+        if engine.dialect.name == "postgresql":
+            assert session.exec(select(func.current_setting("enable_hashjoin"))).one() == "on"
 
 
 @pytest.mark.parametrize(

@@ -385,11 +385,14 @@ def _count_in_contact_order(session: Session, statement) -> int:
     """
     if session.get_bind().dialect.name != "postgresql":
         return session.exec(statement).one()
-    session.exec(select(func.set_config("enable_hashjoin", "off", True)))
+    # The setting as it was (a server may have its own) is put back for the rest of the transaction.
+    was, _off = session.exec(
+        select(func.current_setting("enable_hashjoin"), func.set_config("enable_hashjoin", "off", True))
+    ).one()
     try:
         return session.exec(statement).one()
     finally:
-        session.exec(select(func.set_config("enable_hashjoin", "on", True)))
+        session.exec(select(func.set_config("enable_hashjoin", was, True)))
 
 
 def matching_ids(session: Session, line_id: int, chosen: ContactFilter, limit: int) -> list[int]:
