@@ -79,6 +79,14 @@ def migrated_sqlite_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def migrated_sqlite_copy(migrated_sqlite_file, tmp_path) -> Path:
+    """A migrated, empty SQLite file of this test's own."""
+    path = tmp_path / "contacts.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[MigratedPostgres]:
     """A PostgreSQL schema migrated once per run; each test starts on it emptied."""
@@ -122,12 +130,10 @@ def _empty_postgres(engine: Engine, tables: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path) -> Iterator[Engine]:
+def engine(request) -> Iterator[Engine]:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
-        path = tmp_path / "contacts.db"
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
-        engine = make_engine(f"sqlite:///{path}")
+        engine = make_engine(f"sqlite:///{request.getfixturevalue('migrated_sqlite_copy')}")
     else:
         postgres = request.getfixturevalue("migrated_postgres")
         # An address of its own, as each test's schema had: what the app caches by address

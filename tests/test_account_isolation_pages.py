@@ -16,7 +16,7 @@ from test_state_permissions import run, state_of
 from contacts_app import db
 from contacts_app.api import create_api
 from contacts_app.api.exports import export_url
-from contacts_app.db import migrate, session_scope
+from contacts_app.db import session_scope
 from contacts_app.domain import auth
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.permissions import PermissionDenied
@@ -31,13 +31,12 @@ ACME = "ann@acme.example.com"
 
 
 @pytest.fixture
-def engine(tmp_path, monkeypatch) -> Iterator:
+def engine(migrated_sqlite_copy, monkeypatch) -> Iterator:
     """The database the handlers reach through `session_scope()`, as in the running app."""
-    url = f"sqlite:///{tmp_path / 'contacts.db'}"
+    url = f"sqlite:///{migrated_sqlite_copy}"
     monkeypatch.setenv("DATABASE_URL", url)
     db.engine_for.cache_clear()
     engine = db.engine_for(url)
-    migrate(engine)
     yield engine
     engine.dispose()
     db.engine_for.cache_clear()

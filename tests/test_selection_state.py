@@ -10,7 +10,7 @@ import reflex as rx
 from sqlmodel import select
 
 from contacts_app import db
-from contacts_app.db import migrate, session_scope
+from contacts_app.db import session_scope
 from contacts_app.domain import auth, lines, lists, review_flags, users
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
 from contacts_app.models import ListMembership, Role
@@ -23,12 +23,11 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def engine(tmp_path, monkeypatch) -> Iterator:
-    url = f"sqlite:///{tmp_path / 'contacts.db'}"
+def engine(migrated_sqlite_copy, monkeypatch) -> Iterator:
+    url = f"sqlite:///{migrated_sqlite_copy}"
     monkeypatch.setenv("DATABASE_URL", url)
     db.engine_for.cache_clear()
     engine = db.engine_for(url)
-    migrate(engine)
     yield engine
     engine.dispose()
     db.engine_for.cache_clear()

@@ -16,7 +16,7 @@ from sqlmodel import func, select
 
 from contacts_app import db
 from contacts_app.api.session import hashed_session_headers
-from contacts_app.db import migrate, session_scope
+from contacts_app.db import session_scope
 from contacts_app.domain import auth, lines, users
 from contacts_app.domain.contact_filter import MAX_QUERY_LENGTH
 from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
@@ -47,13 +47,12 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def engine(tmp_path, monkeypatch) -> Iterator:
+def engine(migrated_sqlite_copy, monkeypatch) -> Iterator:
     """The database the handlers reach through `session_scope()`, as in the running app (SQLite)."""
-    url = f"sqlite:///{tmp_path / 'contacts.db'}"
+    url = f"sqlite:///{migrated_sqlite_copy}"
     monkeypatch.setenv("DATABASE_URL", url)
     db.engine_for.cache_clear()
     engine = db.engine_for(url)
-    migrate(engine)
     yield engine
     engine.dispose()
     db.engine_for.cache_clear()
