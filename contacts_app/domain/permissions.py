@@ -112,9 +112,7 @@ def plan_of(session: Session, account_id: int) -> tuple[str, PlanFeatures]:
     )
 
 
-def set_account_plan(
-    session: Session, account_id: int, name: str, features: PlanFeatures | None = None
-) -> AccountPlan:
+def set_account_plan(session: Session, account_id: int, name: str, features: PlanFeatures | None = None) -> AccountPlan:
     """Put the account on a plan: a named one of PLANS, or any name with explicit features."""
     if features is None:
         if name not in PLANS:
@@ -168,9 +166,15 @@ def explain(session: Session, user: User | None, action: str, line_id: int | Non
         return USER_DISABLED
     if line_id is not None and not can_reach_line(session, user, line_id):
         return LINE_NOT_YOURS
+    return _decide(session, user, action)
+
+
+def _decide(session: Session, user: User, action: str, features: PlanFeatures | None = None) -> str | None:
+    """`explain` for a signed-in user who reaches the line; `features`: the account's plan, when already read."""
     if action == Action.MANAGE_USERS:
         return None if user.role == Role.ADMIN else ADMIN_ONLY
-    _, features = plan_of(session, user.account_id)
+    if features is None:
+        _, features = plan_of(session, user.account_id)
     refusal = plan_refusal(features, action)
     if refusal is not None or user.role == Role.ADMIN:
         return refusal
@@ -192,7 +196,11 @@ def require(session: Session, user: User | None, action: str, line_id: int | Non
 
 def permissions_for(session: Session, user: User | None, line_id: int | None = None) -> dict[str, str | None]:
     """Every action's refusal reason (None: allowed), for a page to offer or grey out its controls."""
-    return {action: explain(session, user, action, line_id) for action in Action}
+    if user is None or user.disabled or (line_id is not None and not can_reach_line(session, user, line_id)):
+        return {action: explain(session, user, action, line_id) for action in Action}
+    # The plan is read once, not once per action: every page open asks for all of them.
+    _, features = plan_of(session, user.account_id)
+    return {action: _decide(session, user, action, features) for action in Action}
 
 
 # --- Lines ------------------------------------------------------------------------------
