@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from contacts_app.db import make_engine, migrate, session_scope
 from contacts_app.domain import import_writer
-from contacts_app.domain.contacts import ContactInput, create_contact, ensure_default_line
+from contacts_app.domain.contacts import ensure_default_line
 from contacts_app.domain.importer import run_import
 from contacts_app.models import Contact
 
@@ -34,14 +34,7 @@ class Crash(Exception):
     pass
 
 
-def add_a_contact_by_hand(engine, line_id: int) -> None:
-    """A line with contacts already is imported the two-pass way (import_writer.py)."""
-    with session_scope(engine) as session:
-        create_contact(session, line_id, ContactInput("By Hand", "3125550100"))
-
-
 def test_import_that_fails_while_saving_writes_nothing(engine, line_id, tmp_path, monkeypatch):
-    add_a_contact_by_hand(engine, line_id)
     csv_path = tmp_path / "big.csv"
     write_csv(csv_path)
     merge_chunk = import_writer._merge_chunk
@@ -58,15 +51,14 @@ def test_import_that_fails_while_saving_writes_nothing(engine, line_id, tmp_path
     with pytest.raises(Crash):
         run_import(engine, csv_path, line_id)
     assert merged, "the import never reached its write pass"
-    assert contact_count(engine, line_id) == 1
+    assert contact_count(engine, line_id) == 0
     monkeypatch.setattr(import_writer, "_merge_chunk", merge_chunk)
     report = run_import(engine, csv_path, line_id)
     assert report.created == ROWS
-    assert contact_count(engine, line_id) == ROWS + 1
+    assert contact_count(engine, line_id) == ROWS
 
 
 def test_import_whose_write_meets_a_lock_starts_over_and_writes_every_row_once(engine, line_id, tmp_path, monkeypatch):
-    add_a_contact_by_hand(engine, line_id)
     csv_path = tmp_path / "big.csv"
     write_csv(csv_path)
     with csv_path.open("a") as out:
@@ -85,7 +77,7 @@ def test_import_whose_write_meets_a_lock_starts_over_and_writes_every_row_once(e
     report = run_import(engine, csv_path, line_id)
     assert len(calls) > 2, "the write did not start over"
     assert (report.created, report.merged, report.merged_lines) == (ROWS, 1, [1])
-    assert contact_count(engine, line_id) == ROWS + 1
+    assert contact_count(engine, line_id) == ROWS
     with session_scope(engine) as session:
         assert session.exec(select(Contact.full_name).where(Contact.phone == "+14152000000")).one() == "Customer again"
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import consent, import_check, import_direct, import_progress, import_writer, importer
+from contacts_app.domain import consent, import_check, import_progress, import_writer, importer
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
 from contacts_app.domain.importer import (
@@ -278,51 +278,7 @@ def test_pasted_text_imports_like_a_file(engine, line_id):
     assert report.created == 1
 
 
-def add_a_contact_by_hand(engine, line_id: int) -> tuple[str, str, str | None]:
-    """A line with contacts already is imported the two-pass way (import_writer.py)."""
-    with session_scope(engine) as session:
-        create_contact(session, line_id, ContactInput("By Hand", "3125550100"))
-    return ("By Hand", "+13125550100", None)
-
-
-def test_a_failure_while_writing_directly_leaves_nothing_behind(engine, line_id, tmp_path, monkeypatch):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the one-pass writer serves SQLite")
-    monkeypatch.setattr(import_check, "CHECK_BATCH_ROWS", 2)
-    calls = []
-    original = import_direct.DirectWriter.add
-
-    def crash_on_second_batch(self, rows):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, rows)
-
-    monkeypatch.setattr(import_direct.DirectWriter, "add", crash_on_second_batch)
-    path = write_csv(tmp_path, "".join(f"Person {i},212555{i:04d}\n" for i in range(100, 106)))
-    with pytest.raises(RuntimeError):
-        run_import(engine, path, line_id)
-    assert contacts_of(engine, line_id) == []
-
-
-def test_an_email_two_batches_share_until_a_later_row_is_imported_as_the_file_says(
-    engine, line_id, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(import_check, "CHECK_BATCH_ROWS", 1)
-    path = write_csv(
-        tmp_path,
-        "Ann,2125550100,shared@example.com\nBob,2125550101,shared@example.com\nAnn,2125550100,ann@example.com\n",
-    )
-    report = run_import(engine, path, line_id)
-    assert (report.created, report.merged, report.merged_lines) == (2, 1, [1])
-    assert contacts_of(engine, line_id) == [
-        ("Ann", "+12125550100", "ann@example.com"),
-        ("Bob", "+12125550101", "shared@example.com"),
-    ]
-
-
 def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path, monkeypatch):
-    by_hand = add_a_contact_by_hand(engine, line_id)
     monkeypatch.setattr(import_writer, "WRITE_CHUNK_LINES", 2)
     calls = []
     original = import_writer._merge_chunk
@@ -337,7 +293,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path
     path = write_csv(tmp_path, "".join(f"Person {i},212555{i:04d}\n" for i in range(100, 106)))
     with pytest.raises(RuntimeError):
         run_import(engine, path, line_id)
-    assert contacts_of(engine, line_id) == [by_hand]
+    assert contacts_of(engine, line_id) == []
 
 
 def test_progress_counts_rows_and_ends_at_the_total(engine, line_id, tmp_path, monkeypatch):
@@ -385,7 +341,6 @@ def test_concurrent_imports_of_overlapping_files_never_duplicate_a_phone(engine,
 
 
 def test_progress_keeps_coming_while_one_long_statement_runs(engine, line_id, tmp_path, monkeypatch):
-    add_a_contact_by_hand(engine, line_id)
     original = import_writer._merge_chunk
 
     def slow_merge(*args, **kwargs):

@@ -8,10 +8,6 @@ importing connection sees. A file with problems stops there, having written noth
 opens one transaction and merges the staged rows with set-based SQL: duplicates in the
 file collapse to the last row, known phones update name and e-mail, new phones are inserted,
 and everything joins the selected list. Nobody's opt-out status is touched.
-
-Into a line with no contacts yet (SQLite), import_direct.py does both in one pass instead: each
-checked batch goes straight into the contact table within the import's one transaction, while
-the pool checks the next ones; it hands back to the two passes when the rows need them.
 """
 
 import os
@@ -29,7 +25,6 @@ from contacts_app.domain.contacts import region_of_line
 from contacts_app.domain.csv_reader import (
     COLUMNS,
     MAX_IMPORT_BYTES,
-    CsvFormat,
     Problem,
     ProblemCode,
     UnreadableCsv,
@@ -38,19 +33,11 @@ from contacts_app.domain.csv_reader import (
     looks_like_header,
 )
 from contacts_app.domain.custom_fields import line_fields
-from contacts_app.domain.import_check import MAX_KEPT_PROBLEMS, CheckResult, check_file
-from contacts_app.domain.import_direct import DirectWriter, DirectWriteRefused
+from contacts_app.domain.import_check import MAX_KEPT_PROBLEMS, check_file
 from contacts_app.domain.import_extras import ExtrasSpec
 from contacts_app.domain.import_progress import ProgressCallback, ProgressTracker
 from contacts_app.domain.import_sources import file_format, read_rows
-from contacts_app.domain.import_writer import (
-    EmailsTaken,
-    EmailTaken,
-    StagedRow,
-    StagingTable,
-    WriteResult,
-    write_import,
-)
+from contacts_app.domain.import_writer import EmailsTaken, EmailTaken, StagedRow, StagingTable, write_import
 from contacts_app.domain.lists import ListNotFound, get_list
 
 __all__ = [
@@ -238,47 +225,59 @@ def run_import(
         raise ImportRejected([unreadable.problem()], 1) from None
     tracker = ProgressTracker(progress, max(fmt.line_count, 1))
     finished = False
+    staging = _DryRun() if options.dry_run else StagingTable(engine)
     try:
-        direct = (
-            None
-            if options.dry_run
-            else DirectWriter.open(engine, line_id, options.list_id, extras_spec, fmt.line_count)
+        checked = check_file(
+            path,
+            fmt,
+            region,
+            options.skip_first_line,
+            options.skip_invalid,
+            staging,
+            tracker.checked,
+            mapping,
+            extras_spec,
         )
-        written = None
-        if direct is not None:
-            try:
-                checked, written = _import_with(
-                    direct, line_id, path, fmt, region, options, mapping, extras_spec, tracker
-                )
-            except DirectWriteRefused:
-                # Rolled back whole: the two-pass writer reads the file again, with its rules.
-                pass
-            finally:
-                direct.close()
-        if written is None:
-            staging = _DryRun() if options.dry_run else StagingTable(engine)
-            try:
-                checked, written = _import_with(
-                    staging, line_id, path, fmt, region, options, mapping, extras_spec, tracker
-                )
-            finally:
-                staging.close()
-            if written is None:
-                finished = True
-                return ImportReport(
-                    skipped=checked.problem_rows,
-                    problems=checked.problems,
-                    problem_count=checked.problem_count,
-                    rows_read=checked.rows_read,
-                    seconds=time.monotonic() - started,
-                    encoding=fmt.encoding_label,
-                    notes=checked.notes,
-                    ready=checked.clean_rows,
-                    dry_run=True,
-                )
+        if checked.fatal or (checked.problem_count and not options.skip_invalid) or not checked.clean_rows:
+            if not checked.problem_count:
+                reason = "The file has no contacts" + (" after its first line." if options.skip_first_line else ".")
+                checked.problems.append(Problem(None, None, "", reason, fatal=True, code=ProblemCode.NO_ROWS))
+                checked.problem_count = 1
+            raise ImportRejected(checked.problems, checked.problem_count, checked.rows_read)
+        if options.dry_run:
+            finished = True
+            return ImportReport(
+                skipped=checked.problem_rows,
+                problems=checked.problems,
+                problem_count=checked.problem_count,
+                rows_read=checked.rows_read,
+                seconds=time.monotonic() - started,
+                encoding=fmt.encoding_label,
+                notes=checked.notes,
+                ready=checked.clean_rows,
+                dry_run=True,
+            )
+        tracker.start_saving(checked.rows_read)
+        try:
+            written = write_import(
+                staging,
+                line_id,
+                options.list_id,
+                (checked.first_line, checked.last_line),
+                tracker.saving,
+                skip_taken_emails=options.skip_invalid,
+                actor=options.actor,
+                with_extras=extras_spec is not None,
+            )
+        except EmailsTaken as taken:
+            problems = [_email_taken_problem(row) for row in taken.rows]
+            raise ImportRejected(problems[:MAX_KEPT_PROBLEMS], len(problems), checked.rows_read) from None
+        for row in written.emails_taken:
+            checked.add_problems([_email_taken_problem(row)])
         finished = True
     finally:
         tracker.stop(finished)
+        staging.close()
     extras = written.extras
     return ImportReport(
         opted_out=extras.opted_out if extras else 0,
@@ -299,62 +298,6 @@ def run_import(
         encoding=fmt.encoding_label,
         notes=checked.notes,
     )
-
-
-def _import_with(
-    sink: "DirectWriter | StagingTable | _DryRun",
-    line_id: int,
-    path: str | Path,
-    fmt: CsvFormat,
-    region: str,
-    options: ImportOptions,
-    mapping: ColumnMapping | None,
-    extras_spec: ExtrasSpec | None,
-    tracker: ProgressTracker,
-) -> tuple[CheckResult, WriteResult | None]:
-    """Check the file into `sink` and write what it holds (None written on a dry run).
-    Raises ImportRejected; DirectWriteRefused when the direct writer cannot decide the rows."""
-    checked = check_file(
-        path,
-        fmt,
-        region,
-        options.skip_first_line,
-        options.skip_invalid,
-        sink,
-        tracker.checked,
-        mapping,
-        extras_spec,
-    )
-    if checked.fatal or (checked.problem_count and not options.skip_invalid) or not checked.clean_rows:
-        if not checked.problem_count:
-            reason = "The file has no contacts" + (" after its first line." if options.skip_first_line else ".")
-            checked.problems.append(Problem(None, None, "", reason, fatal=True, code=ProblemCode.NO_ROWS))
-            checked.problem_count = 1
-        raise ImportRejected(checked.problems, checked.problem_count, checked.rows_read)
-    if isinstance(sink, _DryRun):
-        return checked, None
-    tracker.start_saving(checked.rows_read)
-    if isinstance(sink, DirectWriter):
-        written = sink.commit()
-        tracker.saving(1.0)
-        return checked, written
-    try:
-        written = write_import(
-            sink,
-            line_id,
-            options.list_id,
-            (checked.first_line, checked.last_line),
-            tracker.saving,
-            skip_taken_emails=options.skip_invalid,
-            actor=options.actor,
-            with_extras=extras_spec is not None,
-        )
-    except EmailsTaken as taken:
-        problems = [_email_taken_problem(row) for row in taken.rows]
-        raise ImportRejected(problems[:MAX_KEPT_PROBLEMS], len(problems), checked.rows_read) from None
-    for row in written.emails_taken:
-        checked.add_problems([_email_taken_problem(row)])
-    return checked, written
 
 
 def _header_mapping(session: Session, path: str | Path, line_id: int) -> ColumnMapping | None:
