@@ -278,6 +278,20 @@ def test_pasted_text_imports_like_a_file(engine, line_id):
     assert report.created == 1
 
 
+def test_an_email_two_rows_share_is_free_once_a_later_row_changes_one(engine, line_id, tmp_path, monkeypatch):
+    monkeypatch.setattr(import_check, "CHECK_BATCH_ROWS", 1)
+    path = write_csv(
+        tmp_path,
+        "Ann,2125550100,shared@example.com\nBob,2125550101,shared@example.com\nAnn,2125550100,ann@example.com\n",
+    )
+    report = run_import(engine, path, line_id)
+    assert (report.created, report.merged, report.merged_lines) == (2, 1, [1])
+    assert contacts_of(engine, line_id) == [
+        ("Ann", "+12125550100", "ann@example.com"),
+        ("Bob", "+12125550101", "shared@example.com"),
+    ]
+
+
 def test_a_failure_while_writing_leaves_nothing_behind(engine, line_id, tmp_path, monkeypatch):
     monkeypatch.setattr(import_writer, "WRITE_CHUNK_LINES", 2)
     calls = []
