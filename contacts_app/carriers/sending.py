@@ -9,6 +9,7 @@ mid-send leaves a claim that expires and is looked into.
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -56,11 +57,14 @@ def next_send_at(engine: Engine) -> datetime | None:
     return min(moments, default=None)
 
 
-def drain(engine: Engine | None = None) -> datetime | None:
-    """Send every due text (BATCH_SIZE at once); returns when the next one is due, or None."""
+def drain(engine: Engine | None = None, keep_going: Callable[[], bool] = lambda: True) -> datetime | None:
+    """Send every due text (BATCH_SIZE at once); returns when the next one is due, or None.
+    Once `keep_going` says stop, the batch under way ends and the rest wait, still queued."""
     engine = engine or get_engine()
     with ThreadPoolExecutor(BATCH_SIZE, thread_name_prefix="carrier-send") as pool:
         while True:
+            if not keep_going():
+                return next_send_at(engine)
             due = _due(engine)
             if due:
                 for message_id, result in zip(due, pool.map(lambda m: deliver(engine, m), due), strict=True):

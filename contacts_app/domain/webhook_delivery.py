@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
@@ -295,13 +295,15 @@ async def deliver_until_idle(
     engine: Engine | None = None,
     deadline: float | None = None,
     lease: timedelta | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> None:
     """Deliver everything due, then return (the job engine runs this: see `drain`).
 
     Each delivery is its own task and records its result the moment it has one; new ones are
     claimed as soon as there is room, so a slow endpoint (at most PER_ENDPOINT_IN_FLIGHT at a
     time, each within `deadline`) never holds up another endpoint's deliveries. It returns once
-    nothing is due and nothing is under way.
+    nothing is due and nothing is under way, or once `keep_going` says stop and the deliveries
+    under way have ended (the rest stay pending, claimed by nobody).
     """
     deadline = DELIVERY_DEADLINE_SECONDS if deadline is None else deadline
     lease = lease or CLAIM_LEASE
@@ -326,7 +328,7 @@ async def deliver_until_idle(
             finished.clear()
             claimed: list[ClaimedDelivery] = []
             room = MAX_IN_FLIGHT - len(tasks)
-            if room > 0:
+            if room > 0 and keep_going():
                 claimed = await asyncio.to_thread(claim_due, engine, None, room, dict(in_flight), lease)
             for delivery in claimed:
                 in_flight[delivery.endpoint_id] = in_flight.get(delivery.endpoint_id, 0) + 1
@@ -356,8 +358,8 @@ def next_due_at(engine: Engine | None = None) -> datetime | None:
     return as_utc(moment) if moment is not None else None
 
 
-def drain(engine: Engine | None = None) -> datetime | None:
+def drain(engine: Engine | None = None, keep_going: Callable[[], bool] = lambda: True) -> datetime | None:
     """The `webhooks` outbox's job (contacts_app/jobs/sends.py): deliver what is due, say when to look again."""
     engine = engine or get_engine()
-    asyncio.run(deliver_until_idle(engine))
+    asyncio.run(deliver_until_idle(engine, keep_going=keep_going))
     return next_due_at(engine)

@@ -83,7 +83,28 @@ def describe() -> str:
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
 
 
-class _QuietConsumer(Consumer):
+# The consumer running in this process, while it runs.
+_running: Consumer | None = None
+
+
+def consumer_running() -> bool:
+    """False once this process's consumer is stopping: a long drain then starts nothing new and ends,
+    leaving the rest queued for the next consumer, so a deploy does not wait for a slow endpoint's every
+    retry. True without a consumer (a test or the command line draining by hand)."""
+    return _running is None or not _running.stop_flag.is_set()
+
+
+class _AppConsumer(Consumer):
+    def stop(self, graceful: bool = False) -> None:
+        global _running
+        try:
+            super().stop(graceful)
+        finally:
+            if _running is self:
+                _running = None
+
+
+class _QuietConsumer(_AppConsumer):
     """A consumer inside another program (the web process): that program owns the signals."""
 
     def _set_signal_handlers(self) -> None:
@@ -91,8 +112,10 @@ class _QuietConsumer(Consumer):
 
 
 def make_consumer(workers: int, in_process: bool = False) -> Consumer:
+    global _running
     # Imported here: the job kinds import the domain, which must not import the engine back.
     from contacts_app.jobs import kinds  # noqa: F401 - registers every job kind's task
 
-    consumer_class = _QuietConsumer if in_process else Consumer
-    return consumer_class(get_huey(), workers=workers, worker_type="thread", periodic=True, max_delay=1.0)
+    consumer_class = _QuietConsumer if in_process else _AppConsumer
+    _running = consumer_class(get_huey(), workers=workers, worker_type="thread", periodic=True, max_delay=1.0)
+    return _running

@@ -5,17 +5,18 @@ from datetime import datetime
 
 from contacts_app.carriers import sending
 from contacts_app.domain import blast_queue, reminders, webhook_delivery
+from contacts_app.jobs.engine import consumer_running
 from contacts_app.jobs.outboxes import BLASTS, REMINDERS, TEXTS, WEBHOOKS, outbox, wake
 
 
 @outbox(WEBHOOKS)
 def deliver_webhooks() -> datetime | None:
-    return webhook_delivery.drain()
+    return webhook_delivery.drain(keep_going=consumer_running)
 
 
 @outbox(TEXTS)
 def send_texts() -> datetime | None:
-    return sending.drain()
+    return sending.drain(keep_going=consumer_running)
 
 
 @outbox(BLASTS)
