@@ -35,12 +35,14 @@ DEFAULT_WINDOW = SendingWindow()
 MIN_WINDOW = timedelta(hours=1)
 
 
-class SendingWindowInvalid(ValueError):
-    """Field name -> message, for the settings form and the API."""
+@dataclass
+class SendingWindowInvalid(Exception):
+    """Field name -> message, for the settings form."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        return " ".join(self.errors.values())
 
 
 def _spoken(moment: time) -> str:

@@ -302,12 +302,14 @@ class BlastsState(DialogState, SessionState):
     @rx.event
     def open_blast(self, blast_id: int):
         self.open_id, self.open_page = blast_id, 0
-        with session_scope() as session:
-            self._load_open(session, self._require(session, Action.BLASTS))
+        self._reload_open()
 
     @rx.event
     def turn_recipients_page(self, step: int):
         self.open_page = max(0, self.open_page + step)
+        self._reload_open()
+
+    def _reload_open(self) -> None:
         with session_scope() as session:
             self._load_open(session, self._require(session, Action.BLASTS))
 
@@ -420,7 +422,7 @@ class BlastsState(DialogState, SessionState):
                     session, account_id, self.settings_need_consent, str(form_data.get("instruction", ""))
                 )
                 self.time_zone = set_account_time_zone(session, account_id, str(form_data.get("time_zone", "")))
-                window = set_sending_window(
+                set_sending_window(
                     session,
                     account_id,
                     str(form_data.get("send_window_opens", "")),
@@ -432,6 +434,5 @@ class BlastsState(DialogState, SessionState):
         except UnknownTimeZone as unknown:
             self.dialog_errors = {"time_zone": str(unknown)}
             return
-        self.sending_window = describe_window(window)
         self._close_dialog()
         return [BlastsState.load, rx.toast.success("Blast settings saved.")]
