@@ -384,14 +384,13 @@ class ContactsState(DialogState, SessionState):
         self.page = int(page) - 1 if page.isdigit() and 0 < int(page) < 10**6 else 0
         contact_id = contact_id_in(path)
         with session_scope() as session:
-            redirect = self._redirect_if_signed_out(session)
-        if redirect:
-            return redirect
-        if self.no_line:
-            self._clear_selection()
-            self.loaded = True
-            return
-        with self._act() as act:
+            redirect, act = self._open_page(session)
+            if redirect:
+                return redirect
+            if act is None:
+                self._clear_selection()
+                self.loaded = True
+                return
             if self._shown_line != act.line_id:
                 # A contact of the old line means nothing on the new one (_load_rows moves to the new line).
                 self._clear_selection()

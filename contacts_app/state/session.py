@@ -86,12 +86,24 @@ def off_the_loop(handler: Callable) -> Callable:
     return in_thread
 
 
-def _reachable_line(session: Session, user: User, line_id: int) -> Line | None:
+@dataclass(frozen=True)
+class ReachedLine:
+    """The active line and its account (for its region), read together."""
+
+    line: Line
+    account: Account | None
+
+    @property
+    def region(self) -> str:
+        return self.account.default_region if self.account else "US"
+
+
+def _reachable_line(session: Session, user: User, line_id: int) -> ReachedLine | None:
     """The line when the user may work on it (their own, shared with them, or any for an administrator)."""
     if not line_id:
         return None
-    # One statement: every event asks. Its account comes along into the session's identity map,
-    # where _act then finds it (the line's region) without asking again.
+    # One statement: every event asks. Its account comes along and is kept here: the session's
+    # identity map holds objects weakly, so a later session.get(Account) would ask again.
     query = (
         select(Line, Account)
         .join(Account, col(Account.id) == Line.account_id)
@@ -100,7 +112,7 @@ def _reachable_line(session: Session, user: User, line_id: int) -> Line | None:
     if user.role != Role.ADMIN:
         query = query.where(exists().where(LineAccess.line_id == Line.id, LineAccess.user_id == user.id))
     found = session.exec(query).first()
-    return found[0] if found else None
+    return ReachedLine(line=found[0], account=found[1]) if found else None
 
 
 class SessionState(rx.State):
@@ -132,19 +144,24 @@ class SessionState(rx.State):
             raise NotSignedIn()
         return user
 
-    def _resolve_line(self, session: Session, user: User) -> Line:
-        """The active line, checked against the user's access on every event; the default one when it went."""
-        line = _reachable_line(session, user, self.active_line_id)
-        if line is not None:
-            return line
+    def _resolve_line(self, session: Session, user: User, refresh_identity: bool = True) -> ReachedLine:
+        """The active line, checked against the user's access on every event; the default one when it went.
+
+        `refresh_identity=False` when the caller refreshes the identity itself afterwards (a page open).
+        """
+        reached = _reachable_line(session, user, self.active_line_id)
+        if reached is not None:
+            return reached
         line_id = permissions.default_line_for_user(session, user)
         if line_id is None:
             self.no_line = True
             raise NoLineShared()
         self.active_line_id = line_id
         self.no_line = False
-        self._refresh_identity(session, user)
-        return session.get(Line, line_id)
+        if refresh_identity:
+            self._refresh_identity(session, user)
+        line = session.get(Line, line_id)
+        return ReachedLine(line=line, account=session.get(Account, line.account_id))
 
     @contextmanager
     def _act(self, action: str | None = None) -> Iterator[Act]:
@@ -154,20 +171,19 @@ class SessionState(rx.State):
         """
         with session_scope() as session:
             user = self._user(session)
-            line = self._resolve_line(session, user)
+            reached = self._resolve_line(session, user)
             if action is not None:
-                permissions.require(session, user, action, line.id)
-            account = session.get(Account, line.account_id)
-            yield Act(session=session, user=user, line_id=line.id, region=account.default_region if account else "US")
+                permissions.require(session, user, action, reached.line.id)
+            yield Act(session=session, user=user, line_id=reached.line.id, region=reached.region)
 
     def _line_id(self, session: Session) -> int:
         """The active line, checked against the user's access on every call."""
-        return self._resolve_line(session, self._user(session)).id
+        return self._resolve_line(session, self._user(session)).line.id
 
     def _require(self, session: Session, action: str) -> int:
         """The active line's id, if the user may do `action` there; PermissionDenied otherwise."""
         user = self._user(session)
-        line_id = self._resolve_line(session, user).id
+        line_id = self._resolve_line(session, user).line.id
         permissions.require(session, user, action, line_id)
         return line_id
 
@@ -216,17 +232,28 @@ class SessionState(rx.State):
 
         A user who reaches no line stays, with `no_line` set: the page shows why, once.
         """
-        if users.needs_first_admin(session):
-            return rx.redirect(SETUP_ROUTE)
+        return self._open_page(session)[0]
+
+    def _open_page(self, session: Session) -> tuple[rx.event.EventSpec | None, Act | None]:
+        """The page guard and the load's Act from one lookup of the user and line, in `session`.
+
+        The redirect when the user may not stay; else no redirect and the Act (None when the user
+        reaches no line). A page open used to resolve the user and the line twice, once for the
+        guard and once for its rows.
+        """
         user = auth.user_for_token_hash(session, self._session_hash())
         if user is None:
-            return rx.redirect(SIGN_IN_ROUTE)
+            # A signed-in user exists, so only a page without one asks whether this is the first run.
+            return rx.redirect(SETUP_ROUTE if users.needs_first_admin(session) else SIGN_IN_ROUTE), None
         try:
-            self._resolve_line(session, user)
+            reached = self._resolve_line(session, user, refresh_identity=False)
         except NoLineShared:
             self.active_line_id = 0
+            reached = None
         self._refresh_identity(session, user)
-        return None
+        if reached is None:
+            return None, None
+        return None, Act(session=session, user=user, line_id=reached.line.id, region=reached.region)
 
     @rx.event
     @off_the_loop
