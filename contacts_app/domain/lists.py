@@ -137,10 +137,16 @@ def delete_list(session: Session, line_id: int, list_id: int) -> None:
 
 def lists_with_counts(session: Session, line_id: int) -> list[ListSummary]:
     """The line's lists in name order, each with its number of members."""
-    members = select(ListMembership.list_id, func.count().label("n")).group_by(col(ListMembership.list_id)).subquery()
+    # Counted per list of this line (from the membership's key), not grouped across every line's lists.
+    members = (
+        select(func.count())
+        .select_from(ListMembership)
+        .where(col(ListMembership.list_id) == ContactList.id)
+        .correlate(ContactList)
+        .scalar_subquery()
+    )
     rows = session.exec(
-        select(ContactList.id, ContactList.name, ContactList.description, func.coalesce(members.c.n, 0))
-        .outerjoin(members, members.c.list_id == ContactList.id)
+        select(ContactList.id, ContactList.name, ContactList.description, members)
         .where(ContactList.line_id == line_id)
         .order_by(col(ContactList.name_key), col(ContactList.id))
     ).all()
