@@ -95,9 +95,7 @@ def normalize_sign_in_email(email: str) -> str:
 # --- Sign-in ----------------------------------------------------------------------------
 
 
-def authenticate(
-    engine: Engine, email: str, password: str, client_ip: str = "", now: datetime | None = None
-) -> SignIn:
+def authenticate(engine: Engine, email: str, password: str, client_ip: str = "", now: datetime | None = None) -> SignIn:
     """Check the password and open a session, or raise SignInFailed / TooManyAttempts.
 
     Takes the engine, not a session: the failed attempt must be committed even though the
@@ -209,15 +207,24 @@ def user_for_token_hash(session: Session, token_hash: str | None, now: datetime 
     """As user_for_session, given the token's hash (what page events carry, see api/session.py)."""
     if not token_hash:
         return None
-    now = now or utcnow()
-    found = session.exec(
+    found = session.exec(session_user_query(token_hash)).first()
+    return live_session_user(session, *found, now=now) if found is not None else None
+
+
+def session_user_query(token_hash: str):
+    """The session row of a token's hash with its user (callers may join more to it, see state/session.py)."""
+    return (
         select(UserSession, User)
         .join(User, col(User.id) == UserSession.user_id)
         .where(UserSession.token_hash == token_hash)
-    ).first()
-    if found is None:
-        return None
-    row, user = found
+    )
+
+
+def live_session_user(session: Session, row: UserSession, user: User, now: datetime | None = None) -> User | None:
+    """The user of a session row read by session_user_query; None when expired, revoked or the user disabled.
+
+    A session in use is extended (sliding expiry)."""
+    now = now or utcnow()
     if row.revoked_at is not None or _aware(row.expires_at) <= now or user.disabled:
         return None
     if _aware(row.expires_at) - now < SESSION_LIFETIME - SESSION_REFRESH_AFTER:

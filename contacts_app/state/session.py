@@ -144,12 +144,47 @@ class SessionState(rx.State):
             raise NotSignedIn()
         return user
 
-    def _resolve_line(self, session: Session, user: User, refresh_identity: bool = True) -> ReachedLine:
+    def _signed_in(self, session: Session) -> tuple[User | None, ReachedLine | None]:
+        """The signed-in user (None: signed out) and the active line if they may still work on it.
+
+        One statement for both, as every event asks: the session row, its user, the line, the user's
+        access to it and its account.
+        """
+        token_hash = self._session_hash()
+        if not token_hash:
+            return None, None
+        line_id = self.active_line_id
+        query = auth.session_user_query(token_hash)
+        if line_id:
+            may_work_on = (
+                (col(Line.id) == line_id)
+                & (col(Line.account_id) == User.account_id)
+                & ((col(User.role) == Role.ADMIN) | col(LineAccess.line_id).is_not(None))
+            )
+            query = (
+                query.add_columns(Line, Account)
+                .outerjoin(LineAccess, (col(LineAccess.line_id) == line_id) & (col(LineAccess.user_id) == User.id))
+                .outerjoin(Line, may_work_on)
+                .outerjoin(Account, col(Account.id) == Line.account_id)
+            )
+        found = session.exec(query).first()
+        if found is None:
+            return None, None
+        user = auth.live_session_user(session, found[0], found[1])
+        if user is None:
+            return None, None
+        line = found[2] if line_id else None
+        return user, (ReachedLine(line=line, account=found[3]) if line is not None else None)
+
+    def _resolve_line(
+        self, session: Session, user: User, reached: ReachedLine | None = None, refresh_identity: bool = True
+    ) -> ReachedLine:
         """The active line, checked against the user's access on every event; the default one when it went.
 
-        `refresh_identity=False` when the caller refreshes the identity itself afterwards (a page open).
+        `reached`: the active line as _signed_in found it, if it did. `refresh_identity=False` when
+        the caller refreshes the identity itself afterwards (a page open).
         """
-        reached = _reachable_line(session, user, self.active_line_id)
+        reached = reached or _reachable_line(session, user, self.active_line_id)
         if reached is not None:
             return reached
         line_id = permissions.default_line_for_user(session, user)
@@ -170,20 +205,27 @@ class SessionState(rx.State):
         Raises NotSignedIn, NoLineShared or PermissionDenied before the body runs.
         """
         with session_scope() as session:
-            user = self._user(session)
-            reached = self._resolve_line(session, user)
+            user, reached = self._signed_in(session)
+            if user is None:
+                raise NotSignedIn()
+            reached = self._resolve_line(session, user, reached)
             if action is not None:
                 permissions.require(session, user, action, reached.line.id)
             yield Act(session=session, user=user, line_id=reached.line.id, region=reached.region)
 
     def _line_id(self, session: Session) -> int:
         """The active line, checked against the user's access on every call."""
-        return self._resolve_line(session, self._user(session)).line.id
+        user, reached = self._signed_in(session)
+        if user is None:
+            raise NotSignedIn()
+        return self._resolve_line(session, user, reached).line.id
 
     def _require(self, session: Session, action: str) -> int:
         """The active line's id, if the user may do `action` there; PermissionDenied otherwise."""
-        user = self._user(session)
-        line_id = self._resolve_line(session, user).line.id
+        user, reached = self._signed_in(session)
+        if user is None:
+            raise NotSignedIn()
+        line_id = self._resolve_line(session, user, reached).line.id
         permissions.require(session, user, action, line_id)
         return line_id
 
@@ -241,12 +283,12 @@ class SessionState(rx.State):
         reaches no line). A page open used to resolve the user and the line twice, once for the
         guard and once for its rows.
         """
-        user = auth.user_for_token_hash(session, self._session_hash())
+        user, reached = self._signed_in(session)
         if user is None:
             # A signed-in user exists, so only a page without one asks whether this is the first run.
             return rx.redirect(SETUP_ROUTE if users.needs_first_admin(session) else SIGN_IN_ROUTE), None
         try:
-            reached = self._resolve_line(session, user, refresh_identity=False)
+            reached = self._resolve_line(session, user, reached, refresh_identity=False)
         except NoLineShared:
             self.active_line_id = 0
             reached = None
