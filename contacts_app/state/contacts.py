@@ -265,17 +265,25 @@ class ContactsState(DialogState, SessionState):
             read = live.shared_read(after_change, key, lambda: self._read_view(act, with_lists))
         else:
             read = self._read_view(act, with_lists)
-        if read.page != self.page:
-            self.page = read.page
-        self.rows = list(read.rows)
-        self.total = read.total
-        self.line_total = read.line_total
+        # Only what differs is set: Reflex sends every var set (and the computed vars that depend on
+        # it) whether it changed or not, and a pushed refresh mostly finds the page as it was.
+        shown = {
+            "page": read.page,
+            "rows": list(read.rows),
+            "total": read.total,
+            "line_total": read.line_total,
+            "loaded": True,
+        }
         if with_lists:
-            self.lists = list(read.lists)
-            self.custom_fields = list(read.custom_fields)
-            self.line_tags = list(read.line_tags)
+            shown |= {
+                "lists": list(read.lists),
+                "custom_fields": list(read.custom_fields),
+                "line_tags": list(read.line_tags),
+            }
+        for name, value in shown.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
         self._rows_address = f"{line_id}:{self._address()}"
-        self.loaded = True
 
     def _read_view(self, act: Act, with_lists: bool) -> ViewRead:
         session, line_id = act.session, act.line_id
