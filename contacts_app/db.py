@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +41,23 @@ def make_engine(url: str) -> Engine:
     # prepare_threshold=None: psycopg would otherwise turn a query run five times into a server-side
     # prepared statement, whose generic plan cannot see the search pattern and scans 100,000 rows
     # in name order for a rare word instead of using the trigram index.
-    return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    engine = create_engine(url, connect_args={"prepare_threshold": None})
+    event.listen(engine, "checkout", _drop_if_closed_by_server)
+    return engine
+
+
+def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server has closed (a restart, a terminated backend) is replaced before use.
+
+    Instead of pool_pre_ping's SELECT 1, a round trip at every checkout (every event of every page):
+    an idle connection has nothing to read unless the server wrote to it, and a server that ends a
+    connection says so (an error message, then the socket's end) or its kernel closes the socket.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError()
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError()
 
 
 SQLITE_CACHE_KIB = 64 * 1024
