@@ -17,9 +17,9 @@ when the page opens, so other users' edits on its line are pushed to it (a state
 arrive while it waits for its own event's). Then every page stays open for `--idle` seconds,
 sending nothing but Engine.IO's pong, as an idle open page does.
 
-Printed per set-up and N: event round-trips (p50/p95/p99: from sending an event to the first state
-update it causes), errors (failed connects, refusals, timeouts, dropped sockets), the app's CPU
-(web processes, workers and nginx; not PostgreSQL or Redis, which other programs share here)
+Printed per set-up and N: event round-trips (p50/p95/p99: from sending an event to the state update
+that answers it, see PageClient.act), errors (failed connects, refusals, timeouts, dropped sockets),
+the app's CPU (web processes, workers and nginx; not PostgreSQL or Redis, which other programs share here)
 while users are active and while they idle, and its memory (PSS, so forked workers' shared pages
 count once) per idle connected user. The load generator runs on the same machine: its own CPU use
 is printed too.
@@ -334,7 +334,14 @@ class PageClient:
         return update
 
     async def act(self, action: str, handler: str, payload: dict) -> dict:
-        """Send one event and wait for the state change it causes; returns the contacts delta."""
+        """Send one event and wait for its own answer; returns the contacts delta.
+
+        Reflex's updates name no event (and 0.10 sends no `final` flag), so the answer is told from
+        a pushed refresh (another user's edit on the line, state/live.py) by what it carries: every
+        handler this script calls returns events (the new address, or the toast), sent in the same
+        update as its delta, while a pushed refresh is a delta alone. The first update of any kind,
+        once counted, made a refresh that overtook a queued event look like its answer.
+        """
         while not self.updates.empty():  # leftovers (pushed refreshes) belong to earlier events
             self.updates.get_nowait()
         started = time.perf_counter()
@@ -342,10 +349,11 @@ class PageClient:
         deadline = time.monotonic() + EVENT_TIMEOUT_SECONDS
         while True:
             update = await self.next_update(deadline)
-            if update.get("delta"):
+            # A refused edit returns no events: its field errors are its answer.
+            if update.get("events") or update.get("delta", {}).get(CONTACTS, {}).get("edit_errors_rx_state_"):
                 break
         self.results.record(action, time.perf_counter() - started)
-        return update["delta"].get(CONTACTS, {})
+        return update.get("delta", {}).get(CONTACTS, {})
 
     async def think(self) -> None:
         await asyncio.sleep(random.uniform(1.0, 3.0))
