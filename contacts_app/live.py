@@ -88,10 +88,13 @@ class Subscription:
 
 _subscribers: dict[str, set[Subscription]] = {}
 _subscribers_lock = threading.Lock()
+# How many messages of each topic this process has delivered (see heard_mark).
+_heard: dict[str, int] = {}
 
 
 def _deliver_here(topic: str, message: dict) -> None:
     with _subscribers_lock:
+        _heard[topic] = _heard.get(topic, 0) + 1
         targets = list(_subscribers.get(topic, ()))
     for subscription in targets:
         try:
@@ -116,6 +119,21 @@ def subscribe(topic: str) -> Iterator[Subscription]:
                 group.discard(subscription)
                 if not group:
                     del _subscribers[topic]
+
+
+def heard_mark(topic: str) -> str:
+    """What this process has heard of the topic so far; "" when it cannot tell.
+
+    A page takes the mark before it reads, and its watcher compares it once subscribed: the same
+    mark means no message of the topic arrived in between, so the page's read is still current and
+    the watcher's first look can be skipped. Only a process that hears every topic can tell (the
+    Redis backend, once its listener is subscribed; its marks change when it subscribes again).
+    """
+    epoch = _backend().listening_epoch()
+    if not epoch:
+        return ""
+    with _subscribers_lock:
+        return f"{epoch}:{topic}:{_heard.get(topic, 0)}"
 
 
 # --- One watcher per open page ---------------------------------------------------------------
@@ -228,6 +246,10 @@ class _InProcess:
             self._announced.add(topic)
         _deliver_here(topic, message)
 
+    def listening_epoch(self) -> str:
+        # Other processes' writes to SQLite are noticed only on lines watched here, from their baseline.
+        return ""
+
     def ensure_listening(self, topic: str | None = None) -> None:
         path = self._sqlite_path()
         if not path:
@@ -305,6 +327,11 @@ class _Redis:
         self._client = redis.Redis.from_url(url)
         self._listener: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Set while the listener is subscribed (a new one each time it subscribes), "" otherwise.
+        self._epoch = ""
+
+    def listening_epoch(self) -> str:
+        return self._epoch
 
     def publish(self, topic: str, message: dict) -> None:
         try:
@@ -321,14 +348,18 @@ class _Redis:
     def _listen(self) -> None:
         while True:
             try:
-                pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._client.pubsub()
                 pubsub.psubscribe(CHANNEL_PREFIX + "*")
                 for item in pubsub.listen():
+                    if item.get("type") == "psubscribe":
+                        # Every message published from now on reaches this process.
+                        self._epoch = uuid.uuid4().hex
                     if item.get("type") != "pmessage":
                         continue
                     topic = item["channel"].decode().removeprefix(CHANNEL_PREFIX)
                     _deliver_here(topic, json.loads(item["data"]))
             except Exception:  # noqa: BLE001 - Redis restarted: listen again
+                self._epoch = ""
                 log.exception("Live updates lost Redis; reconnecting.")
                 time.sleep(self.RECONNECT_SECONDS)
 

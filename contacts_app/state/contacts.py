@@ -169,6 +169,9 @@ class ContactsState(DialogState, SessionState):
     _shown_line: int = 0
     # When the shown contact was last changed, as read: a pushed change elsewhere leaves its form be.
     _shown_updated_at: datetime | None = None
+    # What the process had heard of the line (live.heard_mark) before a visit read all the page shows;
+    # "" when unknown. The page's watcher skips its first look when it has heard nothing since.
+    _read_mark: str = ""
 
     # ----- computed -----
     @rx.var
@@ -261,6 +264,8 @@ class ContactsState(DialogState, SessionState):
             self._shown_line = line_id
             live.nudge_page(self.router.session.client_token)
         if after_change:
+            # A read shared with other pages may be older than what this process heard before it.
+            self._read_mark = ""
             key = (line_id, self._address(), act.region, with_lists, self.can_use_lists)
             read = live.shared_read(after_change, key, lambda: self._read_view(act, with_lists))
         else:
@@ -402,12 +407,18 @@ class ContactsState(DialogState, SessionState):
             if self._shown_line != act.line_id:
                 # A contact of the old line means nothing on the new one (_load_rows moves to the new line).
                 self._clear_selection()
+            mark = live.heard_mark(live.line_topic(act.line_id))
+            self._read_mark = ""
             visit = f"{act.line_id}:{self._address()}"
             if visit != self._rows_address or contact_id == self._visited_contact:
                 self._load_rows(act)
+                rows_read = True
+            else:
+                rows_read = False
             self._visited_contact = contact_id
             if not contact_id:
                 self._clear_selection()
+                self._read_mark = mark if rows_read else ""
                 return
             if contact_id == self.selected.id and not self.details_dirty:
                 return
@@ -416,6 +427,7 @@ class ContactsState(DialogState, SessionState):
             except ContactNotFound:
                 self._clear_selection()
                 return [self._go(replace=True), rx.toast.error("That contact no longer exists.")]
+            self._read_mark = mark if rows_read else ""
 
     def _refresh_open_contact(self, act: Act) -> Contact | None:
         """The line changed (see state/live.py): the open contact as read now, None when it is gone.

@@ -48,6 +48,7 @@ class LiveState(rx.State):
             async with self:
                 contacts = await self.get_state(ContactsState)
                 line_id = contacts._shown_line
+                read_mark = contacts._read_mark
             if not line_id:
                 # The page's first load may still be running; after that, signed out or no line.
                 waits += 1
@@ -55,9 +56,12 @@ class LiveState(rx.State):
                     return
                 await asyncio.sleep(BURST_SECONDS)
                 continue
-            with live.watch_page(token, live.line_topic(line_id)) as subscription:
-                # What changed between the page's load and now (the subscription) shows too.
-                subscription._push(live.CHANGED)
+            topic = live.line_topic(line_id)
+            with live.watch_page(token, topic) as subscription:
+                # What changed between the page's load and now (the subscription) shows too: a first
+                # look, unless the process heard nothing of the line since the page read it all.
+                if not read_mark or live.heard_mark(topic) != read_mark:
+                    subscription._push(live.CHANGED)
                 while True:
                     message = await subscription.next(IDLE_CHECK_SECONDS)
                     if message is None:
