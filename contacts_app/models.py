@@ -39,8 +39,9 @@ class Line(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("line_id", "phone", name="uq_contact_line_phone"),
-        # Paging walks this index in name order, so the first page is cheap at any size.
-        Index("ix_contact_line_name", "line_id", "name_key", "id"),
+        # Paging walks this index in name order, so the first page is cheap at any size. SQLite
+        # walks ix_contact_line_search instead, which starts with the same columns (migration 0020).
+        Index("ix_contact_line_name", "line_id", "name_key", "id").ddl_if(dialect="postgresql"),
         # One contact per e-mail address on a line (migration 0012); addresses are stored lower-cased.
         Index("uq_contact_line_email", "line_id", "email", unique=True),
         # The line's last change, read by every open page to notice others' edits (migration 0007),
