@@ -265,8 +265,8 @@ def test_an_accounts_narrower_window_holds_texts_until_it_opens(engine, line_id,
 @pytest.mark.parametrize(
     ("opens", "closes", "field", "message"),
     [
-        ("07:30", "20:00", "send_window_opens", "Send from: not before 08:00"),
-        ("09:00", "21:30", "send_window_closes", "Send until: not after 21:00"),
+        ("07:30", "20:00", "send_window_opens", "Send from: not before 8 am"),
+        ("09:00", "21:30", "send_window_closes", "Send until: not after 9 pm"),
         ("12:00", "12:30", "send_window_closes", "Send until: at least an hour after Send from."),
         ("noon", "20:00", "send_window_opens", "Send from: enter a time like 08:00 (got “noon”)."),
     ],

@@ -76,9 +76,13 @@ def set_sending_window(session: Session, account_id: int, opens: str, closes: st
     end = _clock_time(closes, "send_window_closes", "Send until")
     errors = {}
     if start < DEFAULT_WINDOW.opens:
-        errors["send_window_opens"] = "Send from: not before 08:00 in the recipient's time zone (the law's limit)."
+        errors["send_window_opens"] = (
+            f"Send from: not before {_spoken(DEFAULT_WINDOW.opens)} in the recipient's time zone (the law's limit)."
+        )
     if end > DEFAULT_WINDOW.closes:
-        errors["send_window_closes"] = "Send until: not after 21:00 in the recipient's time zone (the law's limit)."
+        errors["send_window_closes"] = (
+            f"Send until: not after {_spoken(DEFAULT_WINDOW.closes)} in the recipient's time zone (the law's limit)."
+        )
     if not errors and datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start) < MIN_WINDOW:
         errors["send_window_closes"] = "Send until: at least an hour after Send from."
     if errors:

@@ -176,7 +176,7 @@ def test_an_administrator_narrows_the_sending_window_and_the_page_says_so(page, 
     expect(dialog.get_by_label("From")).to_have_value("08:00")
     dialog.get_by_label("Until").fill("22:00")
     dialog.get_by_role("button", name="Save").click()
-    refusal = "Send until: not after 21:00 in the recipient's time zone (the law's limit)."
+    refusal = "Send until: not after 9 pm in the recipient's time zone (the law's limit)."
     expect(dialog.get_by_text(refusal)).to_be_visible()
     dialog.get_by_label("From").fill("10:00")
     dialog.get_by_label("Until").fill("20:00")
