@@ -177,6 +177,31 @@ def clean_value(field: CustomField, raw: str | None) -> str | None:
     raise FieldInvalid({field_key(field.name): problem})
 
 
+# Digits this long or shorter are taken as a whole number without Decimal.
+_PLAIN_NUMBER_DIGITS = 15
+
+
+def clean_cell(field: CustomField, cell: str) -> str | None:
+    """`clean_value` of a stripped cell (an import's), with the common shapes (a word, digits,
+    yes/no) answered without its general parsing; anything else goes to `clean_value`. A mapped
+    file of 100,000 rows brings ~300,000 cells, and the general path cost ~1 µs more each."""
+    kind = field.kind
+    if kind == FieldKind.TEXT:
+        text = " ".join(cell.split())
+        if len(text) <= MAX_TEXT_VALUE_LENGTH:
+            return text or None
+    elif kind == FieldKind.NUMBER:
+        if cell.isdigit() and cell.isascii() and len(cell) <= _PLAIN_NUMBER_DIGITS:
+            return cell if cell[0] != "0" else str(int(cell))
+    elif kind == FieldKind.YES_NO:
+        word = cell.lower()
+        if word in YES_WORDS:
+            return "yes"
+        if word in NO_WORDS:
+            return "no"
+    return clean_value(field, cell)
+
+
 def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[int, str | None]:
     """Check every given value at once (keyed by field name, any case); one message per bad value."""
     by_key = {field.name_key: field for field in fields}

@@ -9,10 +9,10 @@ set with one statement from the staging table, tags and lists are added (never r
 are set where the file has one, and "opted out" only ever opts out.
 """
 
-import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, select, update
@@ -25,7 +25,7 @@ from contacts_app.domain import consent
 from contacts_app.domain.column_mapping import FIELD_PREFIX, LIST_PREFIX, ColumnMapping, Target
 from contacts_app.domain.contacts import MAX_NOTES_LENGTH
 from contacts_app.domain.csv_reader import Problem, display
-from contacts_app.domain.custom_fields import NO_WORDS, YES_WORDS, FieldInvalid, clean_value
+from contacts_app.domain.custom_fields import NO_WORDS, YES_WORDS, FieldInvalid, clean_cell
 from contacts_app.domain.lists import MAX_LIST_NAME_LENGTH
 from contacts_app.domain.tags import TagInvalid, parse_tags
 from contacts_app.models import (
@@ -44,6 +44,14 @@ EXTRAS_BATCH_ROWS = 5_000
 PROBLEM_CODE = "extra"
 
 
+class FieldShape(NamedTuple):
+    """What `clean_value` reads of a custom field (a table row costs ~300 µs to make)."""
+
+    name: str
+    kind: str
+    id: int
+
+
 @dataclass(frozen=True)
 class ExtrasSpec:
     """The mapping's extra columns as plain data: (column index, column name, target)."""
@@ -51,6 +59,18 @@ class ExtrasSpec:
     columns: tuple[tuple[int, str, str], ...]
     # Custom fields as (name, kind (FieldKind), id), for checking values away from the database.
     field_kinds: tuple[tuple[str, str, int], ...] = ()
+    # Worked out once, not per row: (column index, column name, target, its custom field or None).
+    plan: tuple[tuple[int, str, str, FieldShape | None], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shapes = {name.lower(): FieldShape(name, kind, field_id) for name, kind, field_id in self.field_kinds}
+        plan = tuple(
+            (index, column, target, shapes[target.removeprefix(FIELD_PREFIX).lower()])
+            if target.startswith(FIELD_PREFIX)
+            else (index, column, target, None)
+            for index, column, target in self.columns
+        )
+        object.__setattr__(self, "plan", plan)
 
     @classmethod
     def of(cls, mapping: ColumnMapping, fields: list[CustomField]) -> "ExtrasSpec | None":
@@ -60,7 +80,7 @@ class ExtrasSpec:
         columns = tuple((index, header(index), mapping.targets[index]) for index in mapping.extra_columns)
         if not columns:
             return None
-        return cls(columns, tuple((field.name, field.kind, field.id) for field in fields))
+        return cls(columns, tuple((custom.name, custom.kind, custom.id) for custom in fields))
 
 
 def check_extras(
@@ -68,75 +88,72 @@ def check_extras(
 ) -> tuple[str | None, str | None, list[Problem]]:
     """The row's extras and its custom-field values as the JSON the staging table keeps (None when
     there are none), and its problems."""
-    kinds = _field_shapes(spec.field_kinds)
     extras: dict = {}
-    # Field id -> [value, its key for lookups (any case)].
-    values: dict[str, list[str]] = {}
+    # Field id -> its canonical value.
+    values: dict[int, str] = {}
     problems: list[Problem] = []
-
-    def problem(column: str, value: str, reason: str) -> None:
-        problems.append(Problem(line, column, display(value)[:200], reason, row, code=PROBLEM_CODE))
-
-    for index, column, target in spec.columns:
+    for index, column, target, shape in spec.plan:
         value = raw.get(index)
         if not value:
             continue
-        if target == Target.OPTED_OUT:
+        if shape is not None:
+            try:
+                clean = clean_cell(shape, value)
+            except FieldInvalid as invalid:
+                problems.append(_problem(line, column, value, str(invalid), row))
+            else:
+                if clean is not None:
+                    values[shape.id] = clean
+        elif target == Target.OPTED_OUT:
             if value.lower() in YES_WORDS or value.lower() in ("opted out", "unsubscribed"):
                 extras["o"] = 1
             elif value.lower() not in NO_WORDS:
-                problem(column, value, f"{column} must be yes or no (not “{value}”).")
+                problems.append(_problem(line, column, value, f"{column} must be yes or no (not “{value}”).", row))
         elif target == Target.TAGS:
             try:
                 extras.setdefault("t", []).extend(parse_tags(value))
             except TagInvalid as invalid:
-                problem(column, value, str(invalid))
+                problems.append(_problem(line, column, value, str(invalid), row))
         elif target == Target.LISTS:
             for name in (" ".join(part.split()) for part in value.split(LIST_SEPARATOR)):
                 if len(name) > MAX_LIST_NAME_LENGTH:
-                    problem(column, value, f"The list name “{name[:20]}…” is too long.")
+                    problems.append(_problem(line, column, value, f"The list name “{name[:20]}…” is too long.", row))
                 elif name:
                     extras.setdefault("l", []).append(name)
         elif target == Target.NOTES:
             if len(value) > MAX_NOTES_LENGTH:
                 reason = f"Notes are too long ({len(value):,} characters; the limit is {MAX_NOTES_LENGTH:,})."
-                problem(column, value[:60], reason)
+                problems.append(_problem(line, column, value[:60], reason, row))
             else:
                 extras["n"] = value
         elif target.startswith(LIST_PREFIX):
             if value.lower() in YES_WORDS:
                 extras.setdefault("l", []).append(target.removeprefix(LIST_PREFIX))
             elif value.lower() not in NO_WORDS:
-                problem(column, value, f"{column} must be yes or no (not “{value}”).")
-        elif target.startswith(FIELD_PREFIX):
-            shape = kinds[target.removeprefix(FIELD_PREFIX).lower()]
-            try:
-                clean = clean_value(shape, value)
-            except FieldInvalid as invalid:
-                problem(column, value, str(invalid))
-            else:
-                if clean is not None:
-                    values[str(shape.id)] = [clean, clean.lower()]
+                problems.append(_problem(line, column, value, f"{column} must be yes or no (not “{value}”).", row))
     if problems:
         return None, None, problems
-    return (_EXTRAS_JSON(extras) if extras else None), (_EXTRAS_JSON(values) if values else None), []
+    return (_EXTRAS_JSON(extras) if extras else None), (_fields_json(values) if values else None), []
+
+
+def _problem(line: int, column: str, value: str, reason: str, row: tuple[str, ...]) -> Problem:
+    return Problem(line, column, display(value)[:200], reason, row, code=PROBLEM_CODE)
 
 
 # Made once: json.dumps with options builds a new encoder on every call (a third of a row's check).
 _EXTRAS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class FieldShape(NamedTuple):
-    """What `clean_value` reads of a custom field (a table row costs ~300 µs to make)."""
-
-    name: str
-    kind: str
-    id: int
-
-
-@functools.lru_cache(maxsize=16)
-def _field_shapes(field_kinds: tuple[tuple[str, str, int], ...]) -> dict[str, FieldShape]:
-    return {name.lower(): FieldShape(name, kind, field_id) for name, kind, field_id in field_kinds}
+def _fields_json(values: dict[int, str]) -> str:
+    """{"field id": value, ...}, or [value, key] where the lookup key (lower case) differs from the
+    value: most values (numbers, yes/no, dates, lower-case words) are their own key, and a plain
+    string is cheaper to write here and to read in SQL than a pair."""
+    members = []
+    for field_id, value in values.items():
+        key = value.lower()
+        text = encode_basestring(value)
+        members.append(f'"{field_id}":{text}' if key == value else f'"{field_id}":[{text},{encode_basestring(key)}]')
+    return "{" + ",".join(members) + "}"
 
 
 @dataclass
@@ -193,14 +210,18 @@ def write_extras(
 
 def _set_field_values(connection: Connection, staging: Table, line_id: int, dialect: str) -> None:
     """Every staged row's custom-field values in one statement (the rows' `fields` JSON: field id
-    -> [value, key]); row by row from Python it took longer than writing the contacts."""
+    -> value, or [value, key]; see _fields_json); row by row from Python it took longer than
+    writing the contacts."""
     if dialect == "postgresql":
         pairs = "jsonb_each(s.fields::jsonb) AS f"
-        field_id, value, key = "f.key::integer", "f.value->>0", "f.value->>1"
+        field_id = "f.key::integer"
+        value, key = "COALESCE(f.value->>0, f.value#>>'{}')", "COALESCE(f.value->>1, f.value#>>'{}')"
     else:
         pairs = "json_each(s.fields) AS f"
         field_id = "CAST(f.key AS INTEGER)"
-        value, key = "json_extract(f.value, '$[0]')", "json_extract(f.value, '$[1]')"
+        # json_each gives a string member as its text, a pair as JSON.
+        value = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[0]') END"
+        key = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[1]') END"
     connection.exec_driver_sql(
         f"INSERT INTO {ContactFieldValue.__tablename__} (contact_id, field_id, value, value_key) "
         f"SELECT c.id, {field_id}, {value}, {key} FROM {staging.name} AS s "
