@@ -263,7 +263,8 @@ def read_records(path: str | Path, fmt: CsvFormat) -> Iterator[tuple[int, list[s
                     first = False
                     continue
                 first = False
-                if not any(cell.strip() for cell in cells):
+                # A blank record (no cells, or only spaces): one join, not a generator per row.
+                if not "".join(cells).strip():
                     continue
                 if previous_end - start >= MAX_LINES_PER_RECORD:
                     raise UnclosedQuote(start, _raw_line(path, fmt, start))
