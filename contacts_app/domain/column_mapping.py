@@ -149,15 +149,13 @@ class ColumnMapping:
 
     def apply(self, cells: list[str]) -> list[str]:
         """The row in the import format: [Full Name, Phone, Email]."""
-        found: dict[str, str] = {}
+        full_name, first_name, last_name, phone, email = self._format_columns
         count = len(cells)
-        for index, target in self._format_columns:
-            if index < count and target not in found and (value := cells[index].strip()):
-                found[target] = value
-        name = found.get(Target.FULL_NAME) or " ".join(
-            part for part in (found.get(Target.FIRST_NAME), found.get(Target.LAST_NAME)) if part
-        )
-        return [name, found.get(Target.PHONE, ""), found.get(Target.EMAIL, "")]
+        name = _first_value(cells, count, full_name)
+        if not name:
+            first, last = _first_value(cells, count, first_name), _first_value(cells, count, last_name)
+            name = f"{first} {last}" if first and last else first or last
+        return [name, _first_value(cells, count, phone), _first_value(cells, count, email)]
 
     def extras(self, cells: list[str]) -> dict[int, str] | None:
         """The row's non-empty cells beyond name, phone and e-mail, by column (None when none)."""
@@ -170,12 +168,11 @@ class ColumnMapping:
 
     # Worked out once: `apply` and `extras` run for every row of a big file.
     @functools.cached_property
-    def _format_columns(self) -> tuple[tuple[int, str], ...]:
-        """(column, target) of the columns that make up [Full Name, Phone, Email], in priority order."""
+    def _format_columns(self) -> tuple[tuple[int, ...], ...]:
+        """The columns of Full Name, First Name, Last Name, Phone and Email, each in priority order."""
         return tuple(
-            (index, str(self.targets[index]))
-            for index in self.priority
-            if self.targets[index] in _BASIC_TARGETS and self.targets[index] != Target.SKIP
+            tuple(index for index in self.priority if self.targets[index] == target)
+            for target in (Target.FULL_NAME, Target.FIRST_NAME, Target.LAST_NAME, Target.PHONE, Target.EMAIL)
         )
 
     @functools.cached_property
@@ -210,6 +207,14 @@ class ColumnMapping:
         return ",".join(
             f"{header}={target}" for header, target in zip(headers, self.targets, strict=False) if target != Target.SKIP
         )
+
+
+def _first_value(cells: list[str], count: int, columns: tuple[int, ...]) -> str:
+    """The first of the columns that has a value in the row ("" when none has)."""
+    for index in columns:
+        if index < count and (value := cells[index].strip()):
+            return value
+    return ""
 
 
 def positional_mapping(columns: int = len(COLUMNS)) -> ColumnMapping:
