@@ -125,6 +125,7 @@ class ConsentState(ContactsState):
         self.messages, self.needs_review, self.review_message, self.review_when = [], False, "", ""
 
     @rx.event
+    @off_the_loop
     def load(self):
         """The panel mounted (a contact was opened)."""
         if not self.selected.id:
@@ -230,6 +231,7 @@ class ConsentState(ContactsState):
         return _report_toast(len(report.sent_ids), report.skipped)
 
     @rx.event
+    @off_the_loop
     def mark_reviewed(self):
         try:
             with session_scope() as session:

@@ -738,6 +738,7 @@ class ContactsState(DialogState, SessionState):
 
     # ----- delete -----
     @rx.event
+    @off_the_loop
     def ask_delete(self, contact_id: int, name: str):
         # Refused before asking: a crafted event must not leave a question open that cannot be answered.
         with session_scope() as session:

@@ -9,6 +9,7 @@ from contacts_app.domain.permissions import Action
 from contacts_app.jobs import delete_all as delete_all_job
 from contacts_app.models import JobStatus
 from contacts_app.state.contacts import ContactsState
+from contacts_app.state.session import off_the_loop
 
 CONFIRM_WORD = "DELETE"
 
@@ -33,6 +34,7 @@ class SettingsState(ContactsState):
         return self.refusals.get(Action.DELETE_ALL, "")
 
     @rx.event
+    @off_the_loop
     def set_settings_open(self, is_open: bool):
         """Its own open-change handler: opening reads the count and any Delete All running on the line."""
         if is_open:
@@ -51,6 +53,7 @@ class SettingsState(ContactsState):
                 self._show_delete_job(session, line_id)
 
     @rx.event
+    @off_the_loop
     def ask_delete_all(self):
         with session_scope() as session:
             line_id = self._require(session, Action.DELETE_ALL)
@@ -67,6 +70,7 @@ class SettingsState(ContactsState):
         self.delete_step = ""
 
     @rx.event
+    @off_the_loop
     def delete_all(self):
         """Start Delete All as a job; its progress and end reach the page through state/live.py."""
         if self.delete_step != "confirm" or self.confirm_text.strip() != CONFIRM_WORD:
