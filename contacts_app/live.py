@@ -23,9 +23,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,21 @@ def line_topic(line_id: int) -> str:
     return f"line.{line_id}"
 
 
-def change_message(contacts: Collection[int] | None = None) -> dict[str, Any]:
+def change_message(contacts: Collection[int] | None = None, columns: Collection[str] | None = None) -> dict[str, Any]:
     """One announced change. Its id is the same for every page that hears it, in every process:
     pages reading the same view after it may share one read (state/contacts.py).
 
-    `contacts`: when only these contacts' own rows changed (an edit), pages showing another
-    contact need not read theirs again; None when any contact's texts or consent may have changed.
+    `contacts`: when only these contacts' own rows changed, pages showing another contact need not
+    read theirs again; None when any contact's texts or consent may have changed.
+    `columns`: when those contacts were only edited (none added or deleted), the columns that
+    changed: a page that shows none of them, and whose view those columns cannot change, need not
+    read anything (see `may_change_view`).
     """
     message: dict[str, Any] = {"changed": True, "id": uuid.uuid4().hex}
     if contacts is not None and len(contacts) <= NAMED_CONTACTS_MAX:
         message["contacts"] = sorted(contacts)
+        if columns is not None:
+            message["columns"] = sorted(columns)
     return message
 
 
@@ -144,12 +150,30 @@ STOP: dict[str, Any] = {"stop": True}
 RESUBSCRIBE: dict[str, Any] = {"resubscribe": True}
 
 
+# The page (client token) -> what it shows, as its latest read in this process left it (see
+# ContactsState._note_view). Only pages with a watcher here are kept.
+_views: dict[str, "PageView"] = {}
+
+
+@dataclass(frozen=True)
+class PageView:
+    # The contact open in the details (0: none): any change to it shows.
+    open_contact: int
+    # The contacts of the list's rows: a change to `row_columns` of one of them shows.
+    rows: frozenset[int]
+    row_columns: frozenset[str]
+    # A change to these columns of any contact could bring it into the view or move it.
+    view_columns: frozenset[str]
+
+
 @contextmanager
 def watch_page(token: str, topic: str) -> Iterator[Subscription]:
     """Like `subscribe`, for the page `token`: a page has one watcher, the newest (the older gets STOP)."""
     with subscribe(topic) as subscription:
         previous = _pages.get(token)
         _pages[token] = subscription
+        # What an earlier watcher here noted may be older than the page: its next read notes it again.
+        _views.pop(token, None)
         if previous is not None:
             previous._loop.call_soon_threadsafe(previous._push, STOP)
         try:
@@ -157,6 +181,31 @@ def watch_page(token: str, topic: str) -> Iterator[Subscription]:
         finally:
             if _pages.get(token) is subscription:
                 del _pages[token]
+                _views.pop(token, None)
+
+
+def note_view(token: str, view: PageView) -> None:
+    """What the page `token` now shows (kept while it has a watcher in this process)."""
+    if token in _pages:
+        _views[token] = view
+
+
+def may_change_view(token: str, messages: list[dict]) -> bool:
+    """False only when every message of the burst is an edit of contacts the page does not show,
+    in columns that cannot bring them into its view (an e-mail changed elsewhere in the line): the
+    page then needs no read at all. True when unsure (no view noted here, anything else heard)."""
+    view = _views.get(token)
+    if view is None:
+        return True
+    for message in messages:
+        if "columns" not in message or "contacts" not in message:
+            return True
+        contacts, columns = message["contacts"], message["columns"]
+        if view.open_contact in contacts or view.view_columns.intersection(columns):
+            return True
+        if view.rows.intersection(contacts) and view.row_columns.intersection(columns):
+            return True
+    return False
 
 
 def nudge_page(token: str) -> None:
@@ -402,24 +451,39 @@ _PENDING_KEY = "contacts_live_lines"
 NAMED_CONTACTS_MAX = 100
 
 
+class _LineChange:
+    """What one transaction changed of a line: the contacts whose own rows changed (None once
+    anything else changed), and the columns edited (None once a contact was added or deleted)."""
+
+    def __init__(self) -> None:
+        self.contacts: set[int] | None = set()
+        self.columns: set[str] | None = set()
+
+
 def _collect(session: OrmSession, _flush_context) -> None:
-    # The line -> the contacts whose own rows changed, or None once anything else of the line changed.
-    lines: dict[int, set[int] | None] = session.info.setdefault(_PENDING_KEY, {})
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(instance, "__tablename__", None)
-        line_id = getattr(instance, "line_id", None)
-        if table not in _WATCHED_TABLES or line_id is None:
-            continue
-        named = lines.setdefault(line_id, set())
-        if table == "contact" and instance.id is not None and named is not None:
-            named.add(instance.id)
-        else:
-            lines[line_id] = None
+    lines: dict[int, _LineChange] = session.info.setdefault(_PENDING_KEY, {})
+    for edited, group in ((False, session.new), (True, session.dirty), (False, session.deleted)):
+        for instance in group:
+            table = getattr(instance, "__tablename__", None)
+            line_id = getattr(instance, "line_id", None)
+            if table not in _WATCHED_TABLES or line_id is None:
+                continue
+            change = lines.setdefault(line_id, _LineChange())
+            if table != "contact" or instance.id is None or change.contacts is None:
+                change.contacts = None
+                continue
+            change.contacts.add(instance.id)
+            if not edited:
+                change.columns = None
+            elif change.columns is not None:
+                # After a flush the attributes still hold their history (until after_flush_postexec).
+                state = inspect(instance)
+                change.columns.update(attr.key for attr in state.attrs if attr.history.has_changes())
 
 
 def _announce(session: OrmSession) -> None:
-    for line_id, contacts in session.info.pop(_PENDING_KEY, {}).items():
-        publish(line_topic(line_id), change_message(contacts))
+    for line_id, change in session.info.pop(_PENDING_KEY, {}).items():
+        publish(line_topic(line_id), change_message(change.contacts, change.columns))
 
 
 def _forget(session: OrmSession, *_args) -> None:

@@ -85,6 +85,10 @@ def show_time(moment: datetime | None) -> str:
     return moment.strftime("%b %d, %Y %H:%M UTC") if moment else ""
 
 
+# The contact columns a list row shows (live updates skip edits of the others: live.may_change_view).
+ROW_COLUMNS = frozenset({"full_name", "phone", "opted_out"})
+
+
 def contact_row(contact: Contact, region: str) -> ContactRow:
     return ContactRow(
         id=contact.id or 0,

@@ -33,6 +33,7 @@ from contacts_app.numbers import count, counted
 from contacts_app.state.dialogs import DialogState
 from contacts_app.state.session import Act, SessionState, off_the_loop
 from contacts_app.views import (
+    ROW_COLUMNS,
     ContactDetail,
     ContactRow,
     FieldValue,
@@ -112,6 +113,11 @@ def contact_id_in(path: str) -> int:
     """The contact of a "/contacts/<id>" address, 0 for any other."""
     rest = path.rstrip("/").removeprefix(CONTACT_ROUTE + "/")
     return int(rest) if rest.isdigit() and rest != path and int(rest) < 2**31 else 0
+
+
+# The columns of a contact that decide whether any view of the line holds it, where, and how its
+# row reads (beside "updated_at" for the Recently updated sort and "search_text" for a search).
+_VIEW_COLUMNS = frozenset({"id", "line_id", "full_name", "name_key", "opted_out", "consent_status", "created_at"})
 
 
 class ContactsState(DialogState, SessionState):
@@ -289,6 +295,26 @@ class ContactsState(DialogState, SessionState):
             if getattr(self, name) != value:
                 setattr(self, name, value)
         self._rows_address = f"{line_id}:{self._address()}"
+        self._note_view()
+
+    def _note_view(self) -> None:
+        """Tell this process's live updates what the page shows (live.note_view): another user's
+        edit of a contact it does not show, in columns its view does not read, then costs it nothing."""
+        columns = set(_VIEW_COLUMNS)
+        # An edit of a contact's tags, custom fields or notes is announced as its updated_at alone,
+        # and a tag, field, list or review filter reads what such an edit changed.
+        narrowed_elsewhere = self.tag_filter or self.field_filter or self.list_filter or self.review_filter
+        if self.sort == Sort.RECENTLY_UPDATED or narrowed_elsewhere:
+            columns.add("updated_at")
+        if self.query.strip():
+            columns.add("search_text")
+        view = live.PageView(
+            open_contact=self.selected.id,
+            rows=frozenset(row.id for row in self.rows),
+            row_columns=ROW_COLUMNS,
+            view_columns=frozenset(columns),
+        )
+        live.note_view(self.router.session.client_token, view)
 
     def _read_view(self, act: Act, with_lists: bool) -> ViewRead:
         session, line_id = act.session, act.line_id
@@ -357,12 +383,14 @@ class ContactsState(DialogState, SessionState):
         self.edit_duplicate_name = ""
         self.form_version += 1
         self.details_dirty = False
+        self._note_view()
 
     def _clear_selection(self) -> None:
         self.selected = ContactDetail()
         self.history = []
         self.edit_errors = {}
         self.details_dirty = False
+        self._note_view()
 
     def _reload_open_contact(self, act: Act) -> None:
         if self.selected.id:

@@ -74,14 +74,18 @@ class LiveState(rx.State):
                         return
                     if live.RESUBSCRIBE in messages:
                         break
-                    shown = await self._show(line_id, messages)
+                    shown = await self._show(line_id, messages, token)
                     if shown is None:
                         break
                     for event in shown:
                         yield event
 
-    async def _show(self, line_id: int, messages: list[dict]) -> list | None:
+    async def _show(self, line_id: int, messages: list[dict], token: str) -> list | None:
         """Apply a burst of messages to the page: the toasts to show, or None if the page moved to another line."""
+        if not live.may_change_view(token, messages):
+            # Edits of contacts the page does not show, in columns its view does not read: not even
+            # the page's state is loaded (each such edit reaches every open page of the line).
+            return []
         jobs = [m for m in messages if "job" in m]
         changed = any(_is_change(m) for m in messages)
         toasts = []
