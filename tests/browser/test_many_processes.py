@@ -7,7 +7,6 @@ CONTACTS_BROWSER_SETUP=many; the worker test runs on the default one-process set
 import json
 import os
 import pickle
-import re
 import signal
 import subprocess
 import sys
@@ -33,30 +32,11 @@ from .conftest import (
     _wait_until_serving,
     sign_in_cookie,
 )
+from .contacts_page import add_contact, contact_rows, open_contacts
 
 pytestmark = pytest.mark.browser
 
 RESPAWN_TIMEOUT_SECONDS = 60
-
-
-def open_contacts(page: Page) -> None:
-    page.goto("/")
-    expect(page.get_by_role("button", name="New Contact")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^\d[\d,]* (contacts?|match(es)?)$"))).to_be_visible()
-
-
-def add_contact(page: Page, name: str, phone: str) -> None:
-    page.get_by_role("button", name="New Contact").click()
-    dialog = page.get_by_role("dialog", name="New Contact")
-    dialog.get_by_label("Full Name").fill(name)
-    dialog.get_by_label("Phone").fill(phone)
-    dialog.get_by_role("button", name="Add Contact").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_text(f"{name} added.")).to_be_visible()
-
-
-def contact_rows(page: Page):
-    return page.get_by_role("list", name="Contacts").get_by_role("listitem")
 
 
 def wait_for_replacement(served_app: ServedApp, killed: int, count: int) -> None:
