@@ -447,6 +447,10 @@ def line_changed(line_id: int) -> None:
 # The tables whose rows an open Contacts page shows (each has line_id).
 _WATCHED_TABLES = {"contact", "consentevent", "message", "review_flag", "contact_list"}
 _PENDING_KEY = "contacts_live_lines"
+# A contact's tags, lists and custom-field values: pages read them beyond the rows (the tag choices,
+# the lists' counts, the filters), so a transaction that changed any announces no columns.
+_CONTACT_EXTRAS_TABLES = {"contact_tag", "list_membership", "contact_field_value"}
+_EXTRAS_KEY = "contacts_live_extras"
 # A change names the contacts whose own rows it changed, up to this many (more: "any contact").
 NAMED_CONTACTS_MAX = 100
 
@@ -465,6 +469,8 @@ def _collect(session: OrmSession, _flush_context) -> None:
     for edited, group in ((False, session.new), (True, session.dirty), (False, session.deleted)):
         for instance in group:
             table = getattr(instance, "__tablename__", None)
+            if table in _CONTACT_EXTRAS_TABLES:
+                session.info[_EXTRAS_KEY] = True
             line_id = getattr(instance, "line_id", None)
             if table not in _WATCHED_TABLES or line_id is None:
                 continue
@@ -482,12 +488,14 @@ def _collect(session: OrmSession, _flush_context) -> None:
 
 
 def _announce(session: OrmSession) -> None:
+    extras = session.info.pop(_EXTRAS_KEY, False)
     for line_id, change in session.info.pop(_PENDING_KEY, {}).items():
-        publish(line_topic(line_id), change_message(change.contacts, change.columns))
+        publish(line_topic(line_id), change_message(change.contacts, None if extras else change.columns))
 
 
 def _forget(session: OrmSession, *_args) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_EXTRAS_KEY, None)
 
 
 _installed = False

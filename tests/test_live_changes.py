@@ -26,6 +26,12 @@ def test_an_edit_names_its_contact_and_the_columns_it_changed(engine, line_id, a
     assert {"email", "search_text", "updated_at"} <= set(announced[-1]["columns"])
     assert "full_name" not in announced[-1]["columns"]
 
+    # Tags: every page's tag choices may change, so every page reads again.
+    with session_scope(engine) as session:
+        tagged = ContactInput("Ada Lovelace", "415 555 2671", "ada@example.com", tags="vip")
+        update_contact(session, line_id, ada, tagged)
+    assert announced[-1]["contacts"] == [ada] and "columns" not in announced[-1]
+
     with session_scope(engine) as session:
         delete_contact(session, line_id, ada)
     assert announced[-1]["contacts"] == [ada] and "columns" not in announced[-1]
