@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.import_bench import drop_postgres, fresh_postgres, fresh_sqlite  # noqa: E402
+from benchmarks.import_bench import fresh_database  # noqa: E402
 from contacts_app.db import session_scope  # noqa: E402
 from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
 
@@ -49,8 +49,7 @@ def secondary_indexes(connection, dialect: str) -> list[str]:
 
 
 def timed_insert(kind: str, rows: list[tuple], workdir: Path, drop: list[str]) -> float:
-    engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
-    try:
+    with fresh_database(kind, workdir) as engine:
         with session_scope(engine) as session:
             line_id = ensure_default_line(session).id
         with engine.connect() as connection:
@@ -73,12 +72,6 @@ def timed_insert(kind: str, rows: list[tuple], workdir: Path, drop: list[str]) -
             )
             connection.commit()
             return time.perf_counter() - started
-    finally:
-        engine.dispose()
-        if schema:
-            drop_postgres(schema)
-        for leftover in workdir.glob("bench_*.db*"):
-            leftover.unlink()
 
 
 def main() -> None:
@@ -91,12 +84,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         for kind in ["sqlite"] + (["postgresql"] if args.postgres else []):
-            engine, schema = fresh_sqlite(workdir) if kind == "sqlite" else fresh_postgres()
-            with engine.connect() as connection:
+            with fresh_database(kind, workdir) as engine, engine.connect() as connection:
                 indexes = secondary_indexes(connection, kind)
-            engine.dispose()
-            if schema:
-                drop_postgres(schema)
 
             def median(drop: list[str], kind: str = kind) -> float:
                 return statistics.median(timed_insert(kind, rows, workdir, drop) for _ in range(args.repeat))
