@@ -191,9 +191,10 @@ def note_view(token: str, view: PageView) -> None:
 
 
 def may_change_view(token: str, messages: list[dict]) -> bool:
-    """False only when every message of the burst is an edit of contacts the page does not show,
-    in columns that cannot bring them into its view (an e-mail changed elsewhere in the line): the
-    page then needs no read at all. True when unsure (no view noted here, anything else heard)."""
+    """False only when no message of the burst can change what the page shows: none touches its
+    open contact, a row column (`row_columns`) of a contact on its page, or a column that could
+    bring a contact into its view or move one (`view_columns`); the page then needs no read at all.
+    True when unsure (no view noted here, a message naming no columns: an add, a delete, another table)."""
     view = _views.get(token)
     if view is None:
         return True
