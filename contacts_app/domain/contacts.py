@@ -145,9 +145,11 @@ def search_text_for(full_name: str, phone: str, email: str | None) -> str:
 
 
 def clean_contact(
-    session: Session, line_id: int, data: ContactInput, region: str, contact_id: int | None = None
+    session: Session, line_id: int, data: ContactInput, region: str, current: Contact | None = None
 ) -> CleanContact:
-    """Validate every field at once; raise ContactInvalid with a message per bad field."""
+    """Validate every field at once; raise ContactInvalid with a message per bad field.
+
+    `current`: the contact being edited (its own phone and e-mail are no one else's)."""
     errors: dict[str, str] = {}
     name = " ".join((data.full_name or "").split())
     if not name:
@@ -183,16 +185,17 @@ def clean_contact(
             errors.update(invalid.errors)
     # The phone identifies a contact for texting, the e-mail for integrations: neither may be shared
     # by two contacts of a line (e-mails are stored lower-cased, so ADA@ and ada@ are one address).
+    # A value the edited contact keeps is its own: the unique indexes see to that, so no query.
     duplicates: dict[str, Contact] = {}
-    for field_name, column, value, what in (
-        ("phone", Contact.phone, phone, "This number"),
-        ("email", Contact.email, email, "This e-mail address"),
+    for field_name, column, value, what, kept in (
+        ("phone", Contact.phone, phone, "This number", current is not None and phone == current.phone),
+        ("email", Contact.email, email, "This e-mail address", current is not None and email == current.email),
     ):
-        if not value:
+        if not value or kept:
             continue
         query = select(Contact).where(Contact.line_id == line_id, column == value)
-        if contact_id is not None:
-            query = query.where(Contact.id != contact_id)
+        if current is not None:
+            query = query.where(Contact.id != current.id)
         other = session.exec(query).first()
         if other is not None:
             duplicates[field_name] = other
@@ -275,7 +278,8 @@ def update_contact(
 ) -> Contact:
     """Change the contact's details (only the extras `data` gives); `actor` is the notes' editor."""
     contact = get_contact(session, line_id, contact_id)
-    clean = clean_contact(session, line_id, data, region or region_of_line(session, line_id), contact_id=contact_id)
+    clean = clean_contact(session, line_id, data, region or region_of_line(session, line_id), current=contact)
+    number_changed = contact.phone != clean.phone
     changed = (contact.full_name, contact.phone, contact.email) != (clean.full_name, clean.phone, clean.email)
     contact.full_name = clean.full_name
     contact.name_key = clean.full_name.lower()
@@ -288,7 +292,8 @@ def update_contact(
     session.add(contact)
     session.flush()
     # A number changed to one that opted out on this line is opted out, as when it is added.
-    _carry_suppression(session, contact)
+    if number_changed:
+        _carry_suppression(session, contact)
     if changed:
         events.emit(session, events.CONTACT_UPDATED, contact)
     return contact
