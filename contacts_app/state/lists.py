@@ -11,7 +11,7 @@ from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.lists import ListInvalid, ListNotFound
 from contacts_app.domain.permissions import Action
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 
 
 @dataclass
@@ -36,6 +36,7 @@ class ListsState(DialogState, SessionState):
     delete_name: str = ""
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -64,6 +65,7 @@ class ListsState(DialogState, SessionState):
         self._open_dialog("edit")
 
     @rx.event
+    @off_the_loop
     def save(self, form_data: dict):
         name, description = str(form_data.get("name", "")), str(form_data.get("description", ""))
         try:
@@ -91,6 +93,7 @@ class ListsState(DialogState, SessionState):
         self._open_dialog("delete")
 
     @rx.event
+    @off_the_loop
     def confirm_delete(self):
         self._close_dialog()
         try:
@@ -101,6 +104,7 @@ class ListsState(DialogState, SessionState):
         return [ListsState.load, rx.toast.success(f"List “{self.delete_name}” deleted; its contacts stay.")]
 
     @rx.event
+    @off_the_loop
     def export(self, list_id: int, name: str):
         """The list's members as CSV in the import format, streamed by the server."""
         with session_scope() as session:
