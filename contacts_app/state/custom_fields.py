@@ -10,7 +10,7 @@ from contacts_app.domain.custom_fields import KIND_LABELS, FieldInvalid, FieldNo
 from contacts_app.domain.permissions import ADMIN_ONLY, Action, require
 from contacts_app.models import FieldKind
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 
 
 @dataclass
@@ -45,6 +45,7 @@ class CustomFieldsState(DialogState, SessionState):
         self.loaded = True
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -55,6 +56,7 @@ class CustomFieldsState(DialogState, SessionState):
             self._reload(session, self._admin_account(session))
 
     @rx.event
+    @off_the_loop
     def create_field(self, form_data: dict):
         try:
             with session_scope() as session:
@@ -77,6 +79,7 @@ class CustomFieldsState(DialogState, SessionState):
         self._open_dialog("delete")
 
     @rx.event
+    @off_the_loop
     def confirm_delete(self):
         self._close_dialog()
         try:
