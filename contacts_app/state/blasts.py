@@ -26,7 +26,7 @@ from contacts_app.domain.quiet_hours import (
 from contacts_app.models import Account, AccountSettings, BlastStatus, Contact, Line
 from contacts_app.phones import format_phone
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 
 ALL_CONTACTS = "all"
 DEFAULT_FALLBACK = "there"
@@ -148,6 +148,7 @@ class BlastsState(DialogState, SessionState):
         return f"{first:,}–{last:,} of {self.open_rows_total:,}"
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -183,6 +184,7 @@ class BlastsState(DialogState, SessionState):
 
     # ----- composing -----
     @rx.event
+    @off_the_loop
     def open_compose(self):
         with session_scope() as session:
             line_id = self._require(session, Action.BLASTS)
@@ -208,6 +210,7 @@ class BlastsState(DialogState, SessionState):
         self._retext()
 
     @rx.event
+    @off_the_loop
     def toggle_list(self, list_id: str, checked: bool):
         chosen = [each for each in self.chosen_lists if each != list_id]
         if checked:
@@ -279,6 +282,7 @@ class BlastsState(DialogState, SessionState):
         self.preview_text = text
 
     @rx.event
+    @off_the_loop
     def send(self, _form_data: dict | None = None):
         draft = self._draft()
         if self.schedule and draft.send_at is None:
@@ -300,11 +304,13 @@ class BlastsState(DialogState, SessionState):
 
     # ----- the open blast -----
     @rx.event
+    @off_the_loop
     def open_blast(self, blast_id: int):
         self.open_id, self.open_page = blast_id, 0
         self._reload_open()
 
     @rx.event
+    @off_the_loop
     def turn_recipients_page(self, step: int):
         self.open_page = max(0, self.open_page + step)
         self._reload_open()
@@ -318,6 +324,7 @@ class BlastsState(DialogState, SessionState):
         self.open_id = 0
 
     @rx.event
+    @off_the_loop
     def refresh(self, _tick: str = ""):
         """The open blast's counts while it sends (the page polls this)."""
         if not self.open_id:
@@ -383,6 +390,7 @@ class BlastsState(DialogState, SessionState):
         self._open_dialog("cancel")
 
     @rx.event
+    @off_the_loop
     def confirm_cancel(self):
         self._close_dialog()
         with session_scope() as session:
@@ -395,6 +403,7 @@ class BlastsState(DialogState, SessionState):
 
     # ----- settings -----
     @rx.event
+    @off_the_loop
     def open_settings(self):
         with session_scope() as session:
             self._require(session, Action.MANAGE_USERS)
@@ -413,6 +422,7 @@ class BlastsState(DialogState, SessionState):
         self.settings_need_consent = checked
 
     @rx.event
+    @off_the_loop
     def save_settings(self, form_data: dict):
         try:
             with session_scope() as session:
