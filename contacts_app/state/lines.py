@@ -10,6 +10,7 @@ import reflex as rx
 from contacts_app.db import session_scope
 from contacts_app.domain import lines as lines_domain
 from contacts_app.domain.lines import LineInvalid, LineNotFound
+from contacts_app.state.session import off_the_loop
 from contacts_app.user_views import NO_OWNER, Person
 
 
@@ -43,6 +44,7 @@ class LineEditing(rx.State, mixin=True):
         self.line_owner = owner_id
 
     @rx.event
+    @off_the_loop
     def save_line(self, form_data: dict):
         name, phone = str(form_data.get("name", "")), str(form_data.get("phone", ""))
         owner_id = None if self.line_owner in ("", NO_OWNER) else int(self.line_owner)
@@ -89,6 +91,7 @@ class LineEditing(rx.State, mixin=True):
         self.share_user_id = user_id
 
     @rx.event
+    @off_the_loop
     def share(self, _form_data: dict | None = None):
         if not self.share_user_id:
             return rx.toast.error("Choose a user to share the line with.")
@@ -105,6 +108,7 @@ class LineEditing(rx.State, mixin=True):
         return rx.toast.success(f"“{self.share_line_name}” is shared with {email}.")
 
     @rx.event
+    @off_the_loop
     def unshare(self, line_id: int, user_id: str, line_name: str, email: str):
         with session_scope() as session:
             admin = self._user(session)

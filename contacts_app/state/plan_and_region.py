@@ -11,6 +11,7 @@ from contacts_app.db import session_scope
 from contacts_app.domain import accounts as accounts_domain
 from contacts_app.domain.contacts import RegionInvalid
 from contacts_app.domain.permissions import UnknownPlan
+from contacts_app.state.session import off_the_loop
 
 
 class PlanAndRegion(rx.State, mixin=True):
@@ -24,6 +25,7 @@ class PlanAndRegion(rx.State, mixin=True):
         return f"region-{self.region_version}"
 
     @rx.event
+    @off_the_loop
     def choose_plan(self, plan: str):
         with session_scope() as session:
             admin = self._user(session)
@@ -35,6 +37,7 @@ class PlanAndRegion(rx.State, mixin=True):
         return rx.toast.success(f"The account is on the {self.plan_name} plan.")
 
     @rx.event
+    @off_the_loop
     def save_region(self, form_data: dict):
         with session_scope() as session:
             admin = self._user(session)
@@ -47,4 +50,3 @@ class PlanAndRegion(rx.State, mixin=True):
             self._reload(session, admin)
         self.region_version += 1
         return rx.toast.success(f"Numbers without a country code are now read as {region} numbers.")
-

@@ -21,7 +21,7 @@ from contacts_app.phones import format_phone
 from contacts_app.state.dialogs import DialogState
 from contacts_app.state.lines import LineEditing
 from contacts_app.state.plan_and_region import PlanAndRegion
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 from contacts_app.user_views import NO_OWNER, PERMISSION_SWITCHES, LineRow, Person, UserRow, plan_summary, user_row
 
 # /users?edit_line=ID opens that line's editor (the Contacts page links there to set a line's number).
@@ -89,6 +89,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         return None
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -112,6 +113,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         self._open_dialog("new_user")
 
     @rx.event
+    @off_the_loop
     def add_user(self, form_data: dict):
         email = str(form_data.get("email", ""))
         role = str(form_data.get("role", "")) or Role.USER
@@ -128,6 +130,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         return rx.toast.success(f"{added} can now sign in.")
 
     @rx.event
+    @off_the_loop
     def set_permission(self, user_id: int, column: str, allowed: bool):
         # Checked gives the feature back "as the plan allows" (None); unchecked takes it away.
         with session_scope() as session:
@@ -143,6 +146,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         return rx.toast.success(f"{label} {'allowed' if allowed else 'turned off'} for {email}.")
 
     @rx.event
+    @off_the_loop
     def set_role(self, user_id: int, role: str):
         with session_scope() as session:
             admin = self._user(session)
@@ -167,6 +171,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         return UsersState.set_disabled(self.disable_user_id, True)
 
     @rx.event
+    @off_the_loop
     def set_disabled(self, user_id: int, disabled: bool):
         with session_scope() as session:
             admin = self._user(session)
@@ -186,6 +191,7 @@ class UsersState(LineEditing, PlanAndRegion, DialogState, SessionState):
         self._open_dialog("password")
 
     @rx.event
+    @off_the_loop
     def reset_password(self, form_data: dict):
         password = str(form_data.get("password", ""))
         if password != str(form_data.get("confirm", "")):
