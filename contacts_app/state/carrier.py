@@ -29,6 +29,7 @@ from contacts_app.db import session_scope
 from contacts_app.models import Line
 from contacts_app.phones import format_phone
 from contacts_app.state.integrations import IntegrationsState
+from contacts_app.state.session import off_the_loop
 
 MASK = "••••"
 
@@ -99,12 +100,14 @@ class CarrierState(IntegrationsState):
         ]
 
     @rx.event
+    @off_the_loop
     def load_carrier(self):
         with session_scope() as session:
             user = self._admin(session)
             self._load_carrier(session, user.account_id)
 
     @rx.event
+    @off_the_loop
     def save_twilio(self, form_data: dict):
         entered = TwilioInput(
             account_sid=str(form_data.get("account_sid", "")),
@@ -131,6 +134,7 @@ class CarrierState(IntegrationsState):
         return rx.toast.success("Twilio credentials saved (encrypted). Choose the lines that send through it.")
 
     @rx.event
+    @off_the_loop
     def disconnect_twilio(self):
         try:
             with session_scope() as session:
@@ -143,10 +147,12 @@ class CarrierState(IntegrationsState):
         return rx.toast.success("Twilio disconnected: its credentials are deleted; lines use the outbox again.")
 
     @rx.event
+    @off_the_loop
     def toggle_line(self, line_id: int, connected: bool):
         return self._set_line(line_id, connected, None)
 
     @rx.event
+    @off_the_loop
     def set_line_rate(self, line_id: int, value: str):
         try:
             rate = float(value)

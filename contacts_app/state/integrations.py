@@ -15,7 +15,7 @@ from contacts_app.domain.events import EVENT_TYPES
 from contacts_app.domain.permissions import PermissionDenied
 from contacts_app.models import ApiKey, Role, User, WebhookDelivery, WebhookEndpoint
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import NotSignedIn, SessionState
+from contacts_app.state.session import NotSignedIn, SessionState, off_the_loop
 from contacts_app.views import show_time
 
 ADMIN_ONLY = "Only an administrator can manage integrations."
@@ -155,6 +155,7 @@ class IntegrationsState(DialogState, SessionState):
         ]
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             try:
@@ -173,6 +174,7 @@ class IntegrationsState(DialogState, SessionState):
 
     # ----- consent message -----
     @rx.event
+    @off_the_loop
     def save_consent_message(self, form_data: dict):
         try:
             with session_scope() as session:
@@ -188,6 +190,7 @@ class IntegrationsState(DialogState, SessionState):
         return rx.toast.success("Consent message saved.")
 
     @rx.event
+    @off_the_loop
     def restore_default_consent_message(self):
         with session_scope() as session:
             user = self._admin(session)
@@ -198,6 +201,7 @@ class IntegrationsState(DialogState, SessionState):
 
     # ----- API keys -----
     @rx.event
+    @off_the_loop
     def create_key(self, form_data: dict):
         try:
             with session_scope() as session:
@@ -219,6 +223,7 @@ class IntegrationsState(DialogState, SessionState):
         self.new_key = ""
 
     @rx.event
+    @off_the_loop
     def revoke_key(self, key_id: int):
         try:
             with session_scope() as session:
@@ -237,6 +242,7 @@ class IntegrationsState(DialogState, SessionState):
         self.chosen_events = [event for event in EVENT_TYPES if event in others or (chosen and event == event_type)]
 
     @rx.event
+    @off_the_loop
     def add_endpoint(self, form_data: dict):
         try:
             with session_scope() as session:
@@ -255,6 +261,7 @@ class IntegrationsState(DialogState, SessionState):
         self.endpoint_form_version += 1
 
     @rx.event
+    @off_the_loop
     def rotate_secret(self, endpoint_id: int):
         try:
             with session_scope() as session:
@@ -267,6 +274,7 @@ class IntegrationsState(DialogState, SessionState):
         return rx.toast.success("New secret made; the old one stops working now.")
 
     @rx.event
+    @off_the_loop
     def send_test_event(self, endpoint_id: int):
         try:
             with session_scope() as session:
@@ -290,6 +298,7 @@ class IntegrationsState(DialogState, SessionState):
         self._open_dialog("delete_endpoint")
 
     @rx.event
+    @off_the_loop
     def confirm_delete_endpoint(self):
         endpoint_id, self.delete_endpoint_id = self.delete_endpoint_id, 0
         self._close_dialog()
@@ -305,6 +314,7 @@ class IntegrationsState(DialogState, SessionState):
 
     # ----- deliveries -----
     @rx.event
+    @off_the_loop
     def refresh_deliveries(self, _tick: str = ""):
         with session_scope() as session:
             try:
@@ -316,6 +326,7 @@ class IntegrationsState(DialogState, SessionState):
             self._load_endpoints(session, user.account_id)
 
     @rx.event
+    @off_the_loop
     def resend(self, delivery_id: int):
         try:
             with session_scope() as session:
@@ -328,6 +339,7 @@ class IntegrationsState(DialogState, SessionState):
 
     # ----- consent history -----
     @rx.event
+    @off_the_loop
     def export_consent_history(self):
         with session_scope() as session:
             user = self._admin(session)
