@@ -19,7 +19,7 @@ from contacts_app.domain.reminders import ReminderInput, ReminderInvalid, Remind
 from contacts_app.models import Line, ReminderRepeat, ReminderStatus
 from contacts_app.phones import format_phone
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 
 CONTACT_CHOICES = 8
 STATUS_LABELS = {
@@ -98,6 +98,7 @@ class RemindersState(DialogState, SessionState):
         return date.fromisoformat(self.selected_day).strftime("%A, %B %-d")
 
     @rx.event
+    @off_the_loop
     def load(self):
         with session_scope() as session:
             redirect = self._redirect_if_signed_out(session)
@@ -160,6 +161,7 @@ class RemindersState(DialogState, SessionState):
             self._load_month(session, self._line_id(session))
 
     @rx.event
+    @off_the_loop
     def choose_day(self, iso: str):
         self.selected_day = iso
         chosen = date.fromisoformat(iso)
@@ -167,16 +169,19 @@ class RemindersState(DialogState, SessionState):
         self._reload()
 
     @rx.event
+    @off_the_loop
     def previous_month(self):
         self.year, self.month = (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
         self._reload()
 
     @rx.event
+    @off_the_loop
     def next_month(self):
         self.year, self.month = (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
         self._reload()
 
     @rx.event
+    @off_the_loop
     def watch(self, _tick: str = ""):
         """Statuses move when the scheduler sends; the open page polls them."""
         if self.loaded and self.dialog != "editor":
@@ -199,6 +204,7 @@ class RemindersState(DialogState, SessionState):
         self._open_editor()
 
     @rx.event
+    @off_the_loop
     def open_new_for(self, contact_id: int):
         """The dialog with the contact chosen ("Schedule a text" in a contact's details)."""
         self._new()
@@ -212,6 +218,7 @@ class RemindersState(DialogState, SessionState):
         self._open_editor()
 
     @rx.event
+    @off_the_loop
     def open_edit(self, reminder_id: int):
         with session_scope() as session:
             line_id = self._line_id(session)
@@ -228,6 +235,7 @@ class RemindersState(DialogState, SessionState):
         self._open_editor()
 
     @rx.event
+    @off_the_loop
     def set_contact_query(self, value: str):
         self.contact_query = value
         if not value.strip():
@@ -267,6 +275,7 @@ class RemindersState(DialogState, SessionState):
         self.repeat_until = value
 
     @rx.event
+    @off_the_loop
     def save(self):
         errors: dict[str, str] = {}
         try:
@@ -311,6 +320,7 @@ class RemindersState(DialogState, SessionState):
         self._open_dialog("cancel")
 
     @rx.event
+    @off_the_loop
     def confirm_cancel(self):
         self._close_dialog()
         with session_scope() as session:
