@@ -47,7 +47,7 @@ from contacts_app.jobs import imports as import_job
 from contacts_app.models import JobStatus
 from contacts_app.numbers import counted
 from contacts_app.state.dialogs import DialogState
-from contacts_app.state.session import SessionState
+from contacts_app.state.session import SessionState, off_the_loop
 
 FILE_INPUT_ID = "import-file"
 SHOWN_PROBLEMS = 200
@@ -228,6 +228,7 @@ class ImportState(DialogState, SessionState):
         )
 
     @rx.event
+    @off_the_loop
     def set_open(self, is_open: bool):
         """Its own open-change handler: opening reads the line's lists and fields and any import running."""
         if not is_open:
@@ -335,6 +336,7 @@ class ImportState(DialogState, SessionState):
         self.file_name = ""
 
     @rx.event
+    @off_the_loop
     def choose_file(self, _value: str = ""):
         """The file input changed: the page uploads the file to the server's own route."""
         with session_scope() as session:
@@ -345,6 +347,7 @@ class ImportState(DialogState, SessionState):
         return rx.call_script(upload_script(line_id), callback=ImportState.file_staged)
 
     @rx.event
+    @off_the_loop
     def file_staged(self, answer: dict):
         """The upload route's answer: the staged file is the user's own, or an error to show."""
         self.uploading = False
@@ -366,6 +369,7 @@ class ImportState(DialogState, SessionState):
         self._offer_mapping(first_rows(path))
 
     @rx.event
+    @off_the_loop
     def start_import(self):
         """Start the import as a job (it survives this web process); its progress and end reach the
         page through state/live.py as job messages (`_on_job`)."""
