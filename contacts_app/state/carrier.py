@@ -177,9 +177,13 @@ class CarrierState(IntegrationsState):
 
     @rx.event(background=True)
     async def check_line(self, line_id: int):
-        # Reading state outside the lock is allowed; the database is kept out of `async with self`.
-        with session_scope() as session:
-            account_id = self._admin(session).account_id
+        # Reading state outside the lock is allowed; the database is kept out of `async with self`,
+        # and off the event loop.
+        def admin_account() -> int:
+            with session_scope() as session:
+                return self._admin(session).account_id
+
+        account_id = await asyncio.to_thread(admin_account)
         async with self:
             self.checking_line_id = line_id
 
