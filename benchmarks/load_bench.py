@@ -4,10 +4,11 @@
     .venv/bin/python benchmarks/load_bench.py --setup many --users 200
 
 Set-ups: (a) `one`: one web process, one worker, SQLite (what `bin/serve` runs); (b) `many`:
-`bin/serve-many`, two web processes of WEB_WORKERS workers each behind nginx, PostgreSQL (a schema of
-its own at 127.0.0.1:5432, dropped afterwards) and Redis (--redis-url). Each seeds its own database:
-one line per `--users-per-line` users (a business's staff), each line with `--contacts-per-line`
-contacts, and signs every simulated user in (a session of their own).
+`bin/serve-many`, two web processes behind nginx (with its default workers, one per core in all, or
+--workers each), PostgreSQL (a schema of its own at 127.0.0.1:5432, dropped afterwards) and Redis
+(--redis-url). Each seeds its own database: one line per `--users-per-line` users (a business's
+staff), each line with `--contacts-per-line` contacts, and signs every simulated user in (a session
+of their own).
 
 Each simulated user connects as the browser does (Engine.IO/Socket.IO on /_event, the hydrate event
 in the CONNECT packet, the session cookie), opens the Contacts page, searches, opens two contacts,
@@ -194,7 +195,7 @@ def ensure_build(port: int) -> None:
         )
 
 
-def start_server(setup: str, database_url: str, redis_url: str, workers: int, log: Path) -> Server:
+def start_server(setup: str, database_url: str, redis_url: str, workers: int | None, log: Path) -> Server:
     port = free_port()
     ensure_build(port)
     env = {
@@ -211,10 +212,12 @@ def start_server(setup: str, database_url: str, redis_url: str, workers: int, lo
             "REFLEX_REDIS_URL": redis_url,
             "PORT": str(port),
             "WEB_PORTS": f"{free_port()} {free_port()}",
-            "WEB_WORKERS": str(workers),
             "SKIP_BUILD": "1",
             "RUN_DIR": tempfile.mkdtemp(prefix="load-bench-nginx-"),
         }
+        env.pop("WEB_WORKERS", None)
+        if workers:
+            env["WEB_WORKERS"] = str(workers)
         command = [str(PROJECT_ROOT / "bin" / "serve-many")]
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -569,7 +572,9 @@ def main() -> None:
     parser.add_argument("--contacts-per-line", type=int, default=1000)
     parser.add_argument("--ramp", type=float, default=10.0, help="arrival seconds per 100 users (default 10)")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds every page stays open afterwards")
-    parser.add_argument("--workers", type=int, default=2, help="workers per web process in `many` (default 2)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="workers per web process in `many` (default: cores / 2)"
+    )
     parser.add_argument("--redis-url", default=os.environ.get("CONTACTS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"))
     args = parser.parse_args()
     args.users = [int(count) for count in args.users.split(",")]

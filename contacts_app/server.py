@@ -62,7 +62,12 @@ def serve_web(host: str, port: int, workers: int | None) -> None:
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)
     environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.set(True)
-    workers = workers or processes.get_num_workers()
+    # Reflex starts 2 x cores + 1 workers with Redis (one without: the page states live in its
+    # memory). Here every database read and write of a handler runs in a thread (off_the_loop), so
+    # what a worker's loop does is CPU work, and workers beyond the cores only queue it behind each
+    # other: 200 users on `bin/serve-many`'s two web processes of this 2-core machine got p95
+    # 293-747 ms with one worker each, 1,257 ms with two and 1,797 ms with five (load_bench).
+    workers = workers or min(processes.get_num_workers(), os.cpu_count() or 1)
     # As `reflex run --env prod` does: import the app here so forked workers share its memory.
     import multiprocessing
 
