@@ -137,6 +137,23 @@ def wait_for(condition, timeout: float, what: str, log: Path | None = None):
     raise AssertionError(f"timed out waiting for {what}\n{detail}")
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, and by those, read from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 def contacts_of(engine, line_id: int) -> int:
     with session_scope(engine) as session:
         return count_contacts(session, line_id)
@@ -191,8 +208,12 @@ def test_an_import_killed_mid_way_writes_nothing_then_all_when_run_again(engine,
         return beat is not None and beat[0] > IMPORT_ROWS // 4
 
     wait_for(progressing, 120, "the import to be well under way", tmp_path / "worker.log")
+    checkers = descendants(first.process.pid)
+    assert checkers, "a 200,000-row file is checked by a pool of processes"
     first.kill()
     assert contacts_of(engine, line_id) in (0, IMPORT_ROWS)  # all or nothing, never part
+    # Nothing of the killed worker stays behind holding memory.
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in checkers), 15, "its checking processes to end")
     if contacts_of(engine, line_id) == 0:
         assert job_of(engine, job_id).status == JobStatus.RUNNING
 
