@@ -125,9 +125,13 @@ class ContactList(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# SQLite: a link table is stored in its primary key's order, not twice (migration 0021).
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
+
+
 class ListMembership(SQLModel, table=True):
     __tablename__ = "list_membership"
-    __table_args__ = (Index("ix_list_membership_contact", "contact_id"),)
+    __table_args__ = (Index("ix_list_membership_contact", "contact_id"), WITHOUT_ROWID)
 
     list_id: int = Field(sa_column=Column(Integer, ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True))
     contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
@@ -165,7 +169,7 @@ class ContactFieldValue(SQLModel, table=True):
 
     __tablename__ = "contact_field_value"
     # The custom-field filter looks values up by field and lower-cased value.
-    __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"),)
+    __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"), WITHOUT_ROWID)
 
     contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     field_id: int = Field(
@@ -180,7 +184,7 @@ class ContactTag(SQLModel, table=True):
 
     __tablename__ = "contact_tag"
     # The tag filter and the line's tag choices read this index.
-    __table_args__ = (Index("ix_contact_tag_line_name", "line_id", "name_key", "contact_id"),)
+    __table_args__ = (Index("ix_contact_tag_line_name", "line_id", "name_key", "contact_id"), WITHOUT_ROWID)
 
     contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
     name_key: str = Field(primary_key=True)

@@ -189,3 +189,42 @@ def test_models_match_the_migrated_schema(engine):
         context = MigrationContext.configure(connection, opts={"include_object": include_object, "compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == [], "models.py and the migrations disagree:\n" + pformat(differences)
+
+
+LINK_ROWS = {
+    "list_membership": "SELECT list_id, contact_id, added_at FROM list_membership ORDER BY 1, 2",
+    "contact_tag": "SELECT contact_id, name_key, name, line_id FROM contact_tag ORDER BY 1, 2",
+    "contact_field_value": "SELECT contact_id, field_id, value, value_key FROM contact_field_value ORDER BY 1, 2",
+}
+
+
+def link_rows(engine: Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as connection:
+        return {table: [tuple(row) for row in connection.execute(text(sql))] for table, sql in LINK_ROWS.items()}
+
+
+def test_lists_tags_and_field_values_come_through_the_move_to_key_ordered_tables(blank_engine):
+    migrate(blank_engine, "0020")
+    fill_first_version(blank_engine)
+    with blank_engine.begin() as connection:
+        for sql in (
+            "INSERT INTO contact_list (id, line_id, name, name_key, description, created_at, updated_at) "
+            "VALUES (1, 1, 'VIP', 'vip', '', '2024-03-01 09:00:00', '2024-03-01 09:00:00')",
+            "INSERT INTO list_membership VALUES (1, 1, '2024-03-01 09:00:00'), (1, 3, '2024-03-02 09:00:00')",
+            "INSERT INTO contact_tag VALUES (1, 'regular', 'Regular', 1), (2, 'late payer', 'Late payer', 1)",
+            "INSERT INTO custom_field (id, account_id, name, name_key, kind, position, created_at) "
+            "VALUES (1, 1, 'Company', 'company', 'text', 0, '2024-03-01 09:00:00')",
+            "INSERT INTO contact_field_value VALUES (1, 1, 'Acme', 'acme'), (3, 1, 'Babbage & Co', 'babbage & co')",
+        ):
+            connection.execute(text(sql))
+    before = link_rows(blank_engine)
+    assert all(before.values())
+    migrate(blank_engine)
+    assert link_rows(blank_engine) == before
+    # Deleting a contact still takes its memberships, tags and values with it.
+    with session_scope(blank_engine) as session:
+        delete_contact(session, 1, 1)
+    contact_column = {"list_membership": 1, "contact_tag": 0, "contact_field_value": 0}
+    assert link_rows(blank_engine) == {
+        table: [row for row in rows if row[contact_column[table]] != 1] for table, rows in before.items()
+    }
