@@ -112,5 +112,3 @@ def plan_summary(features: PlanFeatures) -> str:
     missing = [name for name, on in offered.items() if not on]
     text = f"Includes {', '.join(included)}."
     return text + (f" Not included: {', '.join(missing)}." if missing else "")
-
-

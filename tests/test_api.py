@@ -67,8 +67,9 @@ def test_api_keys_are_stored_hashed_and_shown_once(engine, account_id, key):
 def test_requests_without_a_valid_key_get_401_and_change_nothing(engine, account_id, header):
     headers = {"Authorization": header} if header else {}
     with TestClient(create_api(engine)) as anonymous:
-        inbound = anonymous.post("/api/v1/inbound", data={"From": "4155552671", "To": LINE_NUMBER, "Body": "STOP"},
-                                 headers=headers)
+        inbound = anonymous.post(
+            "/api/v1/inbound", data={"From": "4155552671", "To": LINE_NUMBER, "Body": "STOP"}, headers=headers
+        )
         created = anonymous.post("/api/v1/contacts", json={"full_name": "X", "phone": "4155552671"}, headers=headers)
         listed = anonymous.get("/api/v1/contacts", headers=headers)
     assert [r.status_code for r in (inbound, created, listed)] == [401, 401, 401]

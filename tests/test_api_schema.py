@@ -59,9 +59,7 @@ def test_unauthenticated_generated_requests_get_401(api_and_key):
     api, _ = api_and_key
     with TestClient(api) as client:
         for path, methods in client.get("/api/openapi.json").json()["paths"].items():
-            concrete = (
-                path.replace("{contact_id}", "1").replace("{list_id}", "1").replace("{phone}", "4155550100")
-            )
+            concrete = path.replace("{contact_id}", "1").replace("{list_id}", "1").replace("{phone}", "4155550100")
             for method in methods:
                 if path.startswith("/api/v1/carriers/"):
                     # Carriers sign their webhooks instead of sending a key: unsigned is 403.

@@ -31,8 +31,9 @@ def other_line(engine, line_id) -> int:
 def test_deletes_every_contact_in_batches_reporting_progress(engine, line_id):
     fill(engine, line_id)
     seen: list[tuple[int, int]] = []
-    deleted = delete_all_contacts(engine, line_id, progress=lambda done, total: seen.append((done, total)),
-                                  batch_size=3)
+    deleted = delete_all_contacts(
+        engine, line_id, progress=lambda done, total: seen.append((done, total)), batch_size=3
+    )
     assert deleted == 7
     assert seen == [(3, 7), (6, 7), (7, 7)]
     with session_scope(engine) as session:
@@ -118,8 +119,11 @@ def test_webhook_subscribers_hear_of_every_deleted_contact(engine, line_id):
     fill(engine, line_id, PHONES[:5])
     with session_scope(engine) as session:
         account_id = session.get(Line, line_id).account_id
-        session.add(WebhookEndpoint(account_id=account_id, url="https://example.com/hook",
-                                    events=events.CONTACT_DELETED, secret="s"))
+        session.add(
+            WebhookEndpoint(
+                account_id=account_id, url="https://example.com/hook", events=events.CONTACT_DELETED, secret="s"
+            )
+        )
     delete_all_contacts(engine, line_id, batch_size=2)
     with session_scope(engine) as session:
         deliveries = session.exec(select(WebhookDelivery)).all()

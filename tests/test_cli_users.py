@@ -46,15 +46,17 @@ def stored_users(database_url: str) -> list[tuple[str, str]]:
 
 
 def test_first_user_from_the_terminal_is_an_administrator_who_can_sign_in(database_url):
-    done = contacts_app(database_url, "create-user", "Owner@Shop.com", "--password-stdin",
-                        stdin="correct horse battery\n")
+    done = contacts_app(
+        database_url, "create-user", "Owner@Shop.com", "--password-stdin", stdin="correct horse battery\n"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Created administrator owner@shop.com."
 
     done = contacts_app(database_url, "create-user", "clerk@shop.com", "--password-stdin", stdin="another password\n")
     assert done.stdout.strip() == "Created user clerk@shop.com."
-    done = contacts_app(database_url, "create-user", "boss@shop.com", "--admin", "--password-stdin",
-                        stdin="a third password\n")
+    done = contacts_app(
+        database_url, "create-user", "boss@shop.com", "--admin", "--password-stdin", stdin="a third password\n"
+    )
     assert done.stdout.strip() == "Created administrator boss@shop.com."
 
     assert stored_users(database_url) == [

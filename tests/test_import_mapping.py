@@ -77,10 +77,7 @@ def test_a_google_contacts_export_imports_in_one_step(engine, line_id, tmp_path)
 
 def test_an_outlook_export_takes_the_mobile_phone(engine, line_id, tmp_path):
     path = tmp_path / "outlook.csv"
-    path.write_text(
-        OUTLOOK_HEADER + "\n"
-        "Grace,,Hopper,Navy,grace@example.com,(212) 555-0199,,(415) 555-0103\n"
-    )
+    path.write_text(OUTLOOK_HEADER + "\nGrace,,Hopper,Navy,grace@example.com,(212) 555-0199,,(415) 555-0103\n")
     import_with_proposal(engine, line_id, path)
     assert contacts_of(engine, line_id) == [("Grace Hopper", "+14155550103", "grace@example.com")]
 

@@ -57,8 +57,10 @@ def set_override(engine, team, field: str, value: bool | None) -> None:
 def test_default_plan_allows_everything_to_a_user(engine, team, line_id):
     with session_scope(engine) as session:
         reasons = permissions_for(session, refreshed(session, team["clerk"]), line_id)
-    assert reasons == {**{action: None for action in Action}, Action.MANAGE_USERS: "Only an administrator can "
-                       "manage users and lines."}
+    assert reasons == {
+        **{action: None for action in Action},
+        Action.MANAGE_USERS: "Only an administrator can manage users and lines.",
+    }
 
 
 @pytest.mark.parametrize(

@@ -149,9 +149,10 @@ def test_query_that_is_not_a_phone_fragment_has_no_search_digits(query):
 @given(st.integers(min_value=0, max_value=9_999_999_999))
 def test_the_quick_north_american_check_agrees_with_phonenumbers(number):
     national = f"{number:010d}"
-    expected = phonenumbers.is_valid_number_for_region(
-        phonenumbers.PhoneNumber(country_code=1, national_number=number), "US"
-    ) and len(str(number)) == 10
+    expected = (
+        phonenumbers.is_valid_number_for_region(phonenumbers.PhoneNumber(country_code=1, national_number=number), "US")
+        and len(str(number)) == 10
+    )
     assert valid_in_main_nanp_region(national) == expected, national
 
 

@@ -105,9 +105,7 @@ def test_a_text_on_a_connected_line_is_queued_then_handed_to_twilio_by_the_send_
     assert create.params["Body"] == "Your table is ready"
     assert create.username == account_sid
     sent = message(engine, message_id)
-    assert create.params["StatusCallback"] == (
-        f"{PUBLIC_URL}/api/v1/carriers/twilio/status?key={sent.idempotency_key}"
-    )
+    assert create.params["StatusCallback"] == (f"{PUBLIC_URL}/api/v1/carriers/twilio/status?key={sent.idempotency_key}")
     assert sent.provider == "twilio" and sent.provider_message_id == standin.message_to(JANE).sid
     assert sent.status == MessageStatus.QUEUED  # Twilio's own "queued" until a callback says more
 

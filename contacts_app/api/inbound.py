@@ -101,8 +101,6 @@ def _receive(engine: Engine, caller: Caller, fields: dict[str, str]) -> InboundO
         }
     },
 )
-async def inbound(
-    request: Request, caller: CallerDep, engine: EngineDep
-) -> InboundOut:
+async def inbound(request: Request, caller: CallerDep, engine: EngineDep) -> InboundOut:
     fields = await _read_fields(request)
     return await run_in_threadpool(_receive, engine, caller, fields)

@@ -148,9 +148,7 @@ def add_members(
         return MembersOut(list_id=list_id, changed=changed, member_count=_member_count(session, list_id))
 
 
-@router.delete(
-    "/{list_id}/members/{contact_id}", response_model=MembersOut, summary="Remove a contact from the list"
-)
+@router.delete("/{list_id}/members/{contact_id}", response_model=MembersOut, summary="Remove a contact from the list")
 def remove_member(
     caller: CallerDep,
     engine: EngineDep,

@@ -76,7 +76,7 @@ class ContactCreate(BaseModel):
     fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
-        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+        description='Custom field values by field name; only the given fields change, null or "" clears one.',
     )
 
 
@@ -97,7 +97,7 @@ class ContactPatch(BaseModel):
     fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
-        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+        description='Custom field values by field name; only the given fields change, null or "" clears one.',
     )
 
 
@@ -114,7 +114,7 @@ class ContactUpsert(BaseModel):
     fields: dict[FieldName, FieldValue | int | float | bool | None] | None = Field(
         None,
         max_length=50,
-        description="Custom field values by field name; only the given fields change, null or \"\" clears one.",
+        description='Custom field values by field name; only the given fields change, null or "" clears one.',
     )
 
 

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 SECRET_KEY_ENV = "CONTACTS_SECRET_KEY"
 MISSING_KEY = (
     "Credentials cannot be saved: the server has no encryption key. Set CONTACTS_SECRET_KEY "
-    "(make one with: python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\") "
+    '(make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") '
     "and restart the app."
 )
 
@@ -24,9 +24,7 @@ class SecretKeyMissing(Exception):
 
 class SecretKeyInvalid(Exception):
     def __str__(self) -> str:
-        return (
-            "CONTACTS_SECRET_KEY is not a list of Fernet keys (32 url-safe base64 bytes each, separated by commas)."
-        )
+        return "CONTACTS_SECRET_KEY is not a list of Fernet keys (32 url-safe base64 bytes each, separated by commas)."
 
 
 class SecretUnreadable(Exception):

@@ -229,8 +229,7 @@ def selection_bar() -> rx.Component:
             rx.hstack(
                 rx.text(count(SelectionState.selection_count), " selected", size="2", weight="medium"),
                 rx.cond(
-                    ~SelectionState.all_matching
-                    & (ContactsState.total > SelectionState.selection_count),
+                    ~SelectionState.all_matching & (ContactsState.total > SelectionState.selection_count),
                     rx.button(
                         "Select all ",
                         count(ContactsState.total),

@@ -180,9 +180,7 @@ def options() -> rx.Component:
         ),
         rx.cond(
             ~ImportState.header_hint & ((ImportState.file_name != "") | (ImportState.pasted != "")),
-            rx.text(
-                "No header line: the columns are read as Full Name, Phone, Email.", size="1", color_scheme="gray"
-            ),
+            rx.text("No header line: the columns are read as Full Name, Phone, Email.", size="1", color_scheme="gray"),
         ),
         rx.cond(
             ImportState.header_hint & (ImportState.mapping.length() == 0),

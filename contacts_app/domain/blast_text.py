@@ -67,8 +67,10 @@ def set_blast_settings(
     clean = " ".join((instruction or "").split())
     if len(clean) > MAX_INSTRUCTION_LENGTH:
         raise BlastSettingsInvalid(
-            {"opt_out_instruction": f"Opt-out instruction is too long ({len(clean)} characters; "
-             f"the limit is {MAX_INSTRUCTION_LENGTH})."}
+            {
+                "opt_out_instruction": f"Opt-out instruction is too long ({len(clean)} characters; "
+                f"the limit is {MAX_INSTRUCTION_LENGTH})."
+            }
         )
     if clean and not says_how_to_opt_out(clean):
         raise BlastSettingsInvalid({"opt_out_instruction": "The opt-out instruction must tell people to reply STOP."})

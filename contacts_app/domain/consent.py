@@ -161,9 +161,7 @@ def suppress_number(session: Session, line_id: int, phone: str, source: str, det
     return True
 
 
-def lift_number_suppression(
-    session: Session, line_id: int, phone: str, source: str, detail: str | None = None
-) -> bool:
+def lift_number_suppression(session: Session, line_id: int, phone: str, source: str, detail: str | None = None) -> bool:
     """START from a number that is no contact: its suppression on the line ends."""
     if suppression_for(session, line_id, phone) is None:
         return False
@@ -229,8 +227,6 @@ def decline_consent(
         return False
     _set_consent(session, contact, ConsentStatus.DECLINED, EventKind.CONSENT_DECLINED, source, actor, detail)
     return True
-
-
 
 
 def mark_consent_pending(

@@ -9,9 +9,7 @@ reasonable means, not only by the exact keyword.
 import re
 from enum import StrEnum
 
-OPT_OUT_KEYWORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
-)
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"})
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 CONFIRM_KEYWORDS = frozenset({"YES"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})

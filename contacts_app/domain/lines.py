@@ -140,9 +140,7 @@ def set_line_number(session: Session, account_id: int, line_id: int, phone: str)
     return line
 
 
-def update_line(
-    session: Session, admin: User, line_id: int, name: str | None = None, phone: str | None = None
-) -> Line:
+def update_line(session: Session, admin: User, line_id: int, name: str | None = None, phone: str | None = None) -> Line:
     """Rename the line and/or change its number; None leaves a field as it is."""
     line = _account_line(session, admin, line_id)
     if name is not None:

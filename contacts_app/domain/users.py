@@ -174,9 +174,7 @@ def add_user(session: Session, admin: User, email: str, password: str, role: str
 
 def list_users(session: Session, admin: User) -> list[User]:
     require(session, admin, Action.MANAGE_USERS)
-    return list(
-        session.exec(select(User).where(User.account_id == admin.account_id).order_by(col(User.email)))
-    )
+    return list(session.exec(select(User).where(User.account_id == admin.account_id).order_by(col(User.email))))
 
 
 def _other_active_admins(session: Session, user: User) -> int:

@@ -281,8 +281,9 @@ class ErrorWatch:
     def attach(self, context) -> None:
         context.on(
             "console",
-            lambda message: message.type == "error"
-            and self._record(f"console: {message.text} ({message.location.get('url', '')})"),
+            lambda message: (
+                message.type == "error" and self._record(f"console: {message.text} ({message.location.get('url', '')})")
+            ),
         )
         context.on("weberror", lambda web_error: self._record(f"uncaught: {web_error.error}"))
 

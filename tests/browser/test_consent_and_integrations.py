@@ -187,9 +187,7 @@ def consent_statuses(engine) -> dict[str, str]:
         return {c.full_name: c.consent_status for c in session.exec(select(Contact)).all()}
 
 
-def test_consent_requests_to_a_selection_ask_first_saying_who_is_texted_and_who_is_skipped(
-    page, app_db, app_url, shot
-):
+def test_consent_requests_to_a_selection_ask_first_saying_who_is_texted_and_who_is_skipped(page, app_db, app_url, shot):
     key = line_with_key(app_db)
     seed(app_db, "First Person", "415 555 0105")
     seed(app_db, "Second Person", "415 555 0106")

@@ -28,9 +28,7 @@ def upgrade() -> None:
     op.create_index("ix_contact_list_line_id", "contact_list", ["line_id"])
     op.create_table(
         "list_membership",
-        sa.Column(
-            "list_id", sa.Integer(), sa.ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("list_id", sa.Integer(), sa.ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("contact_id", sa.Integer(), sa.ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     )

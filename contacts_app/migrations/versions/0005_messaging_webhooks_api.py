@@ -47,9 +47,7 @@ def upgrade() -> None:
 
     op.create_table(
         "account_settings",
-        sa.Column(
-            "account_id", sa.Integer(), sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("account_id", sa.Integer(), sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("consent_message", sa.Text(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
