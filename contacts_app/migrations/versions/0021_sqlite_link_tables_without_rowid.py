@@ -1,7 +1,7 @@
 """SQLite: the tables that link a contact to its custom-field values, tags and lists are stored in
 their primary key's own order (WITHOUT ROWID). A rowid table kept each row twice, in the table and
 in the primary key's index; now the key is the table. An import's 300,000 field values (100,000
-contacts, 3 fields) went in 35-40% faster. PostgreSQL has no rowid: nothing changes there.
+contacts, 3 fields) went in a third faster. PostgreSQL has no rowid: nothing changes there.
 
 Revision ID: 0021
 Revises: 0020
