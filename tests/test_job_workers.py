@@ -138,20 +138,10 @@ def wait_for(condition, timeout: float, what: str, log: Path | None = None):
 
 
 def descendants(pid: int) -> list[int]:
-    """Every process started by `pid`, and by those, read from /proc."""
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
+    """Every process started by `pid`, and by those."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    children = [int(child) for child in found.split()]
+    return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
 def contacts_of(engine, line_id: int) -> int:
