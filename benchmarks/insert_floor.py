@@ -36,7 +36,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,6 +48,16 @@ from contacts_app.domain.contacts import ensure_default_line  # noqa: E402
 from contacts_app.domain.import_check import check_batch, check_file  # noqa: E402
 from contacts_app.domain.import_sources import file_format  # noqa: E402
 from contacts_app.models import ConsentStatus, utcnow  # noqa: E402
+
+T = TypeVar("T")
+
+# The checked rows, ready to move into `contact`; and the columns they fill there.
+READY_TABLE = (
+    "ready (line INTEGER PRIMARY KEY, phone TEXT, full_name TEXT, name_key TEXT, email TEXT, search_text TEXT)"
+)
+CONTACT_COLUMNS = (
+    "line_id, full_name, name_key, phone, email, search_text, opted_out, consent_status, created_at, updated_at, notes"
+)
 
 
 def ready_rows(count: int) -> list[tuple]:
@@ -78,18 +90,14 @@ def timed_insert(kind: str, rows: list[tuple], workdir: Path, drop: list[str]) -
         with engine.connect() as connection:
             for name in drop:
                 connection.exec_driver_sql(f"DROP INDEX {name}")
-            connection.exec_driver_sql(
-                "CREATE TEMPORARY TABLE ready (line INTEGER PRIMARY KEY, phone TEXT, full_name TEXT, "
-                "name_key TEXT, email TEXT, search_text TEXT)"
-            )
+            connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {READY_TABLE}")
             marks = ", ".join(["?" if kind == "sqlite" else "%s"] * 6)
             connection.exec_driver_sql(f"INSERT INTO ready VALUES ({marks})", rows)
             connection.commit()
             false = "0" if kind == "sqlite" else "false"
             started = time.perf_counter()
             connection.exec_driver_sql(
-                "INSERT INTO contact (line_id, full_name, name_key, phone, email, search_text, opted_out, "
-                "consent_status, created_at, updated_at, notes) "
+                f"INSERT INTO contact ({CONTACT_COLUMNS}) "
                 f"SELECT {line_id}, full_name, name_key, phone, email, search_text, {false}, 'not_sent', "
                 "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '' FROM ready"
             )
@@ -111,8 +119,7 @@ class _StraightIntoContact:
 
     def add(self, rows: list[tuple]) -> None:
         self.cursor.executemany(
-            "INSERT INTO contact (line_id, full_name, name_key, phone, email, search_text, opted_out, "
-            "consent_status, created_at, updated_at, notes) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '')",
+            f"INSERT INTO contact ({CONTACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '')",
             [
                 (self.line_id, name, name_key, phone, email, search, self.status, self.now, self.now)
                 for _line, phone, name, name_key, email, search, _extras, _fields in rows
@@ -138,16 +145,23 @@ def unchecked_import(path: Path, workdir: Path) -> float:
         return time.perf_counter() - started
 
 
+def in_turns_with_bare(path: Path, workdir: Path, repeat: int, run: Callable[[], T]) -> tuple[float, list[T]]:
+    """The bare pipeline's median seconds, and what `run` returned each time. Taken in turns, so that
+    a busy moment of the shared machine weighs on both; `run` once first, to warm its pool."""
+    run()
+    bare, results = [], []
+    for _ in range(repeat):
+        bare.append(bare_pipeline(path, workdir))
+        results.append(run())
+    return statistics.median(bare), results
+
+
 def ceiling(rows: int, repeat: int, workdir: Path) -> None:
     path = workdir / "ceiling.csv"
     write_sample_file(path, rows)
-    unchecked_import(path, workdir)  # starts the check pool, as a running server has it
-    # Taken in turns, so that a busy moment of the shared machine weighs on both.
-    bare, fastest = [], []
-    for _ in range(repeat):
-        bare.append(bare_pipeline(path, workdir))
-        fastest.append(unchecked_import(path, workdir))
-    bare, fastest = statistics.median(bare), statistics.median(fastest)
+    # The first run starts the check pool, as a running server has it.
+    bare, seconds = in_turns_with_bare(path, workdir, repeat, lambda: unchecked_import(path, workdir))
+    fastest = statistics.median(seconds)
     print(
         f"sqlite: {rows:,}-row file: bare single-core pipeline {bare:.2f} s; checked on both cores and written "
         f"straight into contact with no safety checks {fastest:.2f} s = {fastest / bare:.2f}x (issue goal <= 0.70x)"
@@ -165,7 +179,7 @@ def _check_part(part: tuple[str, int, int, int, str]) -> int:
     connection = sqlite3.connect(out, isolation_level=None)
     connection.execute("PRAGMA journal_mode=OFF")
     connection.execute("PRAGMA synchronous=OFF")
-    connection.execute("CREATE TABLE ready (line INTEGER PRIMARY KEY, phone, full_name, name_key, email, search_text)")
+    connection.execute(f"CREATE TABLE {READY_TABLE}")
     connection.execute("BEGIN")
     connection.executemany("INSERT INTO ready VALUES (?, ?, ?, ?, ?, ?)", [row[:6] for row in clean])
     connection.execute("COMMIT")
@@ -200,8 +214,7 @@ def parallel_import(pool, path: Path, workdir: Path, parts: int = 2) -> tuple[fl
             now = utcnow().isoformat(sep=" ")
             every_part = " UNION ALL ".join(f"SELECT * FROM part{k}.ready" for k in range(parts))
             cursor.execute(
-                "INSERT INTO contact (line_id, full_name, name_key, phone, email, search_text, opted_out, "
-                "consent_status, created_at, updated_at, notes) "
+                f"INSERT INTO contact ({CONTACT_COLUMNS}) "
                 f"SELECT {line_id}, full_name, name_key, phone, email, search_text, 0, 'not_sent', ?, ?, '' "
                 f"FROM ({every_part})",
                 (now, now),
@@ -219,14 +232,9 @@ def parallel_ceiling(rows: int, repeat: int, workdir: Path) -> None:
     path = workdir / "ceiling.csv"
     write_sample_file(path, rows)
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        parallel_import(pool, path, workdir)  # the pool warm, as a running server has its own
-        bare, fastest, checking = [], [], []
-        for _ in range(repeat):
-            bare.append(bare_pipeline(path, workdir))
-            seconds, checked = parallel_import(pool, path, workdir)
-            fastest.append(seconds)
-            checking.append(checked)
-    bare, fastest = statistics.median(bare), statistics.median(fastest)
+        bare, runs = in_turns_with_bare(path, workdir, repeat, lambda: parallel_import(pool, path, workdir))
+    fastest = statistics.median(seconds for seconds, _checked in runs)
+    checking = [checked for _seconds, checked in runs]
     print(
         f"sqlite: {rows:,}-row file: bare single-core pipeline {bare:.2f} s; read, checked and staged by two "
         f"processes at once ({statistics.median(checking):.2f} s), then one INSERT ... SELECT into contact, no "
