@@ -182,6 +182,9 @@ def valid_in_main_nanp_region(national: str) -> bool:
     )
 
 
+# Every page of 50 contacts formats 50 numbers, 25-30 µs each with phonenumbers: 8% of a web
+# worker's CPU under load. The same numbers come back page after page; 32,768 of them take ~6 MB.
+@functools.lru_cache(maxsize=32_768)
 def format_phone(e164: str, region: str = DEFAULT_REGION) -> str:
     """National format for numbers of the account's region, international otherwise."""
     try:
