@@ -412,11 +412,19 @@ def empty_search_or_line() -> rx.Component:
         rx.box(
             rx.icon("users", size=32, color="var(--gray-9)"),
             rx.text("No contacts yet", weight="bold", size="4"),
+            # The top bar reads differently on a phone: "New", and Import inside "More".
             rx.text(
-                "Add your first customer with “New Contact” (+) at the top right, "
-                "or bring in a spreadsheet with “Import”.",
+                "Add your first customer with “New Contact” at the top right, or bring in a spreadsheet with “Import”.",
                 size="2",
                 color_scheme="gray",
+                class_name="desktop-only",
+            ),
+            rx.text(
+                "Add your first customer with “New” at the top, "
+                "or bring in a spreadsheet from “More”, then “Import contacts…”.",
+                size="2",
+                color_scheme="gray",
+                class_name="mobile-only",
             ),
             class_name="empty-state",
         ),
