@@ -412,13 +412,8 @@ def empty_search_or_line() -> rx.Component:
         rx.box(
             rx.icon("users", size=32, color="var(--gray-9)"),
             rx.text("No contacts yet", weight="bold", size="4"),
-            # The top bar reads differently on a phone: "New", and Import inside "More".
-            rx.text(
-                "Add your first customer with “New Contact” at the top right, or bring in a spreadsheet with “Import”.",
-                size="2",
-                color_scheme="gray",
-                class_name="desktop-only",
-            ),
+            # Only on a phone, where the list is the whole page: on a wider screen the details pane
+            # beside it already says how to start. A phone's top bar reads "New", Import inside "More".
             rx.text(
                 "Add your first customer with “New” at the top, "
                 "or bring in a spreadsheet from “More”, then “Import contacts…”.",
