@@ -8,7 +8,7 @@ from contacts_app.domain import custom_fields, tags
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, ContactInvalid, create_contact, search_contacts, update_contact
 from contacts_app.domain.custom_fields import FieldInvalid
-from contacts_app.models import Account, Contact, FieldKind
+from contacts_app.models import Account, Contact, ContactFieldValue, FieldKind
 
 
 @pytest.fixture
@@ -92,6 +92,22 @@ def test_deleting_a_field_removes_its_values(engine, line_id, account_id, fields
         ada = create_contact(session, line_id, ContactInput("Ada", "2125550101", fields={"Company": "AE"}))
         custom_fields.delete_field(session, account_id, fields["Company"])
         assert custom_fields.values_of(session, ada.id) == {}
+        assert (
+            session.exec(select(ContactFieldValue).where(ContactFieldValue.field_id == fields["Company"])).all() == []
+        )
+
+
+def test_a_value_for_a_field_deleted_since_it_was_checked_is_left_out(engine, line_id, account_id, fields):
+    with session_scope(engine) as session:
+        ada = create_contact(session, line_id, ContactInput("Ada", "2125550101"))
+        custom_fields.delete_field(session, account_id, fields["Company"])
+        changed = custom_fields.set_values(session, ada.id, {fields["Company"]: "AE", fields["Visits"]: "3"})
+
+        assert changed
+        assert custom_fields.values_of(session, ada.id) == {"Visits": "3"}
+        assert (
+            session.exec(select(ContactFieldValue).where(ContactFieldValue.field_id == fields["Company"])).all() == []
+        )
 
 
 def test_merge_fields_fill_a_text_from_the_contacts_values(engine, line_id, fields):

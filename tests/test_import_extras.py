@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from contacts_app.db import session_scope
-from contacts_app.domain import custom_fields, tags
+from contacts_app.domain import custom_fields, importer, tags
 from contacts_app.domain.column_mapping import propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
@@ -108,6 +108,27 @@ def test_a_mapped_file_replaces_the_values_it_has_and_keeps_the_others(engine, l
             "Member": ("yes", "yes"),
         }
     }
+
+
+def test_a_field_deleted_after_the_file_was_checked_gets_no_values(engine, line_id, fields, tmp_path, monkeypatch):
+    """A value has no foreign key to its field: the import writes only fields that still exist."""
+    write_import = importer.write_import
+
+    def company_deleted_meanwhile(*args, **kwargs):
+        with session_scope(engine) as session:
+            account_id = session.exec(select(Account.id)).one()
+            custom_fields.delete_field(session, account_id, fields["Company"])
+        return write_import(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "write_import", company_deleted_meanwhile)
+    report = import_mapped(engine, line_id, tmp_path, f"{HEADER}\n2125550101,Ada,Lovelace,Acme,4,,yes\n")
+
+    assert report.created == 1
+    assert stored_values(engine, line_id) == {"Ada Lovelace": {"Visits": ("4", "4"), "Member": ("yes", "yes")}}
+    with session_scope(engine) as session:
+        assert (
+            session.exec(select(ContactFieldValue).where(ContactFieldValue.field_id == fields["Company"])).all() == []
+        )
 
 
 def test_a_phone_twice_in_the_file_gets_the_later_rows_values(engine, line_id, fields, tmp_path):

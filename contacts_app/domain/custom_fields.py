@@ -132,11 +132,26 @@ def rename_field(session: Session, account_id: int, field_id: int, name: str) ->
 
 
 def delete_field(session: Session, account_id: int, field_id: int) -> None:
-    """The field and every contact's value of it go."""
+    """The field and every contact's value of it go.
+
+    The field first: on PostgreSQL its deletion waits for a writer holding it (locked_field_ids)
+    to commit, and the values' deletion, a statement after, then sees that writer's values too.
+    """
     field = get_field(session, account_id, field_id)
-    session.connection().execute(delete(ContactFieldValue).where(col(ContactFieldValue.field_id) == field_id))
     session.delete(field)
     session.flush()
+    session.connection().execute(delete(ContactFieldValue).where(col(ContactFieldValue.field_id) == field_id))
+
+
+def locked_field_ids(session: Session, field_ids: Iterable[int]) -> set[int]:
+    """Which of these fields still exist, held until the transaction ends (a value has no foreign
+    key to its field: whoever writes values calls this first, so no value outlives its field).
+    SQLite has one writer at a time: the read alone is enough there."""
+    wanted = list(field_ids)
+    if not wanted:
+        return set()
+    held = select(CustomField.id).where(col(CustomField.id).in_(wanted)).with_for_update(read=True)
+    return set(session.exec(held).all())
 
 
 # --- Values -----------------------------------------------------------------------------
@@ -222,7 +237,9 @@ def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[
 
 
 def set_values(session: Session, contact_id: int, values: Mapping[int, str | None]) -> bool:
-    """Store checked values (None clears); returns whether anything changed."""
+    """Store checked values (None clears); returns whether anything changed. A value of a field
+    deleted since the values were checked is left out."""
+    existing = locked_field_ids(session, values)
     current = {
         row.field_id: row
         for row in session.exec(select(ContactFieldValue).where(ContactFieldValue.contact_id == contact_id))
@@ -230,6 +247,8 @@ def set_values(session: Session, contact_id: int, values: Mapping[int, str | Non
     changed = False
     for field_id, value in values.items():
         row = current.get(field_id)
+        if field_id not in existing:
+            continue
         if value is None:
             if row is not None:
                 session.delete(row)

@@ -20,12 +20,20 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Table
+from sqlmodel import Session
 
 from contacts_app.domain import consent
 from contacts_app.domain.column_mapping import FIELD_PREFIX, LIST_PREFIX, ColumnMapping, Target
 from contacts_app.domain.contacts import MAX_NOTES_LENGTH
 from contacts_app.domain.csv_reader import Problem, display
-from contacts_app.domain.custom_fields import NO_WORDS, YES_WORDS, FieldInvalid, clean_cell
+from contacts_app.domain.custom_fields import (
+    NO_WORDS,
+    YES_WORDS,
+    FieldInvalid,
+    clean_cell,
+    line_fields,
+    locked_field_ids,
+)
 from contacts_app.domain.lists import MAX_LIST_NAME_LENGTH
 from contacts_app.domain.tags import TagInvalid, parse_tags
 from contacts_app.models import (
@@ -173,7 +181,10 @@ def write_extras(
 ) -> ExtrasWritten:
     """Apply the staged rows' extras to the contacts they became (same transaction as the rows)."""
     result = ExtrasWritten(lists_created=[])
-    _set_field_values(connection, staging, line_id, dialect)
+    with Session(bind=connection) as session:
+        field_ids = locked_field_ids(session, (custom.id for custom in line_fields(session, line_id)))
+    if field_ids:
+        _set_field_values(connection, staging, line_id, dialect, field_ids)
     contact = Contact.__table__
     rows = (
         select(contact.c.id, contact.c.phone, contact.c.opted_out, staging.c.extras)
@@ -208,10 +219,11 @@ def write_extras(
     return result
 
 
-def _set_field_values(connection: Connection, staging: Table, line_id: int, dialect: str) -> None:
+def _set_field_values(connection: Connection, staging: Table, line_id: int, dialect: str, field_ids: set[int]) -> None:
     """Every staged row's custom-field values in one statement (the rows' `fields` JSON: field id
     -> value, or [value, key]; see _fields_json); row by row from Python it took longer than
-    writing the contacts."""
+    writing the contacts. Only `field_ids` are written (a field deleted since the check is gone)."""
+    kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
     if dialect == "postgresql":
         pairs = "jsonb_each(s.fields::jsonb) AS f"
         field_id = "f.key::integer"
@@ -227,7 +239,7 @@ def _set_field_values(connection: Connection, staging: Table, line_id: int, dial
         f"SELECT c.id, {field_id}, {value}, {key} FROM {staging.name} AS s "
         f"JOIN {Contact.__tablename__} AS c ON c.line_id = {int(line_id)} AND c.phone = s.phone "
         f"CROSS JOIN {pairs} "
-        "WHERE s.fields IS NOT NULL "
+        f"WHERE s.fields IS NOT NULL AND f.key IN ({kept}) "
         # In id order, as the values' key is (the contacts are written in name order); the `+`
         # keeps SQLite from walking contact by id, one lookup in the staging table each.
         "ORDER BY +c.id "
