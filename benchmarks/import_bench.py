@@ -100,7 +100,7 @@ def write_mapped_file(sample: Path, path: Path) -> None:
             )  # fmt: skip
 
 
-def timed_mapped_import(engine, path: Path) -> tuple[float, importer.ImportReport]:
+def timed_mapped_import(engine, path: Path, dry_run: bool = False) -> tuple[float, importer.ImportReport]:
     with session_scope(engine) as session:
         line = ensure_default_line(session)
         line_id = line.id
@@ -110,7 +110,7 @@ def timed_mapped_import(engine, path: Path) -> tuple[float, importer.ImportRepor
         headers = next(csv.reader(file))
     mapping = propose_mapping(headers, [name for name, _kind in MAPPED_FIELDS])
     started = time.perf_counter()
-    report = importer.run_import(engine, path, line_id, importer.ImportOptions(mapping=mapping))
+    report = importer.run_import(engine, path, line_id, importer.ImportOptions(mapping=mapping, dry_run=dry_run))
     return time.perf_counter() - started, report
 
 
@@ -267,7 +267,7 @@ def latency_summary(seconds: list[float]) -> str:
     )
 
 
-def timed_import(engine, path: Path) -> tuple[float, importer.ImportReport, list[float]]:
+def timed_import(engine, path: Path, dry_run: bool = False) -> tuple[float, importer.ImportReport, list[float]]:
     with session_scope(engine) as session:
         line_id = ensure_default_line(session).id
     calls: list[float] = []
@@ -276,7 +276,7 @@ def timed_import(engine, path: Path) -> tuple[float, importer.ImportReport, list
         engine,
         path,
         line_id,
-        importer.ImportOptions(skip_first_line=True),
+        importer.ImportOptions(skip_first_line=True, dry_run=dry_run),
         progress=lambda done, total: calls.append(time.perf_counter()),
     )
     seconds = time.perf_counter() - started

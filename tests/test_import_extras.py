@@ -199,11 +199,11 @@ def test_an_extras_spec_checks_the_same_after_a_trip_to_a_worker_process():
     mapping = propose_mapping(["Mobile", "Name", "Visits"], ["Visits"])
     spec = ExtrasSpec.of(mapping, fields)
     assert spec is not None
-    before = check_extras(2, {2: "1,000"}, spec, ("Ada", "+12125550101", ""))
+    before = check_extras(2, ["2125550101", "Ada", "1,000"], spec, ["Ada", "+12125550101", ""])
     travelled = pickle.loads(pickle.dumps(spec))
 
     assert travelled == spec
-    assert check_extras(2, {2: "1,000"}, travelled, ("Ada", "+12125550101", "")) == before
-    assert check_extras(3, {2: "x"}, travelled, ("Bob", "+12125550102", ""))[2][0].reason == (
+    assert check_extras(2, ["2125550101", "Ada", "1,000"], travelled, ["Ada", "+12125550101", ""]) == before
+    assert check_extras(3, ["2125550102", "Bob", "x"], travelled, ["Bob", "+12125550102", ""])[2][0].reason == (
         "Visits must be a number, like 42 or 3.5 (not “x”)."
     )

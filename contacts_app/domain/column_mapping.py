@@ -157,16 +157,7 @@ class ColumnMapping:
             name = f"{first} {last}" if first and last else first or last
         return [name, _first_value(cells, count, phone), _first_value(cells, count, email)]
 
-    def extras(self, cells: list[str]) -> dict[int, str] | None:
-        """The row's non-empty cells beyond name, phone and e-mail, by column (None when none)."""
-        count = len(cells)
-        found = {}
-        for index in self.extra_columns:
-            if index < count and (value := cells[index].strip()):
-                found[index] = value
-        return found or None
-
-    # Worked out once: `apply` and `extras` run for every row of a big file.
+    # Worked out once: `apply` runs for every row of a big file.
     @functools.cached_property
     def _format_columns(self) -> tuple[tuple[int, ...], ...]:
         """The columns of Full Name, First Name, Last Name, Phone and Email, each in priority order."""

@@ -86,14 +86,11 @@ def check_batch(
     clean: list[StagedRow] = []
     problems: list[list[Problem]] = []
     for line, raw in records:
-        if mapping is None:
-            cells, raw_extras = raw, None
-        else:
-            cells, raw_extras = mapping.apply(raw), mapping.extras(raw)
+        cells = raw if mapping is None else mapping.apply(raw)
         result = check_row(line, cells, region)
         extras = values = None
-        if raw_extras and extras_spec is not None:
-            extras, values, extra_problems = check_extras(line, raw_extras, extras_spec, tuple(cells))
+        if extras_spec is not None:
+            extras, values, extra_problems = check_extras(line, raw, extras_spec, cells)
             if extra_problems:
                 result = (result if isinstance(result, list) else []) + extra_problems
         if isinstance(result, CleanRow):

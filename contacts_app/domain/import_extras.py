@@ -43,6 +43,7 @@ from contacts_app.models import (
     ContactList,
     ContactTag,
     CustomField,
+    FieldKind,
     ListMembership,
     utcnow,
 )
@@ -58,6 +59,8 @@ class FieldShape(NamedTuple):
     name: str
     kind: str
     id: int
+    # The field's member name in a row's values JSON ('"12":'), made once.
+    json_key: str
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,10 @@ class ExtrasSpec:
     plan: tuple[tuple[int, str, str, FieldShape | None], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        shapes = {name.lower(): FieldShape(name, kind, field_id) for name, kind, field_id in self.field_kinds}
+        shapes = {
+            name.lower(): FieldShape(name, kind, field_id, f'"{field_id}":')
+            for name, kind, field_id in self.field_kinds
+        }
         plan = tuple(
             (index, column, target, shapes[target.removeprefix(FIELD_PREFIX).lower()])
             if target.startswith(FIELD_PREFIX)
@@ -92,17 +98,17 @@ class ExtrasSpec:
 
 
 def check_extras(
-    line: int, raw: dict[int, str], spec: ExtrasSpec, row: tuple[str, ...]
+    line: int, cells: list[str], spec: ExtrasSpec, row: list[str]
 ) -> tuple[str | None, str | None, list[Problem]]:
     """The row's extras and its custom-field values as the JSON the staging table keeps (None when
-    there are none), and its problems."""
+    there are none), and its problems. `cells` is the row as read, `row` as imported (for problems)."""
     extras: dict = {}
-    # Field id -> its canonical value.
+    # Field id -> its canonical value as a member of the values' JSON object (_value_member).
     values: dict[int, str] = {}
     problems: list[Problem] = []
+    count = len(cells)
     for index, column, target, shape in spec.plan:
-        value = raw.get(index)
-        if not value:
+        if index >= count or not (value := cells[index].strip()):
             continue
         if shape is not None:
             try:
@@ -111,7 +117,7 @@ def check_extras(
                 problems.append(_problem(line, column, value, str(invalid), row))
             else:
                 if clean is not None:
-                    values[shape.id] = clean
+                    values[shape.id] = _value_member(shape, clean)
         elif target == Target.OPTED_OUT:
             if value.lower() in YES_WORDS or value.lower() in ("opted out", "unsubscribed"):
                 extras["o"] = 1
@@ -141,27 +147,28 @@ def check_extras(
                 problems.append(_problem(line, column, value, f"{column} must be yes or no (not “{value}”).", row))
     if problems:
         return None, None, problems
-    return (_EXTRAS_JSON(extras) if extras else None), (_fields_json(values) if values else None), []
+    fields = "{" + ",".join(values.values()) + "}" if values else None
+    return (_EXTRAS_JSON(extras) if extras else None), fields, []
 
 
-def _problem(line: int, column: str, value: str, reason: str, row: tuple[str, ...]) -> Problem:
-    return Problem(line, column, display(value)[:200], reason, row, code=PROBLEM_CODE)
+def _problem(line: int, column: str, value: str, reason: str, row: list[str]) -> Problem:
+    return Problem(line, column, display(value)[:200], reason, tuple(row), code=PROBLEM_CODE)
 
 
 # Made once: json.dumps with options builds a new encoder on every call (a third of a row's check).
 _EXTRAS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _fields_json(values: dict[int, str]) -> str:
-    """{"field id": value, ...}, or [value, key] where the lookup key (lower case) differs from the
-    value: most values (numbers, yes/no, dates, lower-case words) are their own key, and a plain
-    string is cheaper to write here and to read in SQL than a pair."""
-    members = []
-    for field_id, value in values.items():
-        key = value.lower()
-        text = encode_basestring(value)
-        members.append(f'"{field_id}":{text}' if key == value else f'"{field_id}":[{text},{encode_basestring(key)}]')
-    return "{" + ",".join(members) + "}"
+def _value_member(shape: FieldShape, value: str) -> str:
+    """`"field id":value`, or `"field id":[value,key]` where the lookup key (lower case) differs from
+    the value: most values are their own key, and a plain string is cheaper to write here and to
+    read in SQL than a pair."""
+    if shape.kind != FieldKind.TEXT:
+        # A number, date or yes/no is canonical ASCII in lower case: its own key, nothing to escape.
+        return f'{shape.json_key}"{value}"'
+    key = value.lower()
+    text = encode_basestring(value)
+    return shape.json_key + (text if key == value else f"[{text},{encode_basestring(key)}]")
 
 
 @dataclass
@@ -221,7 +228,7 @@ def write_extras(
 
 def _set_field_values(connection: Connection, staging: Table, line_id: int, dialect: str, field_ids: set[int]) -> None:
     """Every staged row's custom-field values in one statement (the rows' `fields` JSON: field id
-    -> value, or [value, key]; see _fields_json); row by row from Python it took longer than
+    -> value, or [value, key]; see _value_member); row by row from Python it took longer than
     writing the contacts. Only `field_ids` are written (a field deleted since the check is gone)."""
     kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
     if dialect == "postgresql":
