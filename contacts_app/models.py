@@ -171,10 +171,11 @@ class ContactFieldValue(SQLModel, table=True):
     # The custom-field filter looks values up by field and lower-cased value.
     __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"), WITHOUT_ROWID)
 
-    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True))
-    # No foreign key: custom_fields.delete_field removes a field's values itself, and whoever writes
-    # values first locks the fields it writes (see custom_fields.locked_field_ids). The key's check
-    # was a trigger call per value on PostgreSQL: 1.3 s of a 100,000-row import's 4.9 s of values.
+    # No foreign keys (migration 0022): a trigger on `contact` deletes a contact's values with it,
+    # custom_fields.delete_field a field's, and whoever writes values first locks the contacts and
+    # fields it writes them for (custom_fields.set_values, the importer). Each key's check was a
+    # trigger call per value on PostgreSQL: 1.3 s each of a 100,000-row import's 4.9 s of values.
+    contact_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     field_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     value: str = Field(sa_type=Text)
     value_key: str = Field(sa_type=Text)

@@ -5,8 +5,16 @@ from sqlmodel import select
 
 from contacts_app.db import session_scope
 from contacts_app.domain import custom_fields, tags
+from contacts_app.domain.bulk_delete import delete_all_contacts
 from contacts_app.domain.contact_filter import ContactFilter
-from contacts_app.domain.contacts import ContactInput, ContactInvalid, create_contact, search_contacts, update_contact
+from contacts_app.domain.contacts import (
+    ContactInput,
+    ContactInvalid,
+    create_contact,
+    delete_contact,
+    search_contacts,
+    update_contact,
+)
 from contacts_app.domain.custom_fields import FieldInvalid
 from contacts_app.models import Account, Contact, ContactFieldValue, FieldKind
 
@@ -95,6 +103,33 @@ def test_deleting_a_field_removes_its_values(engine, line_id, account_id, fields
         assert (
             session.exec(select(ContactFieldValue).where(ContactFieldValue.field_id == fields["Company"])).all() == []
         )
+
+
+def test_a_contacts_values_go_with_it_one_by_one_and_all_at_once(engine, line_id, fields):
+    """Values have no foreign key to their contact (migration 0022): a trigger deletes them with it."""
+    with session_scope(engine) as session:
+        made = [
+            create_contact(session, line_id, ContactInput(name, phone, fields={"Company": "AE", "Visits": "2"}))
+            for name, phone in (("Ada", "2125550101"), ("Bob", "2125550102"), ("Cy", "2125550103"))
+        ]
+        ada_id, kept_id = made[0].id, made[1].id
+        delete_contact(session, line_id, ada_id)
+        assert session.exec(select(ContactFieldValue).where(ContactFieldValue.contact_id == ada_id)).all() == []
+        assert custom_fields.values_of(session, kept_id) == {"Company": "AE", "Visits": "2"}
+
+    assert delete_all_contacts(engine, line_id, batch_size=1) == 2
+
+    with session_scope(engine) as session:
+        assert session.exec(select(ContactFieldValue)).all() == []
+
+
+def test_no_value_is_stored_for_a_contact_deleted_meanwhile(engine, line_id, fields):
+    with session_scope(engine) as session:
+        ada = create_contact(session, line_id, ContactInput("Ada", "2125550101"))
+        delete_contact(session, line_id, ada.id)
+
+        assert not custom_fields.set_values(session, ada.id, {fields["Company"]: "AE"})
+        assert session.exec(select(ContactFieldValue)).all() == []
 
 
 def test_a_value_for_a_field_deleted_since_it_was_checked_is_left_out(engine, line_id, account_id, fields):

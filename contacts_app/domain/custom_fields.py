@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from contacts_app.models import ContactFieldValue, CustomField, FieldKind, Line
+from contacts_app.models import Contact, ContactFieldValue, CustomField, FieldKind, Line
 
 MAX_FIELDS = 50
 MAX_FIELD_NAME_LENGTH = 60
@@ -238,7 +238,12 @@ def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[
 
 def set_values(session: Session, contact_id: int, values: Mapping[int, str | None]) -> bool:
     """Store checked values (None clears); returns whether anything changed. A value of a field
-    deleted since the values were checked is left out."""
+    deleted since the values were checked is left out, and nothing is stored for a contact deleted
+    meanwhile. Values have no foreign keys: the contact is held (FOR KEY SHARE) until the
+    transaction ends, so a deletion waits and then takes these values with it."""
+    held = select(Contact.id).where(Contact.id == contact_id).with_for_update(read=True, key_share=True)
+    if session.exec(held).first() is None:
+        return False
     existing = locked_field_ids(session, values)
     current = {
         row.field_id: row

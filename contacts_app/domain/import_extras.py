@@ -191,6 +191,14 @@ def write_extras(
     with Session(bind=connection) as session:
         field_ids = locked_field_ids(session, (custom.id for custom in line_fields(session, line_id)))
     if field_ids:
+        if dialect == "postgresql":
+            # Values have no foreign key to their contact (migration 0022): the contacts the file
+            # updates are held until the import commits, so a deletion meanwhile waits and then
+            # takes their new values with them. (The contacts it creates nobody else sees yet.)
+            connection.exec_driver_sql(
+                f"SELECT 1 FROM {Contact.__tablename__} WHERE id IN "
+                f"(SELECT contact_id FROM {staging.name} WHERE contact_id IS NOT NULL) FOR KEY SHARE"
+            )
         _set_field_values(connection, staging, line_id, dialect, field_ids)
     contact = Contact.__table__
     rows = (
