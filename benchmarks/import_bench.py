@@ -85,6 +85,11 @@ def write_sample_file(path: Path, rows: int, seed: int = 7) -> None:
 MAPPED_FIELDS = (("Company", "text"), ("Visits", "number"), ("Member", "yes_no"))
 
 
+def mapped_field_values(rng: random.Random) -> tuple[str, int, str]:
+    """One row's values of MAPPED_FIELDS: a company for 3 rows in 4, a number and yes/no for all."""
+    return rng.choice(["Acme", "Globex", "Initech", ""]), rng.randint(0, 40), rng.choice(["yes", "no"])
+
+
 def write_mapped_file(sample: Path, path: Path) -> None:
     """The sample's rows as another system exports them: its own column names and order, the name
     split in two, and three custom fields (text, number, yes/no) that the mapping step fills."""
@@ -94,10 +99,7 @@ def write_mapped_file(sample: Path, path: Path) -> None:
         writer.writerow(["Mobile Phone", "Given Name", "Family Name", "E-mail Address", *(n for n, _ in MAPPED_FIELDS)])
         for name, phone, email in itertools.islice(csv.reader(source), 1, None):
             last, _, first = name.partition(", ") if ", " in name else tuple(reversed(name.partition(" ")))
-            writer.writerow(
-                [phone, first, last, email, rng.choice(["Acme", "Globex", "Initech", ""]), rng.randint(0, 40),
-                 rng.choice(["yes", "no"])]
-            )  # fmt: skip
+            writer.writerow([phone, first, last, email, *mapped_field_values(rng)])
 
 
 def timed_mapped_import(engine, path: Path, dry_run: bool = False) -> tuple[float, importer.ImportReport]:

@@ -251,9 +251,9 @@ def set_values(session: Session, contact_id: int, values: Mapping[int, str | Non
     }
     changed = False
     for field_id, value in values.items():
-        row = current.get(field_id)
         if field_id not in existing:
             continue
+        row = current.get(field_id)
         if value is None:
             if row is not None:
                 session.delete(row)
