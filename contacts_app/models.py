@@ -82,6 +82,11 @@ class Contact(SQLModel, table=True):
     notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     notes_updated_at: datetime | None = None
     notes_updated_by: str | None = None
+    # Custom-field values (migration 0023), read with the contact: a JSON object of field id ->
+    # canonical value, or -> [value, lookup key] where the key (lower case) differs; NULL for none.
+    # Written only through custom_fields.set_values and the importer, which keep the lookup rows
+    # (ContactFieldValue) in step.
+    field_values: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -165,20 +170,21 @@ class CustomField(SQLModel, table=True):
 
 
 class ContactFieldValue(SQLModel, table=True):
-    """A contact's value of a custom field, as canonical text (see custom_fields.clean_value)."""
+    """Where the custom-field filter finds contacts by a value: one row per contact and field, keyed
+    by the value's lookup key (lower case). The value itself is kept on the contact
+    (`Contact.field_values`); these rows follow it (custom_fields.set_values, the importer).
+
+    No foreign keys (migrations 0022, 0023): a trigger on `contact` deletes a contact's rows with
+    it, custom_fields.delete_field a field's, and whoever writes values first locks the fields it
+    writes them for. Each key's check was a trigger call per value on PostgreSQL.
+    """
 
     __tablename__ = "contact_field_value"
-    # The custom-field filter looks values up by field and lower-cased value.
-    __table_args__ = (Index("ix_contact_field_value_lookup", "field_id", "value_key", "contact_id"), WITHOUT_ROWID)
+    __table_args__ = (WITHOUT_ROWID,)
 
-    # No foreign keys (migration 0022): a trigger on `contact` deletes a contact's values with it,
-    # custom_fields.delete_field a field's, and whoever writes values first locks the contacts and
-    # fields it writes them for (custom_fields.set_values, the importer). Each key's check was a
-    # trigger call per value on PostgreSQL: 1.3 s each of a 100,000-row import's 4.9 s of values.
-    contact_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     field_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    value: str = Field(sa_type=Text)
-    value_key: str = Field(sa_type=Text)
+    value_key: str = Field(sa_column=Column(Text, primary_key=True))
+    contact_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
 class ContactTag(SQLModel, table=True):

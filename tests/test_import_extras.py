@@ -1,6 +1,7 @@
 """What a mapped file brings beyond name, phone and e-mail: custom-field values, tags, lists, notes
 and opt-outs, checked per cell and written with the rows, all or nothing."""
 
+import json
 import pickle
 
 import pytest
@@ -41,17 +42,25 @@ def import_mapped(engine, line_id, tmp_path, text: str, **options):
 
 
 def stored_values(engine, line_id) -> dict[str, dict[str, tuple[str, str]]]:
-    """Each contact's (by name) values as (value, value_key) by field name."""
+    """Each contact's (by name) values as (value, value_key) by field name, read from the contacts;
+    the filter's lookup rows of the line's contacts must say the same."""
     with session_scope(engine) as session:
-        rows = session.exec(
-            select(Contact.full_name, CustomField.name, ContactFieldValue.value, ContactFieldValue.value_key)
-            .join(ContactFieldValue, ContactFieldValue.contact_id == Contact.id)
-            .join(CustomField, CustomField.id == ContactFieldValue.field_id)
-            .where(Contact.line_id == line_id)
+        names = {custom.id: custom.name for custom in session.exec(select(CustomField))}
+        contacts = session.exec(
+            select(Contact.id, Contact.full_name, Contact.field_values).where(Contact.line_id == line_id)
+        ).all()
+        lookup = session.exec(
+            select(ContactFieldValue.contact_id, ContactFieldValue.field_id, ContactFieldValue.value_key)
         ).all()
     found: dict[str, dict[str, tuple[str, str]]] = {}
-    for name, field, value, key in rows:
-        found.setdefault(name, {})[field] = (value, key)
+    expected_lookup = set()
+    for contact_id, name, field_values in contacts:
+        for field_id, member in json.loads(field_values or "{}").items():
+            value, key = (member, member) if isinstance(member, str) else member
+            found.setdefault(name, {})[names[int(field_id)]] = (value, key)
+            expected_lookup.add((contact_id, int(field_id), key))
+    ids = {contact_id for contact_id, _name, _values in contacts}
+    assert {row for row in lookup if row[0] in ids} == expected_lookup
     return found
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from contacts_app.db import migrate, session_scope
-from contacts_app.domain import consent
+from contacts_app.domain import consent, custom_fields
 from contacts_app.domain.consent import EventKind
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import (
@@ -220,9 +220,30 @@ def test_lists_tags_and_field_values_come_through_the_move_to_key_ordered_tables
             connection.execute(text(sql))
     before = link_rows(blank_engine)
     assert all(before.values())
-    migrate(blank_engine)
+    migrate(blank_engine, "0022")
     assert link_rows(blank_engine) == before
+
+    # 0023: the values move onto their contacts; the table keeps what the filter looks up.
+    migrate(blank_engine)
+    with session_scope(blank_engine) as session:
+        assert [custom_fields.values_of(session, contact_id) for contact_id in (1, 2, 3)] == [
+            {"Company": "Acme"},
+            {},
+            {"Company": "Babbage & Co"},
+        ]
+        matching = ContactFilter(field_id=1, field_value="BABBAGE & CO")
+        assert [contact.id for contact in search_contacts(session, 1, matching).rows] == [3]
+    lookup = "SELECT contact_id, field_id, value_key FROM contact_field_value ORDER BY 1, 2"
+    with blank_engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(text(lookup))] == [(1, 1, "acme"), (3, 1, "babbage & co")]
+
     # Deleting a contact still takes its memberships, tags and values with it.
     with session_scope(blank_engine) as session:
         delete_contact(session, 1, 1)
-    assert link_rows(blank_engine) == {table: [row for row in rows if row[0] != 1] for table, rows in before.items()}
+    links = {table: sql for table, sql in LINK_ROWS.items() if table != "contact_field_value"}
+    with blank_engine.connect() as connection:
+        for table, sql in links.items():
+            assert [tuple(row) for row in connection.execute(text(sql))] == [
+                row for row in before[table] if row[0] != 1
+            ]
+        assert [tuple(row) for row in connection.execute(text(lookup))] == [(3, 1, "babbage & co")]

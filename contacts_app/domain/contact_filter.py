@@ -8,7 +8,10 @@ none of them writes its own WHERE.
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sqlalchemy import and_, func, literal_column, or_
+from sqlalchemy import Boolean, and_, func, literal_column, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col, select
 
 from contacts_app.models import (
@@ -118,6 +121,32 @@ class _Membership:
     # none): needless beside the contact's own line, so left out when testing one contact (the test
     # then reads the index alone), but it lets a count skip the contact (see count_statement).
     on_line: tuple = ()
+    # The test of one contact on its own row, where that is cheaper than the other table's rows.
+    on_contact_row: ColumnElement | None = None
+
+
+class HasFieldValue(ColumnElement):
+    """Whether the contact has a value of the custom field: read from its row (`field_values`).
+    The lookup rows are keyed by field and value first, so one contact's are found only by value."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("field_id", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, field_id: int) -> None:
+        self.field_id = int(field_id)
+
+
+@compiles(HasFieldValue)
+def _has_field_value_sqlite(element: HasFieldValue, compiler, **kw) -> str:
+    column = compiler.process(Contact.__table__.c.field_values, **kw)
+    return f"json_type({column}, '$.\"{element.field_id}\"') IS NOT NULL"
+
+
+@compiles(HasFieldValue, "postgresql")
+def _has_field_value_postgresql(element: HasFieldValue, compiler, **kw) -> str:
+    column = compiler.process(Contact.__table__.c.field_values, **kw)
+    return f"jsonb_exists({column}::jsonb, '{element.field_id}')"
 
 
 def _memberships(line_id: int, chosen: ContactFilter) -> list[_Membership]:
@@ -141,12 +170,20 @@ def _memberships(line_id: int, chosen: ContactFilter) -> list[_Membership]:
         tagged = (ContactTag.name_key == key,)
         found.append(_Membership(ContactTag.contact_id, tagged, on_line=(ContactTag.line_id == line_id,)))
     if chosen.field_id is not None and not chosen.field_value.strip():
-        found.append(_Membership(ContactFieldValue.contact_id, (ContactFieldValue.field_id == chosen.field_id,)))
+        found.append(
+            _Membership(
+                ContactFieldValue.contact_id,
+                (ContactFieldValue.field_id == chosen.field_id,),
+                on_contact_row=HasFieldValue(chosen.field_id),
+            )
+        )
     return found
 
 
 def _membership_condition(membership: _Membership, per_contact: bool, contact_id=Contact.id):
     """The membership as a condition on `contact_id`: tested per contact (EXISTS) or from its matches (IN)."""
+    if per_contact and membership.on_contact_row is not None and contact_id is Contact.id:
+        return membership.on_contact_row
     if per_contact:
         # SELECT 1, not SELECT *: SQLite then answers from the index without reading the row.
         return select(literal_column("1")).where(membership.contact_id == contact_id, *membership.conditions).exists()
@@ -219,7 +256,8 @@ def count_statement(line_id: int, chosen: ContactFilter | None = None):
     if not memberships:
         return select(func.count()).select_from(Contact).where(*own)
     first, rest = memberships[0], memberships[1:]
-    if first.on_line and len(own) == 1:  # only the line, which first.on_line keeps to
+    # Only the line, which first.on_line keeps to, and nothing tested on the contact's row.
+    if first.on_line and len(own) == 1 and all(m.on_contact_row is None for m in rest):
         return (
             select(func.count())
             .select_from(first.contact_id.class_)

@@ -6,13 +6,14 @@ thing wherever it came from. Values are stored as canonical text (numbers withou
 zeros, dates as YYYY-MM-DD, yes/no as "yes"/"no") so export writes them back as they import.
 """
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, func, literal_column, update
 from sqlmodel import Session, col, select
 
 from contacts_app.models import Contact, ContactFieldValue, CustomField, FieldKind, Line
@@ -136,11 +137,25 @@ def delete_field(session: Session, account_id: int, field_id: int) -> None:
 
     The field first: on PostgreSQL its deletion waits for a writer holding it (locked_field_ids)
     to commit, and the values' deletion, a statement after, then sees that writer's values too.
+    Writers hold the field before the contact (set_values), as this does: neither waits on the other
+    in a circle.
     """
     field = get_field(session, account_id, field_id)
     session.delete(field)
     session.flush()
-    session.connection().execute(delete(ContactFieldValue).where(col(ContactFieldValue.field_id) == field_id))
+    connection = session.connection()
+    lookup = ContactFieldValue.__table__
+    holders = select(lookup.c.contact_id).where(lookup.c.field_id == field_id)
+    if connection.dialect.name == "postgresql":
+        remaining = literal_column(f"(field_values::jsonb - '{int(field_id)}')::text")
+    else:
+        remaining = func.json_remove(Contact.__table__.c.field_values, f'$."{int(field_id)}"')
+    connection.execute(
+        update(Contact.__table__)
+        .where(Contact.__table__.c.id.in_(holders))
+        .values(field_values=func.nullif(remaining, "{}"))
+    )
+    connection.execute(delete(lookup).where(lookup.c.field_id == field_id))
 
 
 def locked_field_ids(session: Session, field_ids: Iterable[int]) -> set[int]:
@@ -236,49 +251,85 @@ def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[
     return clean
 
 
+def value_member(value: str) -> str | list[str]:
+    """A value as its member of `Contact.field_values`: itself, or [value, lookup key] where the
+    key (lower case) differs. The importer writes the same shape (import_extras.value_json)."""
+    key = value.lower()
+    return value if key == value else [value, key]
+
+
+def _member_parts(member: str | list[str]) -> tuple[str, str]:
+    """(value, lookup key) of a member of `Contact.field_values`."""
+    return (member, member) if isinstance(member, str) else (member[0], member[1])
+
+
+def stored_values(field_values: str | None) -> dict[int, str]:
+    """A contact's `field_values` as field id -> value."""
+    if not field_values:
+        return {}
+    return {int(field_id): _member_parts(member)[0] for field_id, member in json.loads(field_values).items()}
+
+
 def set_values(session: Session, contact_id: int, values: Mapping[int, str | None]) -> bool:
     """Store checked values (None clears); returns whether anything changed. A value of a field
     deleted since the values were checked is left out, and nothing is stored for a contact deleted
-    meanwhile. Values have no foreign keys: the contact is held (FOR KEY SHARE) until the
-    transaction ends, so a deletion waits and then takes these values with it."""
-    held = select(Contact.id).where(Contact.id == contact_id).with_for_update(read=True, key_share=True)
-    if session.exec(held).first() is None:
+    meanwhile. The fields are held first, then the contact (as delete_field does), until the
+    transaction ends; the contact's lookup rows change with its values."""
+    lookup = ContactFieldValue.__table__
+    contact = Contact.__table__
+    with session.no_autoflush:
+        existing = locked_field_ids(session, values)
+        found = (
+            session.connection()
+            .execute(select(contact.c.field_values).where(contact.c.id == contact_id).with_for_update())
+            .first()
+        )
+    if found is None:
         return False
-    existing = locked_field_ids(session, values)
-    current = {
-        row.field_id: row
-        for row in session.exec(select(ContactFieldValue).where(ContactFieldValue.contact_id == contact_id))
-    }
-    changed = False
+    members = json.loads(found.field_values) if found.field_values else {}
+    removed, added = [], []
     for field_id, value in values.items():
         if field_id not in existing:
             continue
-        row = current.get(field_id)
-        if value is None:
-            if row is not None:
-                session.delete(row)
-                changed = True
-        elif row is None:
-            session.add(
-                ContactFieldValue(contact_id=contact_id, field_id=field_id, value=value, value_key=value.lower())
-            )
-            changed = True
-        elif row.value != value:
-            row.value, row.value_key = value, value.lower()
-            session.add(row)
-            changed = True
-    return changed
+        name = str(field_id)
+        old = members.get(name)
+        new = None if value is None else value_member(value)
+        if old == new:
+            continue
+        if old is not None:
+            removed.append({"f": field_id, "k": _member_parts(old)[1]})
+            del members[name]
+        if new is not None:
+            added.append({"field_id": field_id, "value_key": _member_parts(new)[1], "contact_id": contact_id})
+            members[name] = new
+    if not removed and not added:
+        return False
+    connection = session.connection()
+    if removed:
+        connection.execute(
+            delete(lookup).where(
+                lookup.c.field_id == bindparam("f"),
+                lookup.c.value_key == bindparam("k"),
+                lookup.c.contact_id == contact_id,
+            ),
+            removed,
+        )
+    if added:
+        connection.execute(lookup.insert(), added)
+    stored = json.dumps(members, ensure_ascii=False, separators=(",", ":")) if members else None
+    connection.execute(update(contact).where(contact.c.id == contact_id).values(field_values=stored))
+    if (loaded := session.identity_map.get(Session.identity_key(Contact, contact_id))) is not None:
+        session.expire(loaded, ["field_values"])
+    return True
 
 
 def values_of(session: Session, contact_id: int) -> dict[str, str]:
     """The contact's values by field name, in the fields' order."""
-    rows = session.exec(
-        select(CustomField.name, ContactFieldValue.value)
-        .join(ContactFieldValue, col(ContactFieldValue.field_id) == CustomField.id)
-        .where(ContactFieldValue.contact_id == contact_id)
-        .order_by(col(CustomField.position), col(CustomField.id))
-    ).all()
-    return {name: value for name, value in rows}
+    found = session.exec(select(Contact.line_id, Contact.field_values).where(Contact.id == contact_id)).first()
+    if found is None or not found[1]:
+        return {}
+    stored = stored_values(found[1])
+    return {field.name: stored[field.id] for field in line_fields(session, found[0]) if field.id in stored}
 
 
 def render_merge_fields(text: str, values: Mapping[str, str]) -> str:
@@ -306,13 +357,16 @@ def values_for(session: Session, contact_ids: Iterable[int]) -> dict[int, dict[s
     if not ids:
         return found
     rows = session.exec(
-        select(ContactFieldValue.contact_id, CustomField.name, ContactFieldValue.value)
-        .join(CustomField, col(CustomField.id) == ContactFieldValue.field_id)
-        .where(col(ContactFieldValue.contact_id).in_(ids))
-        .order_by(col(CustomField.position), col(CustomField.id))
+        select(Contact.id, Contact.line_id, Contact.field_values).where(
+            col(Contact.id).in_(ids), col(Contact.field_values).is_not(None)
+        )
     ).all()
-    for contact_id, name, value in rows:
-        found[contact_id][name] = value
+    fields_of_line: dict[int, list[CustomField]] = {}
+    for contact_id, line_id, field_values in rows:
+        if line_id not in fields_of_line:
+            fields_of_line[line_id] = line_fields(session, line_id)
+        stored = stored_values(field_values)
+        found[contact_id] = {field.name: stored[field.id] for field in fields_of_line[line_id] if field.id in stored}
     return found
 
 

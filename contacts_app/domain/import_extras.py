@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,6 +27,7 @@ from contacts_app.domain.column_mapping import FIELD_PREFIX, LIST_PREFIX, Column
 from contacts_app.domain.contacts import MAX_NOTES_LENGTH
 from contacts_app.domain.csv_reader import Problem, display
 from contacts_app.domain.custom_fields import (
+    MAX_TEXT_VALUE_LENGTH,
     NO_WORDS,
     YES_WORDS,
     FieldInvalid,
@@ -47,6 +48,9 @@ from contacts_app.models import (
     ListMembership,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from contacts_app.domain.import_writer import WriteResult
 
 LIST_SEPARATOR = ";"
 EXTRAS_BATCH_ROWS = 5_000
@@ -70,21 +74,29 @@ class ExtrasSpec:
     columns: tuple[tuple[int, str, str], ...]
     # Custom fields as (name, kind (FieldKind), id), for checking values away from the database.
     field_kinds: tuple[tuple[str, str, int], ...] = ()
-    # Worked out once, not per row: (column index, column name, target, its custom field or None).
-    plan: tuple[tuple[int, str, str, FieldShape | None], ...] = field(init=False, repr=False, compare=False)
+    # Worked out once, not per row: (column index, column name, target, its custom field or None,
+    # and the field's kind and JSON key or None, read per cell without an attribute lookup).
+    plan: tuple[tuple[int, str, str, FieldShape | None, str | None, str | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         shapes = {
             name.lower(): FieldShape(name, kind, field_id, f'"{field_id}":')
             for name, kind, field_id in self.field_kinds
         }
-        plan = tuple(
-            (index, column, target, shapes[target.removeprefix(FIELD_PREFIX).lower()])
-            if target.startswith(FIELD_PREFIX)
-            else (index, column, target, None)
-            for index, column, target in self.columns
-        )
+        plan = []
+        for index, column, target in self.columns:
+            shape = shapes[target.removeprefix(FIELD_PREFIX).lower()] if target.startswith(FIELD_PREFIX) else None
+            kind, json_key = (None, None) if shape is None else (str(shape.kind), shape.json_key)
+            plan.append((index, column, target, shape, kind, json_key))
+        plan = tuple(plan)
         object.__setattr__(self, "plan", plan)
+
+    @property
+    def field_ids(self) -> frozenset[int]:
+        """The custom fields the rows were checked against."""
+        return frozenset(field_id for _name, _kind, field_id in self.field_kinds)
 
     @classmethod
     def of(cls, mapping: ColumnMapping, fields: list[CustomField]) -> "ExtrasSpec | None":
@@ -103,38 +115,48 @@ def check_extras(
     """The row's extras and its custom-field values as the JSON the staging table keeps (None when
     there are none), and its problems. `cells` is the row as read, `row` as imported (for problems)."""
     extras: dict = {}
-    # Field id -> its canonical value as a member of the values' JSON object (_value_member).
-    values: dict[int, str] = {}
+    # Field (its JSON key) -> its canonical value as a member of the values' JSON object (_value_member).
+    values: dict[str, str] = {}
     problems: list[Problem] = []
     count = len(cells)
-    for index, column, target, shape in spec.plan:
+    for index, column, target, shape, kind, json_key in spec.plan:
         if index >= count or not (value := cells[index].strip()):
             continue
-        if shape is not None:
-            try:
-                clean = clean_cell(shape, value)
-            except FieldInvalid as invalid:
-                problems.append(_problem(line, column, value, str(invalid), row))
+        if kind is not None:
+            # The common shapes first, inline (a mapped file of 100,000 rows brings ~300,000 cells).
+            if kind == _YES_NO and (word := _YES_NO_JSON.get(value.lower())) is not None:
+                values[json_key] = json_key + word
+            elif kind == _NUMBER and value.isdigit() and value.isascii() and value[0] != "0" and len(value) < 16:
+                values[json_key] = f'{json_key}"{value}"'
+            elif kind == _TEXT and len(value) <= MAX_TEXT_VALUE_LENGTH:
+                text = " ".join(value.split())
+                key, member = text.lower(), encode_basestring(text)
+                values[json_key] = json_key + (member if key == text else f"[{member},{encode_basestring(key)}]")
             else:
-                if clean is not None:
-                    values[shape.id] = _value_member(shape, clean)
-        elif target == Target.OPTED_OUT:
+                try:
+                    clean = clean_cell(shape, value)
+                except FieldInvalid as invalid:
+                    problems.append(_problem(line, column, value, str(invalid), row))
+                else:
+                    if clean is not None:
+                        values[json_key] = _value_member(shape, clean)
+        elif target == _OPTED_OUT:
             if value.lower() in YES_WORDS or value.lower() in ("opted out", "unsubscribed"):
                 extras["o"] = 1
             elif value.lower() not in NO_WORDS:
                 problems.append(_problem(line, column, value, f"{column} must be yes or no (not “{value}”).", row))
-        elif target == Target.TAGS:
+        elif target == _TAGS:
             try:
                 extras.setdefault("t", []).extend(parse_tags(value))
             except TagInvalid as invalid:
                 problems.append(_problem(line, column, value, str(invalid), row))
-        elif target == Target.LISTS:
+        elif target == _LISTS:
             for name in (" ".join(part.split()) for part in value.split(LIST_SEPARATOR)):
                 if len(name) > MAX_LIST_NAME_LENGTH:
                     problems.append(_problem(line, column, value, f"The list name “{name[:20]}…” is too long.", row))
                 elif name:
                     extras.setdefault("l", []).append(name)
-        elif target == Target.NOTES:
+        elif target == _NOTES:
             if len(value) > MAX_NOTES_LENGTH:
                 reason = f"Notes are too long ({len(value):,} characters; the limit is {MAX_NOTES_LENGTH:,})."
                 problems.append(_problem(line, column, value[:60], reason, row))
@@ -154,6 +176,12 @@ def check_extras(
 def _problem(line: int, column: str, value: str, reason: str, row: list[str]) -> Problem:
     return Problem(line, column, display(value)[:200], reason, tuple(row), code=PROBLEM_CODE)
 
+
+# Plain strings: comparing with an enum member looks it up on its class each time (~50 ns).
+_TEXT, _NUMBER, _YES_NO = str(FieldKind.TEXT), str(FieldKind.NUMBER), str(FieldKind.YES_NO)
+_OPTED_OUT, _TAGS, _LISTS, _NOTES = str(Target.OPTED_OUT), str(Target.TAGS), str(Target.LISTS), str(Target.NOTES)
+# A yes/no cell's word -> its canonical value as JSON.
+_YES_NO_JSON = {word: '"yes"' for word in YES_WORDS} | {word: '"no"' for word in NO_WORDS}
 
 # Made once: json.dumps with options builds a new encoder on every call (a third of a row's check).
 _EXTRAS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -181,25 +209,18 @@ class ExtrasWritten:
 
 def write_extras(
     connection: Connection,
-    staging: Table,
+    written: "WriteResult",
     line_id: int,
     actor: str | None,
-    dialect: str,
+    checked_field_ids: frozenset[int],
 ) -> ExtrasWritten:
-    """Apply the staged rows' extras to the contacts they became (same transaction as the rows)."""
+    """Apply the staged rows' extras to the contacts they became (same transaction as the rows).
+    `checked_field_ids`: the custom fields the rows were checked against."""
+    staging, dialect = written.staging, connection.dialect.name
     result = ExtrasWritten(lists_created=[])
     with Session(bind=connection) as session:
         field_ids = locked_field_ids(session, (custom.id for custom in line_fields(session, line_id)))
-    if field_ids:
-        if dialect == "postgresql":
-            # Values have no foreign key to their contact (migration 0022): the contacts the file
-            # updates are held until the import commits, so a deletion meanwhile waits and then
-            # takes their new values with them. (The contacts it creates nobody else sees yet.)
-            connection.exec_driver_sql(
-                f"SELECT 1 FROM {Contact.__tablename__} WHERE id IN "
-                f"(SELECT contact_id FROM {staging.name} WHERE contact_id IS NOT NULL) FOR KEY SHARE"
-            )
-        _set_field_values(connection, staging, line_id, dialect, field_ids)
+    _set_field_values(connection, staging, line_id, written.first_new_id, field_ids, checked_field_ids - field_ids)
     contact = Contact.__table__
     rows = (
         select(contact.c.id, contact.c.phone, contact.c.opted_out, staging.c.extras)
@@ -234,32 +255,81 @@ def write_extras(
     return result
 
 
-def _set_field_values(connection: Connection, staging: Table, line_id: int, dialect: str, field_ids: set[int]) -> None:
-    """Every staged row's custom-field values in one statement (the rows' `fields` JSON: field id
-    -> value, or [value, key]; see _value_member); row by row from Python it took longer than
-    writing the contacts. Only `field_ids` are written (a field deleted since the check is gone)."""
-    kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
-    if dialect == "postgresql":
-        pairs = "jsonb_each(s.fields::jsonb) AS f"
-        field_id = "f.key::integer"
-        value, key = "COALESCE(f.value->>0, f.value#>>'{}')", "COALESCE(f.value->>1, f.value#>>'{}')"
-    else:
-        pairs = "json_each(s.fields) AS f"
-        field_id = "CAST(f.key AS INTEGER)"
-        # json_each gives a string member as its text, a pair as JSON.
-        value = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[0]') END"
-        key = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[1]') END"
-    connection.exec_driver_sql(
-        f"INSERT INTO {ContactFieldValue.__tablename__} (contact_id, field_id, value, value_key) "
-        f"SELECT c.id, {field_id}, {value}, {key} FROM {staging.name} AS s "
-        f"JOIN {Contact.__tablename__} AS c ON c.line_id = {int(line_id)} AND c.phone = s.phone "
-        f"CROSS JOIN {pairs} "
-        f"WHERE s.fields IS NOT NULL AND f.key IN ({kept}) "
-        # In id order, as the values' key is (the contacts are written in name order); the `+`
-        # keeps SQLite from walking contact by id, one lookup in the staging table each.
-        "ORDER BY +c.id "
-        "ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value, value_key = excluded.value_key"
+def _set_field_values(
+    connection: Connection, staging: Table, line_id: int, first_new_id: int, field_ids: set[int], gone: set[int]
+) -> None:
+    """The staged rows' custom-field values (their `fields` JSON, in the shape of
+    `Contact.field_values`), for the fields that still exist (`field_ids`; `gone` were deleted
+    since the check).
+
+    The contacts the import created got their values as they were written (import_writer): their
+    lookup rows are read from those rows in one pass, in id order, with no join and no sort (a join
+    to the file's rows and a sort by contact took twice as long). The contacts it updates get the
+    file's values merged into theirs, a batch at a time."""
+    postgresql = connection.dialect.name == "postgresql"
+    contact, lookup = Contact.__tablename__, ContactFieldValue.__tablename__
+    new_ones = f"c.id >= {int(first_new_id)} AND {'' if postgresql else '+'}c.line_id = {int(line_id)}"
+    if gone:
+        if postgresql:
+            names = ", ".join(f"'{int(field_id)}'" for field_id in gone)
+            remaining = f"(c.field_values::jsonb - ARRAY[{names}])::text"
+        else:
+            paths = ", ".join(f"'$.\"{int(field_id)}\"'" for field_id in gone)
+            remaining = f"json_remove(c.field_values, {paths})"
+        connection.exec_driver_sql(
+            f"UPDATE {contact} AS c SET field_values = NULLIF({remaining}, '{{}}') "
+            f"WHERE {new_ones} AND c.field_values IS NOT NULL"
+        )
+    if field_ids:
+        kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
+        if postgresql:
+            pairs, field_id, key = "jsonb_each(c.field_values::jsonb) AS f", "f.key::integer", _POSTGRES_KEY
+        else:
+            pairs, field_id, key = "json_each(c.field_values) AS f", "CAST(f.key AS INTEGER)", _SQLITE_KEY
+        connection.exec_driver_sql(
+            f"INSERT INTO {lookup} (field_id, value_key, contact_id) "
+            f"SELECT {field_id}, {key}, c.id FROM {contact} AS c CROSS JOIN {pairs} "
+            f"WHERE {new_ones} AND c.field_values IS NOT NULL AND f.key IN ({kept}) "
+            # A contact made by hand meanwhile (PostgreSQL) has its lookup rows already.
+            "ON CONFLICT DO NOTHING"
+        )
+    _merge_known_values(connection, staging, field_ids)
+
+
+# The lookup key of a member of `field_values`: the value itself, or the second of a pair.
+_SQLITE_KEY = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[1]') END"
+_POSTGRES_KEY = "COALESCE(f.value->>1, f.value#>>'{}')"
+
+
+def _merge_known_values(connection: Connection, staging: Table, field_ids: set[int]) -> None:
+    """The file's values onto the contacts it updates (the rest of their values stay), with their
+    lookup rows; the contacts are held until the import commits."""
+    lock = " FOR UPDATE OF c" if connection.dialect.name == "postgresql" else ""
+    rows = connection.exec_driver_sql(
+        f"SELECT c.id, c.field_values, s.fields FROM {staging.name} AS s "
+        f"JOIN {Contact.__tablename__} AS c ON c.id = s.contact_id "
+        f"WHERE s.contact_id IS NOT NULL AND s.fields IS NOT NULL ORDER BY c.id{lock}"
     )
+    kept = {str(field_id) for field_id in field_ids}
+    for batch in _batches(rows):
+        removed, added, stored = [], [], []
+        for contact_id, current, fields in batch:
+            members = json.loads(current) if current else {}
+            changed = False
+            for name, member in json.loads(fields).items():
+                old = members.get(name)
+                if name not in kept or old == member:
+                    continue
+                if old is not None:
+                    removed.append((int(name), old if isinstance(old, str) else old[1], contact_id))
+                added.append((int(name), member if isinstance(member, str) else member[1], contact_id))
+                members[name] = member
+                changed = True
+            if changed:
+                stored.append((json.dumps(members, ensure_ascii=False, separators=(",", ":")), contact_id))
+        _executemany(connection, _DELETE_LOOKUP, removed)
+        _executemany(connection, _INSERT_LOOKUP, added)
+        _executemany(connection, _STORE_VALUES, stored)
 
 
 # Plain SQL that SQLite and PostgreSQL both take: tens of thousands of rows skip SQLAlchemy's
@@ -268,6 +338,11 @@ _INSERT_TAG = (
     f"INSERT INTO {ContactTag.__tablename__} (contact_id, name_key, name, line_id) VALUES (?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING"
 )
+_DELETE_LOOKUP = (
+    f"DELETE FROM {ContactFieldValue.__tablename__} WHERE field_id = ? AND value_key = ? AND contact_id = ?"
+)
+_INSERT_LOOKUP = f"INSERT INTO {ContactFieldValue.__tablename__} (field_id, value_key, contact_id) VALUES (?, ?, ?)"
+_STORE_VALUES = f"UPDATE {Contact.__tablename__} SET field_values = ? WHERE id = ?"
 
 
 def _executemany(connection: Connection, sql: str, rows: list[tuple]) -> int:

@@ -104,6 +104,8 @@ class WriteResult:
     staging: Table | None = None
     # What the rows' extras did (import_extras.py): None when no row had any.
     extras: ExtrasWritten | None = None
+    # Every contact the import created has this id or a higher one (ids only grow).
+    first_new_id: int = 0
 
 
 class StagingTable:
@@ -161,26 +163,27 @@ def write_import(
     on_progress: Callable[[float], None],
     skip_taken_emails: bool = False,
     actor: str | None = None,
-    with_extras: bool = False,
+    extras_fields: frozenset[int] | None = None,
 ) -> WriteResult:
     """Write the staged rows in one transaction (done again, whole, when it meets a lock or a race).
 
     `lines` is the first and last line number among the rows; `on_progress` gets the fraction done.
     Rows whose e-mail another contact would have raise EmailsTaken, or with `skip_taken_emails`
     are left out and listed in the result.
-    `with_extras`: the rows carry a mapping's extras (opted out, tags, lists, notes, fields),
-    applied in the same transaction; `actor` is who imported (recorded with opt-outs and notes).
+    `extras_fields`: the rows carry a mapping's extras (opted out, tags, lists, notes, fields),
+    applied in the same transaction, checked against these custom fields (ids); `actor` is who
+    imported (recorded with opt-outs and notes).
     """
     connection = staging.connection
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             try:
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
-                if with_extras:
-                    report.extras = write_extras(connection, report.staging, line_id, actor, connection.dialect.name)
+                if extras_fields is not None:
+                    report.extras = write_extras(connection, report, line_id, actor, extras_fields)
                 connection.commit()
                 if connection.dialect.name == "postgresql" and report.created + report.updated >= ANALYZE_AFTER_ROWS:
-                    _refresh_statistics(connection, list_id is not None, with_extras)
+                    _refresh_statistics(connection, list_id is not None, extras_fields is not None)
                 return report
             except BaseException:
                 connection.rollback()
@@ -259,6 +262,9 @@ def _write(
         with Session(bind=connection) as session:
             get_list(session, line_id, list_id)
     report = WriteResult()
+    # Taken under the lock: SQLite gives a new row the highest id + 1, PostgreSQL's sequence never
+    # goes back; either way no contact of this import has a lower id.
+    report.first_new_id = connection.execute(select(func.coalesce(func.max(_CONTACT.c.id), 0) + 1)).scalar_one()
     connection.exec_driver_sql(f"CREATE INDEX ix_{staging.name}_phone ON {staging.name} (phone, line)")
     on_progress(0.05)
     for lo, hi, fraction in _line_chunks(lines):
@@ -396,6 +402,7 @@ def _merge_chunk(connection, staging, in_chunk, line_id, list_id, now, dialect, 
         "phone",
         "email",
         "search_text",
+        "field_values",
         "opted_out",
         "consent_status",
         "created_at",
@@ -408,6 +415,9 @@ def _merge_chunk(connection, staging, in_chunk, line_id, list_id, now, dialect, 
         staging.c.phone,
         staging.c.email,
         staging.c.search_text,
+        # The row's custom-field values, in the contact's own shape (import_extras.write_extras
+        # makes their lookup rows, and leaves out a field deleted since the check).
+        staging.c.fields,
         literal(False),
         literal(ConsentStatus.NOT_SENT),
         literal(now, contact.c.created_at.type),
@@ -417,7 +427,8 @@ def _merge_chunk(connection, staging, in_chunk, line_id, list_id, now, dialect, 
     # in the line walks the import's rows in the order they sit on disk, not at random.
     rows = rows.order_by(staging.c.name_key)
     insert = _upsert(dialect).from_select(columns, rows)
-    # A contact added by hand since the NOT EXISTS check becomes an update, never a duplicate.
+    # A contact added by hand since the NOT EXISTS check becomes an update, never a duplicate (its
+    # custom-field values stay as they were made: PostgreSQL only, where writers do not take turns).
     insert = insert.on_conflict_do_update(
         index_elements=["line_id", "phone"],
         set_={

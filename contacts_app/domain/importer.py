@@ -267,7 +267,7 @@ def run_import(
                 tracker.saving,
                 skip_taken_emails=options.skip_invalid,
                 actor=options.actor,
-                with_extras=extras_spec is not None,
+                extras_fields=None if extras_spec is None else extras_spec.field_ids,
             )
         except EmailsTaken as taken:
             problems = [_email_taken_problem(row) for row in taken.rows]
