@@ -178,9 +178,11 @@ def seed_extras(engine: Engine, line_id: int) -> tuple[int, int]:
         "SELECT id, 'vip', 'VIP', line_id FROM contact WHERE line_id = :line AND id % 10 = 0",
         "INSERT INTO contact_tag (contact_id, name_key, name, line_id) "
         "SELECT id, 'regular', 'regular', line_id FROM contact WHERE line_id = :line AND id % 3 = 0",
-        "INSERT INTO contact_field_value (contact_id, field_id, value, value_key) "
-        "SELECT id, :field, 'Acme ' || (id % 50), 'acme ' || (id % 50) FROM contact "
-        "WHERE line_id = :line AND id % 2 = 0",
+        # A value on the contact (custom_fields.value_member's shape), and its lookup row.
+        "UPDATE contact SET field_values = '{\"' || CAST(:field AS TEXT) || '\":[\"Acme ' || (id % 50) || "
+        "'\",\"acme ' || (id % 50) || '\"]}' WHERE line_id = :line AND id % 2 = 0",
+        "INSERT INTO contact_field_value (field_id, value_key, contact_id) "
+        "SELECT :field, 'acme ' || (id % 50), id FROM contact WHERE line_id = :line AND id % 2 = 0",
         "INSERT INTO list_membership (list_id, contact_id, added_at) "
         "SELECT :list, id, created_at FROM contact WHERE line_id = :line AND id % 5 = 0",
         "UPDATE contact SET consent_status = 'pending' WHERE line_id = :line AND id % 20 = 1",
