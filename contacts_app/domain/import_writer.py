@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import (
     Column,
@@ -104,8 +105,10 @@ class WriteResult:
     staging: Table | None = None
     # What the rows' extras did (import_extras.py): None when no row had any.
     extras: ExtrasWritten | None = None
-    # Every contact the import created has this id or a higher one (ids only grow).
+    # Every contact the import created has this id or a higher one (ids only grow), and was
+    # created at this time.
     first_new_id: int = 0
+    written_at: datetime | None = None
 
 
 class StagingTable:
@@ -284,7 +287,7 @@ def _write(
         # Temporary tables get no automatic statistics.
         connection.exec_driver_sql(f"ANALYZE {staging.name}")
 
-    now = utcnow()
+    now = report.written_at = utcnow()
     for lo, hi, fraction in _line_chunks(lines):
         _merge_chunk(connection, staging, staging.c.line.between(lo, hi), line_id, list_id, now, dialect, report)
         on_progress(0.15 + 0.85 * fraction)
