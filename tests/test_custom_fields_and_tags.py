@@ -6,7 +6,7 @@ from sqlmodel import select
 from contacts_app.db import session_scope
 from contacts_app.domain import custom_fields, tags
 from contacts_app.domain.bulk_delete import delete_all_contacts
-from contacts_app.domain.contact_filter import ContactFilter
+from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.contacts import (
     ContactInput,
     ContactInvalid,
@@ -103,6 +103,29 @@ def test_deleting_a_field_removes_its_values(engine, line_id, account_id, fields
         assert (
             session.exec(select(ContactFieldValue).where(ContactFieldValue.field_id == fields["Company"])).all() == []
         )
+        # Nothing of it is left on the contact: a field made next (SQLite may give it the same id)
+        # starts empty.
+        session.expire_all()
+        assert session.get(Contact, ada.id).field_values is None
+        custom_fields.create_field(session, account_id, "Region", FieldKind.TEXT)
+        assert custom_fields.values_of(session, ada.id) == {}
+
+
+def test_a_changed_value_is_found_by_the_new_value_only(engine, line_id, fields):
+    """The value on the contact and the row the filter looks it up by change together."""
+    with session_scope(engine) as session:
+        ada = create_contact(session, line_id, ContactInput("Ada", "2125550101", fields={"Company": "Analytical"}))
+        update_contact(session, line_id, ada.id, ContactInput("Ada", "2125550101", fields={"Company": "Difference"}))
+
+        def found(**chosen) -> list[str]:
+            return [c.full_name for c in search_contacts(session, line_id, ContactFilter(**chosen)).rows]
+
+        assert found(field_id=fields["Company"], field_value="analytical") == []
+        assert found(field_id=fields["Company"], field_value="DIFFERENCE") == ["Ada"]
+        update_contact(session, line_id, ada.id, ContactInput("Ada", "2125550101", fields={"Company": ""}))
+        assert found(field_id=fields["Company"], field_value="difference") == []
+        assert found(field_id=fields["Company"]) == []
+        assert session.exec(select(ContactFieldValue)).all() == []
 
 
 def test_a_contacts_values_go_with_it_one_by_one_and_all_at_once(engine, line_id, fields):
@@ -190,6 +213,12 @@ def test_custom_field_filter_finds_a_value_in_any_case(engine, line_id, fields):
         assert [c.full_name for c in search_contacts(session, line_id, by_value).rows] == ["Ada"]
         any_value = ContactFilter(field_id=fields["Company"])
         assert [c.full_name for c in search_contacts(session, line_id, any_value).rows] == ["Ada", "Bob"]
+        # Tested on each contact's own row, or from the field's lookup rows: the same contacts.
+        for per_contact in (True, False):
+            for chosen in (by_value, any_value):
+                matching = contact_condition(line_id, chosen, per_contact=per_contact)
+                names = session.exec(select(Contact.full_name).where(matching).order_by(Contact.full_name)).all()
+                assert names == (["Ada"] if chosen is by_value else ["Ada", "Bob"])
 
 
 def test_notes_keep_their_last_editor_and_time(engine, line_id):
