@@ -308,7 +308,8 @@ def _set_field_values(
 
 
 # The lookup key of a member of `field_values`: the value itself, or the second of a pair.
-_SQLITE_KEY = "CASE f.type WHEN 'text' THEN f.value ELSE json_extract(f.value, '$[1]') END"
+# (SQLite: `atom` is a plain member's value, NULL for a pair; cheaper to read than `type`.)
+_SQLITE_KEY = "COALESCE(f.atom, json_extract(f.value, '$[1]'))"
 _POSTGRES_KEY = "COALESCE(f.value->>1, f.value#>>'{}')"
 
 
