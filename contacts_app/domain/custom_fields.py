@@ -253,7 +253,7 @@ def clean_values(fields: Iterable[CustomField], raw: Mapping[str, str]) -> dict[
 
 def value_member(value: str) -> str | list[str]:
     """A value as its member of `Contact.field_values`: itself, or [value, lookup key] where the
-    key (lower case) differs. The importer writes the same shape (import_extras.value_json)."""
+    key (lower case) differs. The importer writes the same shape as JSON text (import_extras._value_member)."""
     key = value.lower()
     return value if key == value else [value, key]
 

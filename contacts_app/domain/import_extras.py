@@ -4,9 +4,11 @@ Pass 1 checks each row's extra cells with `check_extras` (in the check pool's pr
 works from a plain `ExtrasSpec`), giving problems that name the line, the column and the value,
 and two compact JSON values that travel with the row to the staging table: its custom-field
 values, and the rest (opted out, tags, lists, notes). Pass 2 (`write_extras`), inside the
-import's one transaction, applies them to the contacts the rows became: custom-field values are
-set with one statement from the staging table, tags and lists are added (never removed), notes
-are set where the file has one, and "opted out" only ever opts out.
+import's one transaction, applies them to the contacts the rows became: the custom-field values
+went onto the new contacts as they were written (import_writer) and their lookup rows are read
+from them in one statement, the contacts the file updates get its values merged into theirs, tags
+and lists are added (never removed), notes are set where the file has one, and "opted out" only
+ever opts out.
 """
 
 import json
