@@ -220,8 +220,7 @@ def write_extras(
     `checked_field_ids`: the custom fields the rows were checked against."""
     staging, dialect = written.staging, connection.dialect.name
     result = ExtrasWritten(lists_created=[])
-    with Session(bind=connection) as session:
-        field_ids = locked_field_ids(session, (custom.id for custom in line_fields(session, line_id)))
+    field_ids = hold_line_fields(connection, line_id)
     _set_field_values(connection, written, line_id, field_ids, checked_field_ids - field_ids)
     contact = Contact.__table__
     rows = (
@@ -255,6 +254,12 @@ def write_extras(
                 notes,
             )
     return result
+
+
+def hold_line_fields(connection: Connection, line_id: int) -> set[int]:
+    """The ids of the line's custom fields, held until the import commits (custom_fields.locked_field_ids)."""
+    with Session(bind=connection) as session:
+        return locked_field_ids(session, (custom.id for custom in line_fields(session, line_id)))
 
 
 def _set_field_values(
@@ -306,7 +311,8 @@ def _set_field_values(
             ).bindparams(at),
             where,
         )
-    _merge_known_values(connection, written.staging, field_ids)
+    if written.updated or written.unchanged:  # the file names contacts the line had
+        _merge_known_values(connection, written.staging, field_ids)
 
 
 # The lookup key of a member of `field_values`: the value itself, or the second of a pair.

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from contacts_app.domain import consent
-from contacts_app.domain.import_extras import ExtrasWritten, write_extras
+from contacts_app.domain.import_extras import ExtrasWritten, hold_line_fields, write_extras
 from contacts_app.domain.lists import get_list
 from contacts_app.models import (
     ConsentEvent,
@@ -181,6 +181,11 @@ def write_import(
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             try:
+                if extras_fields is not None and connection.dialect.name == "postgresql":
+                    # The fields before any contact, as every writer of values holds them
+                    # (custom_fields.set_values, delete_field): a field's deletion meanwhile waits
+                    # for the import instead of meeting it in a circle. SQLite writers take turns.
+                    hold_line_fields(connection, line_id)
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
                 if extras_fields is not None:
                     report.extras = write_extras(connection, report, line_id, actor, extras_fields)
