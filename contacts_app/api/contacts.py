@@ -80,9 +80,8 @@ def _find(session: Session, line_id: int, contact_id: int) -> Contact:
 
 
 def _out(session: Session, contact: Contact) -> ContactOut:
-    return ContactOut.of(
-        contact, custom_fields.values_of(session, contact.id), tags_domain.tags_of(session, contact.id)
-    )
+    values = custom_fields.named_values(custom_fields.line_fields(session, contact.line_id), contact.field_values)
+    return ContactOut.of(contact, values, tags_domain.tags_of(session, contact.id))
 
 
 def _extras(body: ContactCreate | ContactPatch | ContactUpsert) -> dict:
@@ -154,9 +153,12 @@ def list_contacts(
                 raise ApiError(404, f"List {list_id} is not a list of this line.", {"list": "No such list."})
         rows = session.exec(statement.order_by(col(Contact.id)).limit(limit + 1)).all()
         shown = rows[:limit]
-        values = custom_fields.values_for(session, [contact.id for contact in shown])
+        fields = custom_fields.line_fields(session, chosen.id)
         tags = tags_domain.tags_for(session, [contact.id for contact in shown])
-        page = [ContactOut.of(contact, values[contact.id], tags[contact.id]) for contact in shown]
+        page = [
+            ContactOut.of(contact, custom_fields.named_values(fields, contact.field_values), tags[contact.id])
+            for contact in shown
+        ]
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return ContactPageOut(data=page, next_cursor=next_cursor)
 

@@ -258,16 +258,28 @@ def value_member(value: str) -> str | list[str]:
     return value if key == value else [value, key]
 
 
-def _member_parts(member: str | list[str]) -> tuple[str, str]:
+def member_parts(member: str | list[str]) -> tuple[str, str]:
     """(value, lookup key) of a member of `Contact.field_values`."""
     return (member, member) if isinstance(member, str) else (member[0], member[1])
+
+
+def dump_values(members: Mapping[str, str | list[str]]) -> str | None:
+    """`Contact.field_values` for these members (field id as text -> member); None for none."""
+    return json.dumps(members, ensure_ascii=False, separators=(",", ":")) if members else None
 
 
 def stored_values(field_values: str | None) -> dict[int, str]:
     """A contact's `field_values` as field id -> value."""
     if not field_values:
         return {}
-    return {int(field_id): _member_parts(member)[0] for field_id, member in json.loads(field_values).items()}
+    return {int(field_id): member_parts(member)[0] for field_id, member in json.loads(field_values).items()}
+
+
+def named_values(fields: Iterable[CustomField], field_values: str | None) -> dict[str, str]:
+    """A contact's `field_values` by field name, in the order of `fields` (the account's,
+    line_fields); a value of a field not among them is left out."""
+    stored = stored_values(field_values)
+    return {field.name: stored[field.id] for field in fields if field.id in stored}
 
 
 def set_values(session: Session, contact_id: int, values: Mapping[int, str | None]) -> bool:
@@ -297,10 +309,10 @@ def set_values(session: Session, contact_id: int, values: Mapping[int, str | Non
         if old == new:
             continue
         if old is not None:
-            removed.append({"f": field_id, "k": _member_parts(old)[1]})
+            removed.append({"f": field_id, "k": member_parts(old)[1]})
             del members[name]
         if new is not None:
-            added.append({"field_id": field_id, "value_key": _member_parts(new)[1], "contact_id": contact_id})
+            added.append({"field_id": field_id, "value_key": member_parts(new)[1], "contact_id": contact_id})
             members[name] = new
     if not removed and not added:
         return False
@@ -316,8 +328,7 @@ def set_values(session: Session, contact_id: int, values: Mapping[int, str | Non
         )
     if added:
         connection.execute(lookup.insert(), added)
-    stored = json.dumps(members, ensure_ascii=False, separators=(",", ":")) if members else None
-    connection.execute(update(contact).where(contact.c.id == contact_id).values(field_values=stored))
+    connection.execute(update(contact).where(contact.c.id == contact_id).values(field_values=dump_values(members)))
     if (loaded := session.identity_map.get(Session.identity_key(Contact, contact_id))) is not None:
         session.expire(loaded, ["field_values"])
     return True
@@ -328,8 +339,7 @@ def values_of(session: Session, contact_id: int) -> dict[str, str]:
     found = session.exec(select(Contact.line_id, Contact.field_values).where(Contact.id == contact_id)).first()
     if found is None or not found[1]:
         return {}
-    stored = stored_values(found[1])
-    return {field.name: stored[field.id] for field in line_fields(session, found[0]) if field.id in stored}
+    return named_values(line_fields(session, found[0]), found[1])
 
 
 def render_merge_fields(text: str, values: Mapping[str, str]) -> str:
@@ -348,26 +358,6 @@ def line_fields(session: Session, line_id: int) -> list[CustomField]:
             .order_by(col(CustomField.position), col(CustomField.id))
         )
     )
-
-
-def values_for(session: Session, contact_ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    """Several contacts' values by field name (a page of the API, a batch of the export)."""
-    ids = list(contact_ids)
-    found: dict[int, dict[str, str]] = {contact_id: {} for contact_id in ids}
-    if not ids:
-        return found
-    rows = session.exec(
-        select(Contact.id, Contact.line_id, Contact.field_values).where(
-            col(Contact.id).in_(ids), col(Contact.field_values).is_not(None)
-        )
-    ).all()
-    fields_of_line: dict[int, list[CustomField]] = {}
-    for contact_id, line_id, field_values in rows:
-        if line_id not in fields_of_line:
-            fields_of_line[line_id] = line_fields(session, line_id)
-        stored = stored_values(field_values)
-        found[contact_id] = {field.name: stored[field.id] for field in fields_of_line[line_id] if field.id in stored}
-    return found
 
 
 def api_text(value: object) -> str:

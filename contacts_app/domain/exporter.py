@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from contacts_app.domain.contact_filter import ContactFilter, contact_condition
 from contacts_app.domain.csv_reader import COLUMNS, neutralize_cell
-from contacts_app.domain.custom_fields import line_fields, values_for
+from contacts_app.domain.custom_fields import line_fields, stored_values
 from contacts_app.domain.lists import get_list
 from contacts_app.domain.tags import join_tags, tags_for
 from contacts_app.models import ConsentStatus, Contact, ContactList, ListMembership
@@ -67,7 +67,7 @@ def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = Non
     with Session(engine) as session:
         if chosen.list_id is not None:
             get_list(session, line_id, chosen.list_id)
-        field_names = [field.name for field in line_fields(session, line_id)]
+        field_ids = [field.id for field in line_fields(session, line_id)]
         list_ids = [list_id for list_id, _name in _line_lists(session, line_id)]
         while True:
             statement = select(
@@ -78,6 +78,7 @@ def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = Non
                 Contact.opted_out_source,
                 Contact.consent_status,
                 Contact.notes,
+                Contact.field_values,
                 Contact.name_key,
                 Contact.id,
             ).where(contact_condition(line_id, chosen))
@@ -91,9 +92,9 @@ def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = Non
                 statement.order_by(col(Contact.name_key), col(Contact.id)).limit(EXPORT_BATCH_ROWS)
             ).all()
             ids = [row.id for row in rows]
-            tags, values, lists = tags_for(session, ids), values_for(session, ids), _lists_for(session, ids)
+            tags, lists = tags_for(session, ids), _lists_for(session, ids)
             for row in rows:
-                fields = values.get(row.id, {})
+                values = stored_values(row.field_values)
                 yield [
                     row.full_name,
                     row.phone,
@@ -103,7 +104,7 @@ def export_rows(engine: Engine, line_id: int, chosen: ContactFilter | None = Non
                     CONSENT_TEXT.get(row.consent_status, row.consent_status),
                     join_tags(tags.get(row.id, ())),
                     row.notes or "",
-                    *(fields.get(name, "") for name in field_names),
+                    *(values.get(field_id, "") for field_id in field_ids),
                     *("yes" if list_id in lists.get(row.id, ()) else "" for list_id in list_ids),
                 ]
             if len(rows) < EXPORT_BATCH_ROWS:

@@ -34,8 +34,10 @@ from contacts_app.domain.custom_fields import (
     YES_WORDS,
     FieldInvalid,
     clean_cell,
+    dump_values,
     line_fields,
     locked_field_ids,
+    member_parts,
 )
 from contacts_app.domain.lists import MAX_LIST_NAME_LENGTH
 from contacts_app.domain.tags import TagInvalid, parse_tags
@@ -215,12 +217,13 @@ def write_extras(
     line_id: int,
     actor: str | None,
     checked_field_ids: frozenset[int],
+    field_ids: set[int],
 ) -> ExtrasWritten:
     """Apply the staged rows' extras to the contacts they became (same transaction as the rows).
-    `checked_field_ids`: the custom fields the rows were checked against."""
+    `checked_field_ids`: the custom fields the rows were checked against; `field_ids`: the line's
+    fields now, held (hold_line_fields)."""
     staging, dialect = written.staging, connection.dialect.name
     result = ExtrasWritten(lists_created=[])
-    field_ids = hold_line_fields(connection, line_id)
     _set_field_values(connection, written, line_id, field_ids, checked_field_ids - field_ids)
     contact = Contact.__table__
     rows = (
@@ -289,12 +292,8 @@ def _set_field_values(
         else:
             paths = ", ".join(f"'$.\"{int(field_id)}\"'" for field_id in gone)
             remaining = f"json_remove(c.field_values, {paths})"
-        connection.execute(
-            text(f"UPDATE {contact} AS c SET field_values = NULLIF({remaining}, '{{}}') WHERE {new_ones}").bindparams(
-                at
-            ),
-            where,
-        )
+        strip = text(f"UPDATE {contact} AS c SET field_values = NULLIF({remaining}, '{{}}') WHERE {new_ones}")
+        connection.execute(strip.bindparams(at), where)
     if field_ids:
         kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
         if postgresql:
@@ -341,12 +340,12 @@ def _merge_known_values(connection: Connection, staging: Table, field_ids: set[i
                 if name not in kept or old == member:
                     continue
                 if old is not None:
-                    removed.append((int(name), old if isinstance(old, str) else old[1], contact_id))
-                added.append((int(name), member if isinstance(member, str) else member[1], contact_id))
+                    removed.append((int(name), member_parts(old)[1], contact_id))
+                added.append((int(name), member_parts(member)[1], contact_id))
                 members[name] = member
                 changed = True
             if changed:
-                stored.append((json.dumps(members, ensure_ascii=False, separators=(",", ":")), contact_id))
+                stored.append((dump_values(members), contact_id))
         _executemany(connection, _DELETE_LOOKUP, removed)
         _executemany(connection, _INSERT_LOOKUP, added)
         _executemany(connection, _STORE_VALUES, stored)

@@ -181,14 +181,18 @@ def write_import(
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             try:
+                held = None
                 if extras_fields is not None and connection.dialect.name == "postgresql":
                     # The fields before any contact, as every writer of values holds them
                     # (custom_fields.set_values, delete_field): a field's deletion meanwhile waits
-                    # for the import instead of meeting it in a circle. SQLite writers take turns.
-                    hold_line_fields(connection, line_id)
+                    # for the import instead of meeting it in a circle. SQLite writers take turns
+                    # (and the write's transaction must begin first there).
+                    held = hold_line_fields(connection, line_id)
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
                 if extras_fields is not None:
-                    report.extras = write_extras(connection, report, line_id, actor, extras_fields)
+                    if held is None:
+                        held = hold_line_fields(connection, line_id)
+                    report.extras = write_extras(connection, report, line_id, actor, extras_fields, held)
                 connection.commit()
                 if connection.dialect.name == "postgresql" and report.created + report.updated >= ANALYZE_AFTER_ROWS:
                     _refresh_statistics(connection, list_id is not None, extras_fields is not None)

@@ -360,11 +360,12 @@ class ContactsState(DialogState, SessionState):
         if isinstance(contact, int):
             contact = contacts_domain.get_contact(session, line_id, contact)
         self._shown_updated_at = contact.updated_at
+        fields = custom_fields.line_fields(session, line_id)
         self.selected = contact_detail(
             contact,
             act.region,
-            custom_fields.line_fields(session, line_id),
-            custom_fields.values_of(session, contact.id),
+            fields,
+            custom_fields.named_values(fields, contact.field_values),
             tags_domain.tags_of(session, contact.id),
         )
         # A fresh contact's number may have history (it opted out before): only then is it read.
