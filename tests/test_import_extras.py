@@ -12,7 +12,7 @@ from contacts_app.domain import custom_fields, importer, tags
 from contacts_app.domain.column_mapping import propose_mapping
 from contacts_app.domain.contact_filter import ContactFilter
 from contacts_app.domain.contacts import ContactInput, create_contact, search_contacts
-from contacts_app.domain.import_extras import ExtrasSpec, check_extras
+from contacts_app.domain.import_extras import ExtrasSpec, check_extras_batch
 from contacts_app.domain.importer import ImportOptions, ImportRejected, run_import
 from contacts_app.models import Account, Contact, ContactFieldValue, CustomField, FieldKind
 
@@ -203,6 +203,12 @@ def test_tags_lists_notes_and_opt_outs_come_in_with_the_rows(engine, line_id, fi
     assert stored_values(engine, line_id) == {"Ada": {"Company": ("AE", "ae")}}
 
 
+def check_extras(line: int, cells: list[str], spec: ExtrasSpec, row: list[str]):
+    """One row's extras, values and problems, as a batch of one."""
+    extras, values, problems = check_extras_batch([(line, cells)], [row], spec)
+    return extras[0], values[0], problems.get(line, [])
+
+
 def test_an_extras_spec_checks_the_same_after_a_trip_to_a_worker_process():
     fields = [CustomField(id=7, account_id=1, name="Visits", name_key="visits", kind=FieldKind.NUMBER)]
     mapping = propose_mapping(["Mobile", "Name", "Visits"], ["Visits"])
@@ -216,3 +222,45 @@ def test_an_extras_spec_checks_the_same_after_a_trip_to_a_worker_process():
     assert check_extras(3, ["2125550102", "Bob", "x"], travelled, ["Bob", "+12125550102", ""])[2][0].reason == (
         "Visits must be a number, like 42 or 3.5 (not “x”)."
     )
+
+
+def test_a_batch_of_rows_gets_the_same_values_and_problems_as_each_row_alone():
+    fields = [
+        CustomField(id=3, account_id=1, name="Company", name_key="company", kind=FieldKind.TEXT),
+        CustomField(id=4, account_id=1, name="Visits", name_key="visits", kind=FieldKind.NUMBER),
+        CustomField(id=5, account_id=1, name="Member", name_key="member", kind=FieldKind.YES_NO),
+    ]
+    headers = ["Mobile", "Name", "Company", "Visits", "Member", "Tags", "Org"]
+    mapping = propose_mapping(headers, ["Company", "Visits", "Member"])
+    unique = ExtrasSpec.of(mapping, fields)
+    assert unique is not None
+    valid = [(2, ["2125550101", "Ada", "Acme", "12", "yes"]), (3, ["2125550102", "Bob", "ÉCOLE", "", "n", "a, b"])]
+    assert check_extras_batch(valid, [[], []], unique) == (
+        [None, '{"t":["a","b"]}'],
+        ['{"3":["Acme","acme"],"4":"12","5":"yes"}', '{"3":["ÉCOLE","école"],"5":"no"}'],
+        {},
+    )
+    # Two columns fill Company (the later one with a value wins).
+    mapping = type(mapping).of([*mapping.targets[:-1], mapping.targets[2]], headers=headers)
+    spec = ExtrasSpec.of(mapping, fields)
+    assert spec is not None
+    cells = [
+        ["2125550101", "Ada", "Acme", "12", "yes", "vip", ""],
+        ["2125550102", "Bob", "Acme", "1,000", "No", "", "Globex"],
+        ["2125550103", "Cy", "  Ünïcode  Co ", "x", "maybe", "", ""],
+        ["2125550104", "Di", "", "", "", "", ""],
+        ["2125550105", "Ed"],
+        *(["2125550106", "Fay", f"Shop {n}", str(n), "y", "", ""] for n in range(1_200)),
+    ]
+    records = [(line, row) for line, row in enumerate(cells, start=2)]
+    rows = [mapping.apply(row) for row in cells]
+
+    extras, values, problems = check_extras_batch(records, rows, spec)
+    batch = [(extras[n], values[n], problems.get(line, [])) for n, (line, _row) in enumerate(records)]
+
+    alone = [check_extras(line, row, spec, imported) for (line, row), imported in zip(records, rows, strict=True)]
+    assert batch == alone
+    assert batch[0] == ('{"t":["vip"]}', '{"3":["Acme","acme"],"4":"12","5":"yes"}', [])
+    assert batch[1][1] == '{"3":["Globex","globex"],"4":"1000","5":"no"}'
+    assert [(p.line, p.column, p.value) for p in batch[2][2]] == [(4, "Visits", "x"), (4, "Member", "maybe")]
+    assert batch[3] == (None, None, []) and batch[4] == (None, None, [])

@@ -54,6 +54,29 @@ def test_first_and_last_name_are_joined_into_the_full_name():
     assert mapping.apply(["415 555 0101", "Ada", "Lovelace"]) == ["Ada Lovelace", "415 555 0101", ""]
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Phone", "First Name", "Last Name", "Email"],
+        ["Name", "Mobile", "Surname"],
+        ["Mobile Phone", "Name", "Given Name", "Family Name"],
+        ["Name", "Business Phone", "Mobile Phone"],
+    ],
+)
+def test_a_batch_of_rows_is_turned_into_the_import_format_as_each_row_alone(headers):
+    mapping = propose_mapping(headers)
+    rows = [
+        ["415 555 0101", " Ada ", "Lovelace", "ada@example.com"],
+        ["", "", "", ""],
+        ["415 555 0102", "", "Byron", " "],
+        ["415 555 0103", "Charles", "", "c@example.com", "more"],
+    ]
+    assert mapping.apply_all(rows) == [mapping.apply(row) for row in rows]
+    # A short row: every row is then turned on its own.
+    ragged = [*rows, ["415 555 0104"]]
+    assert mapping.apply_all(ragged) == [mapping.apply(row) for row in ragged]
+
+
 def test_a_file_ordered_phone_name_email_imports(engine, line_id, tmp_path):
     path = tmp_path / "reordered.csv"
     path.write_text("Phone,Name,Email\n415 555 0101,Ada Lovelace,ada@example.com\n")

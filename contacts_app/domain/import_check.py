@@ -24,7 +24,7 @@ from contacts_app.domain.csv_reader import (
     display,
     looks_like_header,
 )
-from contacts_app.domain.import_extras import ExtrasSpec, check_extras
+from contacts_app.domain.import_extras import ExtrasSpec, check_extras_batch
 from contacts_app.domain.import_sources import read_rows
 from contacts_app.domain.import_writer import StagedRow
 
@@ -85,14 +85,16 @@ def check_batch(
     when there is one); runs in worker processes for big files, so it takes and returns plain data."""
     clean: list[StagedRow] = []
     problems: list[list[Problem]] = []
-    for line, raw in records:
-        cells = raw if mapping is None else mapping.apply(raw)
+    rows = [raw for _line, raw in records] if mapping is None else mapping.apply_all([raw for _line, raw in records])
+    if extras_spec is None:
+        extras_of = values_of = [None] * len(records)
+        extra_problems = {}
+    else:
+        extras_of, values_of, extra_problems = check_extras_batch(records, rows, extras_spec)
+    for (line, _raw), cells, extras, values in zip(records, rows, extras_of, values_of, strict=True):
         result = check_row(line, cells, region)
-        extras = values = None
-        if extras_spec is not None:
-            extras, values, extra_problems = check_extras(line, raw, extras_spec, cells)
-            if extra_problems:
-                result = (result if isinstance(result, list) else []) + extra_problems
+        if extra_problems and line in extra_problems:
+            result = (result if isinstance(result, list) else []) + extra_problems[line]
         if isinstance(result, CleanRow):
             clean.append(
                 (

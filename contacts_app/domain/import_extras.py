@@ -1,6 +1,6 @@
 """What a mapped row carries beyond name, phone and e-mail: opted out, tags, lists, notes, custom fields.
 
-Pass 1 checks each row's extra cells with `check_extras` (in the check pool's processes, so it
+Pass 1 checks each batch's extra cells with `check_extras_batch` (in the check pool's processes, so it
 works from a plain `ExtrasSpec`), giving problems that name the line, the column and the value,
 and two compact JSON values that travel with the row to the staging table: its custom-field
 values, and the rest (opted out, tags, lists, notes). Pass 2 (`write_extras`), inside the
@@ -12,9 +12,10 @@ ever opts out.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import and_, bindparam, select, text, update
@@ -29,7 +30,6 @@ from contacts_app.domain.column_mapping import FIELD_PREFIX, LIST_PREFIX, Column
 from contacts_app.domain.contacts import MAX_NOTES_LENGTH
 from contacts_app.domain.csv_reader import Problem, display
 from contacts_app.domain.custom_fields import (
-    MAX_TEXT_VALUE_LENGTH,
     NO_WORDS,
     YES_WORDS,
     FieldInvalid,
@@ -78,24 +78,27 @@ class ExtrasSpec:
     columns: tuple[tuple[int, str, str], ...]
     # Custom fields as (name, kind (FieldKind), id), for checking values away from the database.
     field_kinds: tuple[tuple[str, str, int], ...] = ()
-    # Worked out once, not per row: (column index, column name, target, its custom field or None,
-    # and the field's kind and JSON key or None, read per cell without an attribute lookup).
-    plan: tuple[tuple[int, str, str, FieldShape | None, str | None, str | None], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    # Worked out once, not per row: the custom-field columns as (column index, column name, the
+    # field), and the other extra columns as (column index, column name, target).
+    field_plan: tuple[tuple[int, str, FieldShape], ...] = field(init=False, repr=False, compare=False)
+    other_plan: tuple[tuple[int, str, str], ...] = field(init=False, repr=False, compare=False)
+    # No field is filled by two columns.
+    fields_unique: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         shapes = {
             name.lower(): FieldShape(name, kind, field_id, f'"{field_id}":')
             for name, kind, field_id in self.field_kinds
         }
-        plan = []
-        for index, column, target in self.columns:
-            shape = shapes[target.removeprefix(FIELD_PREFIX).lower()] if target.startswith(FIELD_PREFIX) else None
-            kind, json_key = (None, None) if shape is None else (str(shape.kind), shape.json_key)
-            plan.append((index, column, target, shape, kind, json_key))
-        plan = tuple(plan)
-        object.__setattr__(self, "plan", plan)
+        field_plan = tuple(
+            (index, column, shapes[target.removeprefix(FIELD_PREFIX).lower()])
+            for index, column, target in self.columns
+            if target.startswith(FIELD_PREFIX)
+        )
+        other_plan = tuple(column for column in self.columns if not column[2].startswith(FIELD_PREFIX))
+        object.__setattr__(self, "field_plan", field_plan)
+        object.__setattr__(self, "other_plan", other_plan)
+        object.__setattr__(self, "fields_unique", len({shape.id for _i, _c, shape in field_plan}) == len(field_plan))
 
     @property
     def field_ids(self) -> frozenset[int]:
@@ -113,38 +116,107 @@ class ExtrasSpec:
         return cls(columns, tuple((custom.name, custom.kind, custom.id) for custom in fields))
 
 
-def check_extras(
-    line: int, cells: list[str], spec: ExtrasSpec, row: list[str]
-) -> tuple[str | None, str | None, list[Problem]]:
-    """The row's extras and its custom-field values as the JSON the staging table keeps (None when
-    there are none), and its problems. `cells` is the row as read, `row` as imported (for problems)."""
-    extras: dict = {}
-    # Field (its JSON key) -> its canonical value as a member of the values' JSON object (_value_member).
+def check_extras_batch(
+    records: list[tuple[int, list[str]]], rows: list[list[str]], spec: ExtrasSpec
+) -> tuple[list[str | None], list[str | None], dict[int, list[Problem]]]:
+    """Each row's extras and its custom-field values as the JSON the staging table keeps (None
+    when there are none, and for a row with problems), and the problems by the row's line.
+    `records` are the rows as read (line, cells), `rows` the same rows as imported (for problems).
+
+    Custom-field cells are checked a column at a time, each distinct cell once (_FieldCells): a
+    mapped file of 100,000 rows brings ~300,000 of them, mostly a few values repeated."""
+    raws = [cells for _line, cells in records]
+    shortest = min(map(len, raws), default=0)
+    cells_of = [_FieldCells(shape) for _index, _column, shape in spec.field_plan]
+    columns = [
+        list(map(memo.__getitem__, _column_cells(raws, index, shortest)))
+        for (index, _column, _shape), memo in zip(spec.field_plan, cells_of, strict=True)
+    ]
+    extras: list[str | None] = [None] * len(raws)
+    problems: dict[int, list[Problem]] = {}
+    by_row = not spec.fields_unique or any(memo.invalid for memo in cells_of)
+    if columns and not by_row:
+        # Every cell valid, no field twice: each row's members joined as they stand.
+        values = [
+            ("{" + joined + "}") if (joined := ",".join(filter(None, members))) else None
+            for members in zip(*columns, strict=True)
+        ]
+    else:
+        values = [None] * len(raws)
+    if not (columns and by_row) and not spec.other_plan:
+        return extras, values, problems
+    for position, ((line, cells), row) in enumerate(zip(records, rows, strict=True)):
+        found: list[Problem] = []
+        if columns and by_row:
+            values[position] = _row_values(line, cells, row, spec, [column[position] for column in columns], found)
+        if spec.other_plan:
+            extras[position] = _other_extras(line, cells, row, spec, found)
+        if found:
+            problems[line] = found
+            extras[position] = values[position] = None
+    return extras, values, problems
+
+
+# Distinct cells remembered per field column and batch (a column of unique values gains nothing).
+_MEMO_LIMIT = 1_000
+
+
+class _FieldCells(dict):
+    """A field column's cells -> each one's JSON member ("" for an empty cell) or the FieldInvalid
+    it raised, worked out on first sight."""
+
+    def __init__(self, shape: FieldShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.invalid = False
+
+    def __missing__(self, cell: str) -> "str | FieldInvalid":
+        member = _member_of(self.shape, cell)
+        if type(member) is not str:
+            self.invalid = True
+        if len(self) < _MEMO_LIMIT:
+            self[cell] = member
+        return member
+
+
+def _member_of(shape: FieldShape, cell: str) -> "str | FieldInvalid":
+    value = cell.strip()
+    if not value:
+        return ""
+    try:
+        clean = clean_cell(shape, value)
+    except FieldInvalid as invalid:
+        return invalid
+    return "" if clean is None else _value_member(shape, clean)
+
+
+def _column_cells(raws: list[list[str]], index: int, shortest: int) -> Iterable[str]:
+    if index < shortest:
+        return map(itemgetter(index), raws)
+    return [cells[index] if index < len(cells) else "" for cells in raws]
+
+
+def _row_values(
+    line: int, cells: list[str], row: list[str], spec: ExtrasSpec, members: list, problems: list[Problem]
+) -> str | None:
+    """A row's values JSON where a cell is invalid or a field has two columns (the last filled wins)."""
     values: dict[str, str] = {}
-    problems: list[Problem] = []
+    for (index, column, shape), member in zip(spec.field_plan, members, strict=True):
+        if isinstance(member, FieldInvalid):
+            problems.append(_problem(line, column, cells[index].strip(), str(member), row))
+        elif member:
+            values[shape.json_key] = member
+    return "{" + ",".join(values.values()) + "}" if values else None
+
+
+def _other_extras(line: int, cells: list[str], row: list[str], spec: ExtrasSpec, problems: list[Problem]) -> str | None:
+    """The row's opted out, tags, lists and notes as JSON (None when it has none)."""
+    extras: dict = {}
     count = len(cells)
-    for index, column, target, shape, kind, json_key in spec.plan:
+    for index, column, target in spec.other_plan:
         if index >= count or not (value := cells[index].strip()):
             continue
-        if kind is not None:
-            # The common shapes first, inline (a mapped file of 100,000 rows brings ~300,000 cells).
-            if kind == _YES_NO and (word := _YES_NO_JSON.get(value.lower())) is not None:
-                values[json_key] = json_key + word
-            elif kind == _NUMBER and value.isdigit() and value.isascii() and value[0] != "0" and len(value) < 16:
-                values[json_key] = f'{json_key}"{value}"'
-            elif kind == _TEXT and len(value) <= MAX_TEXT_VALUE_LENGTH:
-                text = " ".join(value.split())
-                key, member = text.lower(), encode_basestring(text)
-                values[json_key] = json_key + (member if key == text else f"[{member},{encode_basestring(key)}]")
-            else:
-                try:
-                    clean = clean_cell(shape, value)
-                except FieldInvalid as invalid:
-                    problems.append(_problem(line, column, value, str(invalid), row))
-                else:
-                    if clean is not None:
-                        values[json_key] = _value_member(shape, clean)
-        elif target == _OPTED_OUT:
+        if target == _OPTED_OUT:
             if value.lower() in YES_WORDS or value.lower() in ("opted out", "unsubscribed"):
                 extras["o"] = 1
             elif value.lower() not in NO_WORDS:
@@ -171,10 +243,7 @@ def check_extras(
                 extras.setdefault("l", []).append(target.removeprefix(LIST_PREFIX))
             elif value.lower() not in NO_WORDS:
                 problems.append(_problem(line, column, value, f"{column} must be yes or no (not “{value}”).", row))
-    if problems:
-        return None, None, problems
-    fields = "{" + ",".join(values.values()) + "}" if values else None
-    return (_EXTRAS_JSON(extras) if extras else None), fields, []
+    return _EXTRAS_JSON(extras) if extras else None
 
 
 def _problem(line: int, column: str, value: str, reason: str, row: list[str]) -> Problem:
@@ -182,10 +251,7 @@ def _problem(line: int, column: str, value: str, reason: str, row: list[str]) ->
 
 
 # Plain strings: comparing with an enum member looks it up on its class each time (~50 ns).
-_TEXT, _NUMBER, _YES_NO = str(FieldKind.TEXT), str(FieldKind.NUMBER), str(FieldKind.YES_NO)
 _OPTED_OUT, _TAGS, _LISTS, _NOTES = str(Target.OPTED_OUT), str(Target.TAGS), str(Target.LISTS), str(Target.NOTES)
-# A yes/no cell's word -> its canonical value as JSON.
-_YES_NO_JSON = {word: '"yes"' for word in YES_WORDS} | {word: '"no"' for word in NO_WORDS}
 
 # Made once: json.dumps with options builds a new encoder on every call (a third of a row's check).
 _EXTRAS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -225,6 +291,8 @@ def write_extras(
     staging, dialect = written.staging, connection.dialect.name
     result = ExtrasWritten(lists_created=[])
     _set_field_values(connection, written, line_id, field_ids, checked_field_ids - field_ids)
+    if not written.staged_extras:
+        return result
     contact = Contact.__table__
     rows = (
         select(contact.c.id, contact.c.phone, contact.c.opted_out, staging.c.extras)
@@ -295,7 +363,8 @@ def _set_field_values(
         strip = text(f"UPDATE {contact} AS c SET field_values = NULLIF({remaining}, '{{}}') WHERE {new_ones}")
         connection.execute(strip.bindparams(at), where)
     if field_ids:
-        kept = ", ".join(f"'{int(field_id)}'" for field_id in sorted(field_ids))
+        # Every member left names one of `field_ids`: the rows were checked against the fields then,
+        # and those deleted since were stripped above.
         if postgresql:
             pairs, field_id, key = "jsonb_each(c.field_values::jsonb) AS f", "f.key::integer", _POSTGRES_KEY
         else:
@@ -306,7 +375,7 @@ def _set_field_values(
             text(
                 f"INSERT INTO {lookup} (field_id, value_key, contact_id) "
                 f"SELECT {field_id}, {key}, c.id FROM {contact} AS c CROSS JOIN {pairs} "
-                f"WHERE {new_ones} AND f.key IN ({kept})"
+                f"WHERE {new_ones}"
             ).bindparams(at),
             where,
         )

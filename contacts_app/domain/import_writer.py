@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import (
     Column,
@@ -101,8 +102,10 @@ class WriteResult:
     added_to_list: int = 0
     # Rows left out because their e-mail was taken (only when skipping invalid rows).
     emails_taken: list[EmailTaken] = field(default_factory=list)
-    # The staging table the rows went through (the extras are written from it).
+    # The staging table the rows went through (the extras are written from it), and whether any
+    # of its rows has extras beyond custom-field values (tags, lists, notes, opted out).
     staging: Table | None = None
+    staged_extras: bool = False
     # What the rows' extras did (import_extras.py): None when no row had any.
     extras: ExtrasWritten | None = None
     # Every contact the import created has this id or a higher one (ids only grow), and was
@@ -119,6 +122,7 @@ class StagingTable:
         self.connection = engine.connect()
         self.dialect = self.connection.dialect.name
         self.table = _staging_table()
+        self.has_extras = False
         try:
             self.table.create(self.connection)
             self.connection.commit()
@@ -127,6 +131,7 @@ class StagingTable:
             raise
 
     def add(self, rows: list[StagedRow]) -> None:
+        self.has_extras = self.has_extras or any(map(_EXTRAS_OF, rows))
         # Committed batch by batch: the write's transaction, if it meets a lock and starts over,
         # finds every row still staged.
         with self.connection.begin():
@@ -143,6 +148,7 @@ class StagingTable:
                 )
 
     def reset(self) -> None:
+        self.has_extras = False
         self.connection.execute(self.table.delete())
         self.connection.commit()
 
@@ -189,6 +195,7 @@ def write_import(
                     # (and the write's transaction must begin first there).
                     held = hold_line_fields(connection, line_id)
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
+                report.staged_extras = staging.has_extras
                 if extras_fields is not None:
                     if held is None:
                         held = hold_line_fields(connection, line_id)
@@ -230,6 +237,7 @@ def _refresh_statistics(connection: Connection, lists: bool, extras: bool) -> No
 
 # The columns of a StagedRow, in its order.
 _STAGED_COLUMNS = ("line", "phone", "full_name", "name_key", "email", "search_text", "extras", "fields")
+_EXTRAS_OF = itemgetter(_STAGED_COLUMNS.index("extras"))
 
 
 def _staging_table() -> Table:
