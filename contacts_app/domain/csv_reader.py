@@ -7,7 +7,7 @@ Nothing here touches the database; `importer.py` writes what this accepts.
 import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,7 +356,7 @@ def looks_like_header(cells: list[str]) -> bool:
     return cleaned[1] in _HEADER_WORDS or cleaned[0] in _HEADER_WORDS or not _HAS_DIGIT.search("".join(cleaned))
 
 
-def check_row(line: int, cells: list[str], region: str) -> CleanRow | list[Problem]:
+def check_row(line: int, cells: Sequence[str], region: str) -> CleanRow | list[Problem]:
     """The row cleaned for writing, or every problem it has."""
     # Excel pads ragged ranges with empty cells: trailing empties are not extra columns.
     while len(cells) > len(COLUMNS) and not cells[-1].strip():

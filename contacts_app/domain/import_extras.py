@@ -12,7 +12,7 @@ ever opts out.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from operator import itemgetter
@@ -117,7 +117,7 @@ class ExtrasSpec:
 
 
 def check_extras_batch(
-    records: list[tuple[int, list[str]]], rows: list[list[str]], spec: ExtrasSpec
+    records: list[tuple[int, list[str]]], rows: Sequence[Sequence[str]], spec: ExtrasSpec
 ) -> tuple[list[str | None], list[str | None], dict[int, list[Problem]]]:
     """Each row's extras and its custom-field values as the JSON the staging table keeps (None
     when there are none, and for a row with problems), and the problems by the row's line.
@@ -137,10 +137,7 @@ def check_extras_batch(
     by_row = not spec.fields_unique or any(memo.invalid for memo in cells_of)
     if columns and not by_row:
         # Every cell valid, no field twice: each row's members joined as they stand.
-        values = [
-            ("{" + joined + "}") if (joined := ",".join(filter(None, members))) else None
-            for members in zip(*columns, strict=True)
-        ]
+        values = list(map(_JoinedMembers().__getitem__, zip(*columns, strict=True)))
     else:
         values = [None] * len(raws)
     if not (columns and by_row) and not spec.other_plan:
@@ -179,6 +176,18 @@ class _FieldCells(dict):
         return member
 
 
+class _JoinedMembers(dict):
+    """A row's members (one per field column) -> the row's values JSON (None when all are empty),
+    worked out on first sight (most rows repeat a few combinations)."""
+
+    def __missing__(self, members: tuple[str, ...]) -> str | None:
+        joined = ",".join(filter(None, members))
+        values = "{" + joined + "}" if joined else None
+        if len(self) < _MEMO_LIMIT:
+            self[members] = values
+        return values
+
+
 def _member_of(shape: FieldShape, cell: str) -> "str | FieldInvalid":
     value = cell.strip()
     if not value:
@@ -197,7 +206,7 @@ def _column_cells(raws: list[list[str]], index: int, shortest: int) -> Iterable[
 
 
 def _row_values(
-    line: int, cells: list[str], row: list[str], spec: ExtrasSpec, members: list, problems: list[Problem]
+    line: int, cells: list[str], row: Sequence[str], spec: ExtrasSpec, members: list, problems: list[Problem]
 ) -> str | None:
     """A row's values JSON where a cell is invalid or a field has two columns (the last filled wins)."""
     values: dict[str, str] = {}
@@ -209,7 +218,9 @@ def _row_values(
     return "{" + ",".join(values.values()) + "}" if values else None
 
 
-def _other_extras(line: int, cells: list[str], row: list[str], spec: ExtrasSpec, problems: list[Problem]) -> str | None:
+def _other_extras(
+    line: int, cells: list[str], row: Sequence[str], spec: ExtrasSpec, problems: list[Problem]
+) -> str | None:
     """The row's opted out, tags, lists and notes as JSON (None when it has none)."""
     extras: dict = {}
     count = len(cells)
@@ -246,7 +257,7 @@ def _other_extras(line: int, cells: list[str], row: list[str], spec: ExtrasSpec,
     return _EXTRAS_JSON(extras) if extras else None
 
 
-def _problem(line: int, column: str, value: str, reason: str, row: list[str]) -> Problem:
+def _problem(line: int, column: str, value: str, reason: str, row: Sequence[str]) -> Problem:
     return Problem(line, column, display(value)[:200], reason, tuple(row), code=PROBLEM_CODE)
 
 
