@@ -4,10 +4,12 @@
 over the check pool's worker processes and take the results back in file order.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -85,13 +87,14 @@ def check_batch(
     when there is one); runs in worker processes for big files, so it takes and returns plain data."""
     clean: list[StagedRow] = []
     problems: list[list[Problem]] = []
-    rows = [raw for _line, raw in records] if mapping is None else mapping.apply_all([raw for _line, raw in records])
-    if extras_spec is None:
-        extras_of = values_of = [None] * len(records)
-        extra_problems = {}
-    else:
-        extras_of, values_of, extra_problems = check_extras_batch(records, rows, extras_spec)
-    for (line, _raw), cells, extras, values in zip(records, rows, extras_of, values_of, strict=True):
+    rows: Iterable[Sequence[str]] = map(itemgetter(1), records)
+    extras_of = values_of = repeat(None)
+    extra_problems: dict[int, list[Problem]] = {}
+    if mapping is not None:
+        rows = mapping.apply_all([raw for _line, raw in records])
+        if extras_spec is not None:  # the mapping's further columns
+            extras_of, values_of, extra_problems = check_extras_batch(records, rows, extras_spec)
+    for (line, _raw), cells, extras, values in zip(records, rows, extras_of, values_of):  # noqa: B905 - repeat()
         result = check_row(line, cells, region)
         if extra_problems and line in extra_problems:
             result = (result if isinstance(result, list) else []) + extra_problems[line]
