@@ -12,7 +12,7 @@ ever opts out.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from operator import itemgetter
@@ -54,7 +54,7 @@ from contacts_app.models import (
 )
 
 if TYPE_CHECKING:
-    from contacts_app.domain.import_writer import WriteResult
+    from contacts_app.domain.import_writer import StagingTable, WriteResult
 
 LIST_SEPARATOR = ";"
 EXTRAS_BATCH_ROWS = 5_000
@@ -136,8 +136,9 @@ def check_extras_batch(
     problems: dict[int, list[Problem]] = {}
     by_row = not spec.fields_unique or any(memo.invalid for memo in cells_of)
     if columns and not by_row:
-        # Every cell valid, no field twice: each row's members joined as they stand.
-        values = list(map(_JoinedMembers().__getitem__, zip(*columns, strict=True)))
+        # Every cell valid, no field twice: each row's members joined as they stand (most rows
+        # repeat a few combinations).
+        values = list(map(_FirstSight(_values_json).__getitem__, zip(*columns, strict=True)))
     else:
         values = [None] * len(raws)
     if not (columns and by_row) and not spec.other_plan:
@@ -154,38 +155,44 @@ def check_extras_batch(
     return extras, values, problems
 
 
-# Distinct cells remembered per field column and batch (a column of unique values gains nothing).
+# Distinct keys remembered per memo and batch (a column of unique values gains nothing).
 _MEMO_LIMIT = 1_000
 
 
-class _FieldCells(dict):
+class _FirstSight(dict):
+    """`work_out(key)` worked out on a key's first sight and kept, for at most _MEMO_LIMIT keys."""
+
+    def __init__(self, work_out: Callable) -> None:
+        super().__init__()
+        self.work_out = work_out
+
+    def __missing__(self, key):
+        value = self.work_out(key)
+        if len(self) < _MEMO_LIMIT:
+            self[key] = value
+        return value
+
+
+class _FieldCells(_FirstSight):
     """A field column's cells -> each one's JSON member ("" for an empty cell) or the FieldInvalid
-    it raised, worked out on first sight."""
+    it raised; `invalid` tells whether any cell was."""
 
     def __init__(self, shape: FieldShape) -> None:
-        super().__init__()
+        super().__init__(self._member)
         self.shape = shape
         self.invalid = False
 
-    def __missing__(self, cell: str) -> "str | FieldInvalid":
+    def _member(self, cell: str) -> "str | FieldInvalid":
         member = _member_of(self.shape, cell)
         if type(member) is not str:
             self.invalid = True
-        if len(self) < _MEMO_LIMIT:
-            self[cell] = member
         return member
 
 
-class _JoinedMembers(dict):
-    """A row's members (one per field column) -> the row's values JSON (None when all are empty),
-    worked out on first sight (most rows repeat a few combinations)."""
-
-    def __missing__(self, members: tuple[str, ...]) -> str | None:
-        joined = ",".join(filter(None, members))
-        values = "{" + joined + "}" if joined else None
-        if len(self) < _MEMO_LIMIT:
-            self[members] = values
-        return values
+def _values_json(members: Iterable[str]) -> str | None:
+    """The values JSON of these members ('"12":"x"'; empty ones left out), None when all are empty."""
+    joined = ",".join(filter(None, members))
+    return "{" + joined + "}" if joined else None
 
 
 def _member_of(shape: FieldShape, cell: str) -> "str | FieldInvalid":
@@ -215,7 +222,7 @@ def _row_values(
             problems.append(_problem(line, column, cells[index].strip(), str(member), row))
         elif member:
             values[shape.json_key] = member
-    return "{" + ",".join(values.values()) + "}" if values else None
+    return _values_json(values.values())
 
 
 def _other_extras(
@@ -290,6 +297,7 @@ class ExtrasWritten:
 
 def write_extras(
     connection: Connection,
+    staged: "StagingTable",
     written: "WriteResult",
     line_id: int,
     actor: str | None,
@@ -297,12 +305,12 @@ def write_extras(
     field_ids: set[int],
 ) -> ExtrasWritten:
     """Apply the staged rows' extras to the contacts they became (same transaction as the rows).
-    `checked_field_ids`: the custom fields the rows were checked against; `field_ids`: the line's
-    fields now, held (hold_line_fields)."""
-    staging, dialect = written.staging, connection.dialect.name
+    `written`: what writing the staged rows did; `checked_field_ids`: the custom fields the rows
+    were checked against; `field_ids`: the line's fields now, held (hold_line_fields)."""
+    staging, dialect = staged.table, connection.dialect.name
     result = ExtrasWritten(lists_created=[])
-    _set_field_values(connection, written, line_id, field_ids, checked_field_ids - field_ids)
-    if not written.staged_extras:
+    _set_field_values(connection, staging, written, line_id, field_ids, checked_field_ids - field_ids)
+    if not staged.has_extras:
         return result
     contact = Contact.__table__
     rows = (
@@ -345,7 +353,7 @@ def hold_line_fields(connection: Connection, line_id: int) -> set[int]:
 
 
 def _set_field_values(
-    connection: Connection, written: "WriteResult", line_id: int, field_ids: set[int], gone: set[int]
+    connection: Connection, staging: Table, written: "WriteResult", line_id: int, field_ids: set[int], gone: set[int]
 ) -> None:
     """The staged rows' custom-field values (their `fields` JSON, in the shape of
     `Contact.field_values`), for the fields that still exist (`field_ids`; `gone` were deleted
@@ -391,7 +399,7 @@ def _set_field_values(
             where,
         )
     if written.updated or written.unchanged:  # the file names contacts the line had
-        _merge_known_values(connection, written.staging, field_ids)
+        _merge_known_values(connection, staging, field_ids)
 
 
 # The lookup key of a member of `field_values`: the value itself, or the second of a pair.

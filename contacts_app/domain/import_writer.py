@@ -102,10 +102,6 @@ class WriteResult:
     added_to_list: int = 0
     # Rows left out because their e-mail was taken (only when skipping invalid rows).
     emails_taken: list[EmailTaken] = field(default_factory=list)
-    # The staging table the rows went through (the extras are written from it), and whether any
-    # of its rows has extras beyond custom-field values (tags, lists, notes, opted out).
-    staging: Table | None = None
-    staged_extras: bool = False
     # What the rows' extras did (import_extras.py): None when no row had any.
     extras: ExtrasWritten | None = None
     # Every contact the import created has this id or a higher one (ids only grow), and was
@@ -122,6 +118,7 @@ class StagingTable:
         self.connection = engine.connect()
         self.dialect = self.connection.dialect.name
         self.table = _staging_table()
+        # Whether a staged row has extras beyond custom-field values (tags, lists, notes, opted out).
         self.has_extras = False
         try:
             self.table.create(self.connection)
@@ -195,11 +192,10 @@ def write_import(
                     # (and the write's transaction must begin first there).
                     held = hold_line_fields(connection, line_id)
                 report = _write(connection, staging.table, line_id, list_id, lines, on_progress, skip_taken_emails)
-                report.staged_extras = staging.has_extras
                 if extras_fields is not None:
                     if held is None:
                         held = hold_line_fields(connection, line_id)
-                    report.extras = write_extras(connection, report, line_id, actor, extras_fields, held)
+                    report.extras = write_extras(connection, staging, report, line_id, actor, extras_fields, held)
                 connection.commit()
                 if connection.dialect.name == "postgresql" and report.created + report.updated >= ANALYZE_AFTER_ROWS:
                     _refresh_statistics(connection, list_id is not None, extras_fields is not None)
@@ -308,7 +304,6 @@ def _write(
     for lo, hi, fraction in _line_chunks(lines):
         _merge_chunk(connection, staging, staging.c.line.between(lo, hi), line_id, list_id, now, dialect, report)
         on_progress(0.15 + 0.85 * fraction)
-    report.staging = staging
     return report
 
 
