@@ -394,23 +394,21 @@ def _count_in_contact_order(session: Session, statement) -> int:
     if session.get_bind().dialect.name != "postgresql":
         return session.exec(statement).one()
     # The settings as they were (a server may have its own) are put back for the rest of the transaction.
-    hashing, workers, _off, _none = session.exec(
+    was = session.exec(
         select(
-            func.current_setting("enable_hashjoin"),
-            func.current_setting("max_parallel_workers_per_gather"),
-            func.set_config("enable_hashjoin", "off", True),
-            func.set_config("max_parallel_workers_per_gather", "0", True),
+            *(func.current_setting(name) for name in _COUNT_SETTINGS),
+            *(func.set_config(name, value, True) for name, value in _COUNT_SETTINGS.items()),
         )
-    ).one()
+    ).one()[: len(_COUNT_SETTINGS)]
     try:
         return session.exec(statement).one()
     finally:
-        session.exec(
-            select(
-                func.set_config("enable_hashjoin", hashing, True),
-                func.set_config("max_parallel_workers_per_gather", workers, True),
-            )
-        )
+        back = zip(_COUNT_SETTINGS, was, strict=True)
+        session.exec(select(*(func.set_config(name, value, True) for name, value in back)))
+
+
+# PostgreSQL, for the count of a list, tag or field filter: merged, not hashed, and in one process.
+_COUNT_SETTINGS = {"enable_hashjoin": "off", "max_parallel_workers_per_gather": "0"}
 
 
 def matching_ids(session: Session, line_id: int, chosen: ContactFilter, limit: int) -> list[int]:

@@ -1,4 +1,5 @@
-"""The Contacts page as the browser tests that share it drive it: open it, add a contact, its rows."""
+"""The Contacts page as the browser tests that share it drive it: open it, go on from it to another
+page, add a contact, its rows."""
 
 import re
 
@@ -9,6 +10,15 @@ def open_contacts(page: Page) -> None:
     page.goto("/")
     expect(page.get_by_role("button", name="New Contact")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^\d[\d,]* (contacts?|match(es)?)$"))).to_be_visible()
+
+
+def open_from_contacts(page: Page, name: str, path: str) -> None:
+    """The page `name` at `path`, by its link in the navigation, from a loaded Contacts page (a click
+    on the link while the page still hydrates can be lost)."""
+    open_contacts(page)
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name=name).click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
 
 
 def add_contact(page: Page, name: str, phone: str) -> None:

@@ -23,7 +23,7 @@ from contacts_app.domain.permissions import TURNED_OFF, Action
 from contacts_app.models import AccountSettings, Blast, Contact, Line, Message, MessageStatus, Role, User
 from contacts_app.state.blasts import BlastsState
 from tests.browser.conftest import ADMIN_EMAIL
-from tests.browser.contacts_page import open_contacts
+from tests.browser.contacts_page import open_from_contacts
 from tests.browser.test_users_and_lines import event_name, send_events, signed_in_page
 
 pytestmark = pytest.mark.browser
@@ -48,11 +48,7 @@ def seed_lists(engine) -> dict[str, int]:
 
 
 def open_blasts(page: Page) -> None:
-    # From a loaded Contacts page: a click on the link while the page still hydrates can be lost.
-    open_contacts(page)
-    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Blasts").click()
-    expect(page).to_have_url(re.compile(r"/blasts$"))
-    expect(page.get_by_role("heading", name="Blasts", exact=True)).to_be_visible()
+    open_from_contacts(page, "Blasts", "/blasts")
 
 
 def compose(page: Page):

@@ -15,7 +15,7 @@ from contacts_app.domain.reminders import ReminderInput, create_reminder
 from contacts_app.jobs.outboxes import REMINDERS, wake
 from contacts_app.models import Message, Reminder, ReminderStatus
 from tests.browser.conftest import APP_CLOCK_FILE
-from tests.browser.contacts_page import open_contacts
+from tests.browser.contacts_page import open_from_contacts
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,7 @@ def add_ann(engine) -> tuple[int, int]:
 
 
 def open_reminders(page: Page) -> None:
-    # From a loaded Contacts page: a click on the link while the page still hydrates can be lost.
-    open_contacts(page)
-    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Reminders").click()
-    expect(page).to_have_url(re.compile(r"/reminders$"))
-    expect(page.get_by_role("heading", name="Reminders", exact=True)).to_be_visible()
+    open_from_contacts(page, "Reminders", "/reminders")
 
 
 def test_days_with_reminders_carry_a_dot_and_list_their_reminders(page, shot, app_db):
